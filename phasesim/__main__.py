@@ -1,0 +1,5 @@
+import sys
+
+from phasesim.cli import main
+
+sys.exit(main())

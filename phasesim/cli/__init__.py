@@ -1,0 +1,53 @@
+"""The ``phasesim`` command line: a thin adapter over the library.
+
+Each sub-command lives in its own module with a ``register(subparsers)`` function that
+adds its parser and sets ``func`` to a callable taking the parsed arguments and returning
+the exit code. A :class:`~phasesim.errors.PhasesimError` becomes a message on stderr and
+exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from phasesim import __version__
+from phasesim.errors import PhasesimError
+
+__all__ = ["main"]
+
+#: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
+COMMAND_MODULES: tuple[str, ...] = ("blueprint",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phasesim",
+        description="Plan, simulate and analyse how software releases move through phases.",
+    )
+    parser.add_argument("--version", action="version", version=f"phasesim {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"phasesim.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 a problem found, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PhasesimError as exc:
+        print(f"phasesim {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, KeyboardInterrupt) as exc:
+        print(f"phasesim {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
