@@ -1,0 +1,160 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's safe loader composes a node tree whose nodes carry ``start_mark`` positions. We
+build plain Python values from that tree ourselves, keeping each mapping's and list's
+positions beside them, so that every validation problem can name ``file:line:column``.
+No YAML tags that construct objects are honoured: only the safe scalar types.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from phasesim.errors import Problem
+
+__all__ = ["Located", "LocatedDict", "LocatedList", "YamlSource", "parse_yaml"]
+
+
+@dataclass(frozen=True)
+class Located:
+    """A 1-based ``line`` and ``column`` in a file."""
+
+    line: int
+    column: int
+
+
+class LocatedDict(dict[str, Any]):
+    """A mapping from YAML that knows where it, its keys and its values stand."""
+
+    where: Located
+    key_where: dict[str, Located]
+    value_where: dict[str, Located]
+
+
+class LocatedList(list[Any]):
+    """A list from YAML that knows where it and each item stand."""
+
+    where: Located
+    item_where: list[Located]
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader without YAML 1.1's sexagesimal numbers (``12:00`` stays text)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if ":" not in regexp.pattern
+          or tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+for _first in "-+0123456789":
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, [_first])
+for _first in "-+0123456789.":
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, [_first])
+
+
+def _where(mark: yaml.Mark) -> Located:
+    return Located(mark.line + 1, mark.column + 1)
+
+
+@dataclass
+class YamlSource:
+    """Text of one YAML document and the name used in messages."""
+
+    text: str
+    name: str
+
+    def parse(self) -> tuple[Any, list[Problem]]:
+        """Return the document as located Python values, and any problems found."""
+        problems: list[Problem] = []
+        loader = _Loader(self.text)
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            message = (exc.problem or exc.context or "invalid YAML").strip()
+            if exc.context and exc.problem:
+                message = f"{exc.context.strip()}: {exc.problem.strip()}"
+            problems.append(
+                Problem(
+                    f"YAML syntax error: {message}",
+                    file=self.name,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                    hint="check the indentation and quoting around this line",
+                )
+            )
+            return None, problems
+        except yaml.YAMLError as exc:
+            problems.append(Problem(f"YAML syntax error: {exc}", file=self.name))
+            return None, problems
+        finally:
+            loader.dispose()
+        if node is None:
+            return None, problems
+        return self._build(node, loader, problems), problems
+
+    def _build(self, node: yaml.Node, loader: _Loader, problems: list[Problem]) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            out = LocatedDict()
+            out.where = _where(node.start_mark)
+            out.key_where, out.value_where = {}, {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    problems.append(self._problem(key_node, "YAML merge keys (<<) are not "
+                                                  "supported", "write the keys out"))
+                    continue
+                key = self._build(key_node, loader, problems)
+                if not isinstance(key, str):
+                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                if key in out:
+                    problems.append(self._problem(
+                        key_node, f"duplicate key {key!r}",
+                        f"the first is at line {out.key_where[key].line}; keep one"))
+                    continue
+                out[key] = self._build(value_node, loader, problems)
+                out.key_where[key] = _where(key_node.start_mark)
+                out.value_where[key] = _where(value_node.start_mark)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = LocatedList()
+            items.where = _where(node.start_mark)
+            items.item_where = []
+            for item in node.value:
+                items.append(self._build(item, loader, problems))
+                items.item_where.append(_where(item.start_mark))
+            return items
+        tag = node.tag
+        if tag not in _SAFE_SCALAR_TAGS:
+            problems.append(self._problem(node, f"YAML tag {tag!r} is not allowed",
+                                          "blueprints hold plain values only"))
+            return None
+        try:
+            return loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            problems.append(self._problem(node, f"bad value {node.value!r}: {exc}", None))
+            return None
+
+    def _problem(self, node: yaml.Node, message: str, hint: str | None) -> Problem:
+        where = _where(node.start_mark)
+        return Problem(message, file=self.name, line=where.line, column=where.column, hint=hint)
+
+
+_SAFE_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+)
+
+
+def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, list[Problem]]:
+    """Parse YAML text into located values; return ``(data, problems)``."""
+    return YamlSource(text, name).parse()

@@ -1,0 +1,159 @@
+"""Draw a blueprint: phases as horizontal lanes, activities as boxes, dependencies as
+arrows, the critical path highlighted. Compute the layout first, then draw it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from phasesim.blueprint.model import Blueprint
+
+__all__ = ["DagLayout", "dag_layout", "plot_dag"]
+
+#: Box colours by event-log activity type.
+TYPE_COLORS = {
+    "manual": "#8ecae6",
+    "approval": "#ffb703",
+    "automated": "#b7e4c7",
+    "wait": "#e9ecef",
+    "subprocess": "#cdb4db",
+}
+
+
+@dataclass(frozen=True)
+class DagLayout:
+    """Positions of a blueprint drawing: ``pos[node] = (x, y)``, lanes as
+    ``(phase_id, name, y_low, y_high, rollback)`` from top to bottom."""
+
+    pos: dict[str, tuple[float, float]]
+    lanes: list[tuple[str, str, float, float, bool]]
+    width: int
+
+
+def dag_layout(bp: Blueprint) -> DagLayout:
+    """Columns by topological generation, one lane per phase (rollback lanes last)."""
+    graph = bp.graph
+    column: dict[str, int] = {}
+    for gen, nodes in enumerate(nx.topological_generations(graph)):
+        for node in nodes:
+            column[node] = gen
+    # rollback phases start at column 0 of their own lane, shifted to sit after the rest
+    main_width = max((column[n] for n, d in graph.nodes(data=True) if not d["rollback"]),
+                     default=0) + 1
+    order = [ph for ph in bp.phases if not ph.rollback] + [ph for ph in bp.phases
+                                                            if ph.rollback]
+    pos: dict[str, tuple[float, float]] = {}
+    lanes = []
+    top = 0.0
+    for ph in order:
+        nodes = [n for n, d in graph.nodes(data=True) if d["phase_id"] == ph.id]
+        stacks: dict[int, int] = {}
+        for node in nodes:
+            stacks[column[node]] = stacks.get(column[node], 0) + 1
+        height = max(stacks.values(), default=1)
+        placed: dict[int, int] = {}
+        for node in nodes:
+            col = column[node]
+            k = placed.get(col, 0)
+            placed[col] = k + 1
+            n_here = stacks[col]
+            y = top - (k + 0.5) * height / n_here
+            pos[node] = (float(col), y)
+        lanes.append((ph.id, ph.name, top - height, top, ph.rollback))
+        top -= height + 0.25
+    return DagLayout(pos, lanes, max(main_width, max(column.values(), default=0) + 1))
+
+
+def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
+             labels: str = "name") -> Axes:
+    """Draw the activity DAG of a blueprint and return the Axes.
+
+    Parameters
+    ----------
+    bp : Blueprint
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default (sized to fit if it is empty).
+    critical : bool
+        Outline the critical path (mean durations) in red.
+    labels : {"name", "id"}
+        Label boxes with activity names or ids.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from phasesim import load_blueprint
+    >>> bp = load_blueprint("phase: {id: p, activities: [{activity: {id: a, type: manual}}]}")
+    >>> ax = plot_dag(bp)
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch, Patch
+
+    layout = dag_layout(bp)
+    graph = bp.graph
+    if ax is None:
+        ax = plt.gca()
+        if len(ax.figure.axes) == 1 and not ax.has_data():
+            depth = sum(hi - lo for _, _, lo, hi, _ in layout.lanes)
+            ax.figure.set_size_inches(max(8.0, 1.9 * layout.width + 2.5),
+                                      max(3.0, 0.75 * depth + 1.5))
+    on_path: set[str] = set(bp.critical_path().path) if critical else set()
+    for i, (_pid, name, lo, hi, rollback) in enumerate(layout.lanes):
+        ax.axhspan(lo, hi, xmin=0, xmax=1, color="#f4f4f4" if i % 2 == 0 else "#fbfbfb",
+                   zorder=0, hatch="//" if rollback else None, linewidth=0)
+        ax.text(-0.9, (lo + hi) / 2, name + (" (rollback)" if rollback else ""),
+                ha="right", va="center", fontsize=9, fontweight="bold")
+    box_w, box_h = 0.78, 0.5
+    for u, v in graph.edges:
+        (x0, y0), (x1, y1) = layout.pos[u], layout.pos[v]
+        hot = u in on_path and v in on_path
+        ax.annotate("", xy=(x1 - box_w / 2, y1), xytext=(x0 + box_w / 2, y0),
+                    arrowprops={"arrowstyle": "-|>", "color": "#c1121f" if hot else "#6c757d",
+                                "lw": 1.6 if hot else 0.8, "shrinkA": 0, "shrinkB": 0,
+                                "connectionstyle": "arc3,rad=0.0"}, zorder=1)
+    for node, data in graph.nodes(data=True):
+        x, y = layout.pos[node]
+        act = data["activity"]
+        patch = FancyBboxPatch(
+            (x - box_w / 2, y - box_h / 2), box_w, box_h,
+            boxstyle="round,pad=0.02,rounding_size=0.08",
+            facecolor=TYPE_COLORS.get(act.kind, "white"),
+            edgecolor="#c1121f" if node in on_path else "#495057",
+            linewidth=2.0 if node in on_path else 0.8,
+            linestyle="--" if data["skipped"] else "-", zorder=2)
+        ax.add_patch(patch)
+        text = act.name if labels == "name" else act.id
+        ax.text(x, y, _wrap(text), ha="center", va="center", fontsize=7, zorder=3)
+    handles: list[Any] = [Patch(facecolor=c, edgecolor="#495057", label=k)
+                          for k, c in TYPE_COLORS.items()
+                          if any(d["activity"].kind == k for _, d in graph.nodes(data=True))]
+    if on_path:
+        handles.append(Patch(facecolor="white", edgecolor="#c1121f", linewidth=2,
+                             label="critical path"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+              frameon=False)
+    lows = [lo for _, _, lo, _, _ in layout.lanes]
+    ax.set_xlim(-1.0, layout.width - 0.4)
+    ax.set_ylim(min(lows, default=-1.0) - 0.1, 0.1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(f"{bp.name}: phases and dependencies")
+    return ax
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines[:3])
