@@ -339,8 +339,7 @@ class _Loader:
             return None
         values = _bind_values(blueprint.inputs, inputs or {}, self.problems, self.name)
         blueprint = replace(blueprint, input_values=values)
-        if not self.problems:
-            self.cross_check(blueprint)
+        self.cross_check(blueprint)
         if self.problems:
             return None
         return replace(blueprint, phases=tuple(

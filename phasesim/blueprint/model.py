@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from phasesim.blueprint.expressions import Expression
@@ -44,7 +43,6 @@ ACTIVITY_TYPES = ("manual", "automated", "subprocess", "wait")
 #: Types of process inputs.
 INPUT_TYPES = ("string", "number", "boolean", "list")
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -146,11 +144,11 @@ class Activity:
     for_each: str | None = None
     item: Any = None
     store: str | None = None
-    data: Mapping[str, Any] = field(default=_EMPTY, hash=False)
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False)
     process: str | None = None
     subprocess: Blueprint | None = field(default=None, hash=False)
-    inputs: Mapping[str, Any] = field(default=_EMPTY, hash=False)
-    outputs: Mapping[str, Any] = field(default=_EMPTY, hash=False)
+    inputs: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    outputs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def is_approval(self) -> bool:
@@ -194,8 +192,8 @@ class Phase:
     calendar: str | None = None
     uses: tuple[str, ...] = ()
     rollback: bool = False
-    variables: Mapping[str, Any] = field(default=_EMPTY, hash=False)
-    outputs: Mapping[str, Any] = field(default=_EMPTY, hash=False)
+    variables: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    outputs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def activity(self, activity_id: str) -> Activity:
         """Return the activity (or instance) with this id; KeyError if there is none."""
@@ -219,11 +217,11 @@ class Blueprint:
     phases: tuple[Phase, ...]
     description: str | None = None
     inputs: tuple[InputSpec, ...] = ()
-    variables: Mapping[str, Any] = field(default=_EMPTY, hash=False)
-    calendars: Mapping[str, Calendar] = field(default=_EMPTY, hash=False)
-    teams: Mapping[str, Team] = field(default=_EMPTY, hash=False)
-    environments: Mapping[str, Environment] = field(default=_EMPTY, hash=False)
-    input_values: Mapping[str, Any] = field(default=_EMPTY, hash=False)
+    variables: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict, hash=False)
+    teams: Mapping[str, Team] = field(default_factory=dict, hash=False)
+    environments: Mapping[str, Environment] = field(default_factory=dict, hash=False)
+    input_values: Mapping[str, Any] = field(default_factory=dict, hash=False)
     shape: str = "process"
     source: str | None = field(default=None, compare=False)
 

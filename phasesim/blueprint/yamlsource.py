@@ -104,6 +104,10 @@ class YamlSource:
         return self._build(node, loader, problems), problems
 
     def _build(self, node: yaml.Node, loader: _Loader, problems: list[Problem]) -> Any:
+        if node.tag not in _SAFE_TAGS:
+            problems.append(self._problem(node, f"YAML tag {node.tag!r} is not allowed",
+                                          "blueprints hold plain values only"))
+            return None
         if isinstance(node, yaml.MappingNode):
             out = LocatedDict()
             out.where = _where(node.start_mark)
@@ -133,11 +137,6 @@ class YamlSource:
                 items.append(self._build(item, loader, problems))
                 items.item_where.append(_where(item.start_mark))
             return items
-        tag = node.tag
-        if tag not in _SAFE_SCALAR_TAGS:
-            problems.append(self._problem(node, f"YAML tag {tag!r} is not allowed",
-                                          "blueprints hold plain values only"))
-            return None
         try:
             return loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
@@ -149,9 +148,9 @@ class YamlSource:
         return Problem(message, file=self.name, line=where.line, column=where.column, hint=hint)
 
 
-_SAFE_SCALAR_TAGS = frozenset(
+_SAFE_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}"
-    for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 )
 
 
