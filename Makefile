@@ -33,7 +33,7 @@ pytest: install
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 notebooks: install
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider tests/notebooks_test_runner.py
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider tests/notebooks_runner.py
 
 test: lint pytest notebooks
 

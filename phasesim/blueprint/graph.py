@@ -75,7 +75,8 @@ def expand_phase(bp: Blueprint, phase: Phase) -> tuple[Activity, ...]:
         if items is None:
             out.append(act)
         else:
-            out.extend(replace(act, id=f"{act.id}[{item}]", item=item) for item in items)
+            out.extend(replace(act, id=f"{act.id}[{item}]", name=f"{act.name} [{item}]", item=item)
+                       for item in items)
     return tuple(out)
 
 

@@ -95,7 +95,7 @@ def load_blueprint(
     loader = _Loader(name, base, depth=0, stack=(os.path.realpath(name),))
     blueprint = loader.load(text, inputs)
     if loader.problems or blueprint is None:
-        raise BlueprintError(loader.problems, name)
+        raise BlueprintError(sorted(loader.problems, key=_problem_order), name)
     return blueprint
 
 
@@ -129,6 +129,11 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, Path]:
                                  str(path)) from None
         return text, str(path), path.resolve().parent
     return str(source), "<string>", Path.cwd()
+
+
+def _problem_order(problem: Problem) -> tuple[int, int, int]:
+    """Problems in file order: the file's own first, then subprocess files."""
+    return (0 if problem.line is not None else 1, problem.line or 0, problem.column or 0)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -307,8 +312,10 @@ class _Loader:
         try:
             return WeeklyAnchor.parse(str(value))
         except ValueError as exc:
-            self.problem(self.at(data, key), f"{path}.{key}", str(exc),
-                         "write a weekday and a time, e.g. 'Thu 12:00'")
+            message = str(exc)
+            self.problem(self.at(data, key), f"{path}.{key}", message,
+                         None if "did you mean" in message
+                         else "write a weekday and a time, e.g. 'Thu 12:00'")
             return None
 
     def free_mapping(self, data: LocatedDict, key: str, path: str) -> Mapping[str, Any]:
