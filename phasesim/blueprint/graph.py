@@ -266,7 +266,8 @@ def _order_key(graph: nx.DiGraph) -> Any:
 def describe_duration(act: Activity) -> str:
     """Short text of an activity's time: its duration, gate or subprocess."""
     if act.approval is not None:
-        gate = f"{act.approval.required} of {act.approval.approvers} approve, each {act.approval.wait}"
+        gate = (f"{act.approval.required} of {act.approval.approvers} approve, "
+                f"each {act.approval.wait}")
         if act.approval.reject is not None:
             gate += (f"; reject {act.approval.reject.probability:g} -> "
                      f"{act.approval.reject.goto}")

@@ -95,7 +95,9 @@ def load_blueprint(
     loader = _Loader(name, base, depth=0, stack=(os.path.realpath(name),))
     blueprint = loader.load(text, inputs)
     if loader.problems or blueprint is None:
-        raise BlueprintError(sorted(loader.problems, key=_problem_order), name)
+        problems = sorted(loader.problems, key=lambda p: (
+            p.file != name, p.file or "", p.line is None, p.line or 0, p.column or 0))
+        raise BlueprintError(problems, name)
     return blueprint
 
 
@@ -129,11 +131,6 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, Path]:
                                  str(path)) from None
         return text, str(path), path.resolve().parent
     return str(source), "<string>", Path.cwd()
-
-
-def _problem_order(problem: Problem) -> tuple[int, int, int]:
-    """Problems in file order: the file's own first, then subprocess files."""
-    return (0 if problem.line is not None else 1, problem.line or 0, problem.column or 0)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -354,10 +351,10 @@ class _Loader:
 
     def document(self, data: Any) -> Blueprint | None:
         if isinstance(data, LocatedList):
-            phases = self.phase_list(data, "")
-            first = phases[0] if phases else None
+            listed = self.phase_list(data, "")
+            first = listed[0] if listed else None
             return self.blueprint(LocatedDict(), first.id if first else "process",
-                                  first.name if first else "process", None, phases, "list",
+                                  first.name if first else "process", None, listed, "list",
                                   data)
         if not isinstance(data, LocatedDict):
             self.problem(None, "", f"expected a 'process:' or 'phase:' document, found "
@@ -641,7 +638,7 @@ class _Loader:
             self.problem(self.at(body, "activities"), f"{path}.activities",
                          f"expected a list of '- activity:' items, found {_kind_of(acts_raw)}")
         else:
-            for j, item in enumerate(acts_raw):
+            for j in range(len(acts_raw)):
                 act = self.activity(acts_raw, j, f"{path}.activities[{j}]")
                 if act is not None:
                     activities.append(act)
@@ -882,12 +879,13 @@ class _Loader:
                 if message:
                     self.problem(loc, path, message[0], message[1])
 
-        for team in bp.teams.values():
-            ref_check(team.calendar, cals, "calendar", f"teams.{team.id}.calendar",
-                      where.section("teams", team.id, "calendar"))
-        for env in bp.environments.values():
-            ref_check(env.calendar, cals, "calendar", f"environments.{env.id}.calendar",
-                      where.section("environments", env.id, "calendar"))
+        for team_def in bp.teams.values():
+            ref_check(team_def.calendar, cals, "calendar", f"teams.{team_def.id}.calendar",
+                      where.section("teams", team_def.id, "calendar"))
+        for env_def in bp.environments.values():
+            ref_check(env_def.calendar, cals, "calendar",
+                      f"environments.{env_def.id}.calendar",
+                      where.section("environments", env_def.id, "calendar"))
 
         graph = nx.DiGraph()
         for i, ph in enumerate(bp.phases):
@@ -949,8 +947,7 @@ class _Loader:
                                      "'phase_id.activity_id' for another phase")
                     else:
                         graph.add_edge(("act", *target), node)
-                team = act.owner
-                ref_check(team, teams, "team", f"{ap}.owner", where.activity(i, j, "owner"),
+                ref_check(act.owner, teams, "team", f"{ap}.owner", where.activity(i, j, "owner"),
                           declared=bool(teams))
                 ref_check(act.calendar, cals, "calendar", f"{ap}.calendar",
                           where.activity(i, j, "calendar"))
@@ -987,13 +984,14 @@ class _Loader:
                                  or "name a rollback phase, or 'abort'")
                 if act.type == "subprocess" and act.subprocess is not None:
                     for key, value in act.inputs.items():
-                        names = {s.name for s in act.subprocess.inputs}
-                        if key not in names:
+                        declared = {s.name for s in act.subprocess.inputs}
+                        if key not in declared:
                             self.problem(where.activity(i, j, "inputs"), f"{ap}.inputs.{key}",
                                          f"subprocess {act.process!r} has no input {key!r}",
-                                         _did_you_mean(key, names))
-                        if isinstance(value, str) and (ref := is_reference_only(value)):
-                            message = _reference_problem(ref, inputs, variables)
+                                         _did_you_mean(key, declared))
+                        sub_ref = is_reference_only(value) if isinstance(value, str) else None
+                        if sub_ref:
+                            message = _reference_problem(sub_ref, inputs, variables)
                             if message:
                                 self.problem(where.activity(i, j, "inputs"),
                                              f"{ap}.inputs.{key}", message[0], message[1])
@@ -1001,8 +999,8 @@ class _Loader:
             cycle = nx.find_cycle(graph)
         except nx.NetworkXNoCycle:
             return
-        names = [_node_name(u) for u, _ in cycle] + [_node_name(cycle[0][0])]
-        self.problem(where.first_phase(cycle), "", "dependency cycle: " + " -> ".join(names),
+        chain = [_node_name(u) for u, _ in cycle] + [_node_name(cycle[0][0])]
+        self.problem(where.first_phase(cycle), "", "dependency cycle: " + " -> ".join(chain),
                      "remove one of these depends-on entries")
 
     @staticmethod
@@ -1032,7 +1030,7 @@ class _WhereIndex:
         return data, data
 
     def _phases(self) -> LocatedList | None:
-        body, top = self._root()
+        body, _ = self._root()
         if isinstance(body, LocatedList):
             return body
         if isinstance(body, LocatedDict):

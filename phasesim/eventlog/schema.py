@@ -88,9 +88,9 @@ def validate_log(frame: pd.DataFrame, *, source: str | None = None) -> EventLog:
                 values = out[col]
                 if not isinstance(values.dtype, pd.DatetimeTZDtype):
                     values = pd.to_datetime(values, utc=True)
-                out[col] = values.dt.tz_convert("UTC").astype(dtype)
+                out[col] = values.dt.tz_convert("UTC").astype(pd.api.types.pandas_dtype(dtype))
             else:
-                out[col] = out[col].astype(dtype)
+                out[col] = out[col].astype(pd.api.types.pandas_dtype(dtype))
         except (TypeError, ValueError) as exc:
             problems.append(Problem(f"column {col!r} cannot be read as {dtype}: {exc}",
                                     file=source))
@@ -99,10 +99,10 @@ def validate_log(frame: pd.DataFrame, *, source: str | None = None) -> EventLog:
             bad = ~out[col].isin(allowed) & out[col].notna()
             if bad.any():
                 rows = _rows(out.index[bad.to_numpy()])
-                values = sorted(set(out.loc[bad, col].astype(str)))[:5]
+                found = sorted(set(out.loc[bad, col].astype(str)))[:5]
                 problems.append(
                     Problem(
-                        f"column {col!r} has unknown value(s) {values} at row(s) {rows}",
+                        f"column {col!r} has unknown value(s) {found} at row(s) {rows}",
                         file=source,
                         hint=f"use one of {sorted(allowed)}",
                     )

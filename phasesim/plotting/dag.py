@@ -97,10 +97,11 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
     graph = bp.graph
     if ax is None:
         ax = plt.gca()
-        if len(ax.figure.axes) == 1 and not ax.has_data():
+        figure = ax.get_figure(root=True)
+        if figure is not None and len(figure.axes) == 1 and not ax.has_data():
             depth = sum(hi - lo for _, _, lo, hi, _ in layout.lanes)
-            ax.figure.set_size_inches(max(8.0, 1.9 * layout.width + 2.5),
-                                      max(3.0, 0.75 * depth + 1.5))
+            figure.set_size_inches(max(8.0, 1.9 * layout.width + 2.5),
+                                   max(3.0, 0.75 * depth + 1.5))
     on_path: set[str] = set(bp.critical_path().path) if critical else set()
     for i, (_pid, name, lo, hi, rollback) in enumerate(layout.lanes):
         ax.axhspan(lo, hi, xmin=0, xmax=1, color="#f4f4f4" if i % 2 == 0 else "#fbfbfb",
