@@ -377,3 +377,10 @@ def test_missing_file_names_it(tmp_path: Path):
 def test_wrong_document_shape():
     (found,) = problems("phases:\n  - phase: {id: a}\n")
     assert "wrap the document in 'process:'" in found
+
+
+def test_resume_needs_rollback():
+    text = PROCESS.format(extra="").replace(
+        "        id: deploy\n", "        id: deploy\n        resume: true\n")
+    (found,) = problems(text)
+    assert "'resume' applies to rollback phases, 'deploy' is not one" in found

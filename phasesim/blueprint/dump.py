@@ -78,6 +78,8 @@ def _phase(ph: Phase) -> dict[str, Any]:
     _put(body, "uses", ph.uses)
     if ph.rollback:
         body["rollback"] = True
+    if ph.resume:
+        body["resume"] = True
     _put(body, "variables", dict(ph.variables))
     _put(body, "outputs", dict(ph.outputs))
     body["activities"] = [_activity(a) for a in ph.activities]

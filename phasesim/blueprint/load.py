@@ -656,6 +656,7 @@ class _Loader:
             calendar=self.text(body, "calendar", path),
             uses=self.names(body, "uses", path),
             rollback=self.boolean(body, "rollback", path),
+            resume=self.boolean(body, "resume", path),
             variables=self.free_mapping(body, "variables", path),
             outputs=self.free_mapping(body, "outputs", path),
         )
@@ -906,6 +907,10 @@ class _Loader:
                                  "remove the dependency")
                 else:
                     graph.add_edge(("phase", dep), ("phase", ph.id))
+            if ph.resume and not ph.rollback:
+                self.problem(where.phase(i, "resume"), f"{pp}.resume",
+                             f"'resume' applies to rollback phases, {ph.id!r} is not one",
+                             "add 'rollback: true' or remove 'resume'")
             if ph.rollback and ph.depends_on:
                 self.problem(where.phase(i, "depends-on"), f"{pp}.depends-on",
                              f"rollback phase {ph.id!r} cannot have depends-on: it starts "

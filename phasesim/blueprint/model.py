@@ -179,7 +179,12 @@ class Activity:
 
 @dataclass(frozen=True)
 class Phase:
-    """A stage of the release: a DAG of activities with owners, gates and conditions."""
+    """A stage of the release: a DAG of activities with owners, gates and conditions.
+
+    A ``rollback`` phase runs only when a failure or a rejection sends a release there;
+    afterwards the release ends as failed, unless ``resume`` is set, in which case the
+    activity that failed runs again (a hotfix, then the deployment again).
+    """
 
     id: str
     name: str
@@ -192,6 +197,7 @@ class Phase:
     calendar: str | None = None
     uses: tuple[str, ...] = ()
     rollback: bool = False
+    resume: bool = False
     variables: Mapping[str, Any] = field(default_factory=dict, hash=False)
     outputs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 

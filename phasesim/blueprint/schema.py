@@ -75,6 +75,8 @@ PROPERTIES: dict[str, dict[str, Any]] = {
         "calendar": _TEXT,
         "uses": _STR_OR_LIST,
         "rollback": {"type": "boolean"},
+        "resume": {"type": "boolean",
+                   "description": "rollback phases: afterwards retry what failed"},
         "variables": {"type": "object"},
         "outputs": {"type": ["object", "array"]},
     },
