@@ -8,7 +8,10 @@ in ``"1d 4h"`` or ``"1h30m"``.
 from __future__ import annotations
 
 import math
+import numbers
 import re
+
+import numpy as np
 
 __all__ = ["UNIT_HOURS", "format_hours", "parse_duration"]
 
@@ -51,7 +54,7 @@ def parse_duration(value: object) -> float:
     """
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '4h', found {value!r}")
-    if isinstance(value, int | float):
+    if isinstance(value, numbers.Real):
         hours = float(value)
     elif isinstance(value, str):
         text = value.strip()
@@ -65,7 +68,7 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"a duration must be finite, found {value!r}")
     if hours < 0:
         raise ValueError(f"a duration cannot be negative, found {value!r}")
-    return hours
+    return hours + 0.0  # -0.0 -> 0.0
 
 
 def _parse_text(text: str) -> float:
@@ -94,6 +97,10 @@ def _parse_text(text: str) -> float:
 def format_hours(hours: float) -> str:
     """Format hours as the shortest exact duration text, e.g. ``"45m"`` or ``"2d"``.
 
+    The text always reads back (with :func:`parse_duration`) as exactly the same float:
+    whole weeks, days, hours, minutes or seconds where they are exact, else the shortest
+    decimal hours that round-trip.
+
     Examples
     --------
     >>> format_hours(0.75)
@@ -105,8 +112,12 @@ def format_hours(hours: float) -> str:
     """
     if hours == 0:
         return "0h"
-    for unit, factor in (("w", 168.0), ("d", 24.0), ("h", 1.0), ("m", 1 / 60)):
-        count = hours / factor
-        if abs(count - round(count)) < 1e-9 * max(1.0, abs(count)):
-            return f"{round(count)}{unit}"
-    return f"{hours:g}h"
+    for unit, per_hour in (("w", 1 / 168), ("d", 1 / 24), ("h", 1.0), ("m", 60.0),
+                           ("s", 3600.0)):
+        count = hours * per_hour
+        whole = round(count)
+        if whole >= 1 and abs(count - whole) < 1e-9 * whole:
+            text = f"{whole}{unit}"
+            if parse_duration(text) == hours:
+                return text
+    return np.format_float_positional(hours, trim="-") + "h"

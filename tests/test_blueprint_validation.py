@@ -384,3 +384,12 @@ def test_resume_needs_rollback():
         "        id: deploy\n", "        id: deploy\n        resume: true\n")
     (found,) = problems(text)
     assert "'resume' applies to rollback phases, 'deploy' is not one" in found
+
+
+def test_duration_problem_points_at_the_inner_value():
+    text = PROCESS.format(extra="").replace(
+        "duration: 30m", "duration: {lognormal: {median: 4h, p90: 2h}}")
+    (found,) = problems(text)
+    # line 15 holds the activity; the column is that of the p90 value
+    line = text.splitlines()[14]
+    assert f"<string>:15:{line.index('2h') + 1}:" in found

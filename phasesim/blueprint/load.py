@@ -273,11 +273,17 @@ class _Loader:
         try:
             return parse_duration_spec(data[key])
         except ValueError as exc:
+            holder: Any = data
             where = self.at(data, key)
-            inner = getattr(exc, "key", None)
-            value = data[key]
-            if inner and isinstance(value, LocatedDict) and inner in value:
-                where = self.at(value, inner)
+            for step in (key, *getattr(exc, "path", ())):
+                if isinstance(holder, LocatedDict) and isinstance(step, str) \
+                        and step in holder:
+                    where, holder = self.at(holder, step), holder[step]
+                elif isinstance(holder, LocatedList) and isinstance(step, int) \
+                        and step < len(holder):
+                    where, holder = self.at(holder, step), holder[step]
+                else:
+                    break
             self.problem(where, f"{path}.{key}", f"bad duration: {exc}")
             return None
 
