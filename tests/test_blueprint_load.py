@@ -93,7 +93,7 @@ def test_harness_system_release_structure():
     assert bp.phase_ids == ("branch_cut", "alpha_fixes", "qa_signoff", "beta_rollout",
                             "beta_soak", "prod_1", "prod_2", "prod_3", "hotfix")
     assert bp.phase("hotfix").rollback
-    assert bp.phase("qa_signoff").activity("qa_approval").not_before == WeeklyAnchor(3, 14, 0)
+    assert bp.phase("alpha_fixes").activity("alpha_cutoff").not_before == WeeklyAnchor(3, 12, 0)
     assert bp.phase("prod_2").not_before == WeeklyAnchor(2, 9, 0)
     assert bp.environments["prod-0"].production
     assert bp.teams["QA"].capacity == 2

@@ -1,0 +1,402 @@
+"""``SimulationResult``: the simulated event log and what it says about lead time.
+
+Every table is computed from three frames the engine recorded: ``log`` (the canonical
+event log plus the engine's wait columns), ``releases`` (one row per run x release) and
+``usage`` (every hold of a team member or an environment). Uncertainty is honest about
+the simulation's structure: releases of one run share resources and are correlated, so
+confidence intervals resample whole runs (a cluster bootstrap over replications).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from phasesim.units import parse_duration
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from phasesim.blueprint import Blueprint
+
+__all__ = ["WAIT_CAUSES", "SimulationResult", "critical_chain"]
+
+#: Categories of the per-release lead-time breakdown, in display order.
+WAIT_CAUSES = ("work", "approval", "offhours", "team", "environment", "anchor",
+               "serialize", "rework", "in_flight")
+
+_QUANTILES = (("p50", 0.5), ("p80", 0.8), ("p95", 0.95))
+
+
+def critical_chain(log: pd.DataFrame) -> pd.Series:
+    """Boolean Series: whether each row is on its release's realised critical path.
+
+    The path runs back from the row that ended last, through the row that made each row
+    ready (its ``cause``), to the release's start. Needs the engine's ``row`` and ``cause``
+    columns; vectorised over releases (one step per loop turn, not one release).
+    """
+    n = len(log)
+    on = np.zeros(n, dtype=bool)
+    if n == 0:
+        return pd.Series(on, index=log.index)
+    runs = log["run"].to_numpy()
+    rows = log["row"].to_numpy()
+    # position of (run, row) in the frame
+    order = np.lexsort((rows, runs))
+    run_keys, first = np.unique(runs[order], return_index=True)
+    base = dict(zip(run_keys.tolist(), first.tolist(), strict=True))
+    start_of_run = np.array([base[r] for r in runs])
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    by_pos = order  # frame index positions sorted by (run, row)
+    cause = log["cause"].to_numpy()
+    parent = np.where(cause >= 0, start_of_run + cause, -1)
+    parent_frame = np.where(parent >= 0, by_pos[np.clip(parent, 0, n - 1)], -1)
+    ends = log["end"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    keys = log["run"].astype(str) + "\x1f" + log["release_id"].astype(str)
+    last = pd.Series(ends).groupby(keys.to_numpy()).idxmax().to_numpy()
+    current = last.astype(np.int64)
+    while current.size:
+        on[current] = True
+        current = parent_frame[current]
+        current = current[current >= 0]
+        current = current[~on[current]]
+    return pd.Series(on, index=log.index)
+
+
+def _cluster_bootstrap(values: np.ndarray, clusters: np.ndarray, stat: Any, n_boot: int,
+                       seed: int) -> tuple[float, float]:
+    """95% percentile interval of ``stat`` resampling whole clusters (runs)."""
+    labels, inverse = np.unique(clusters, return_inverse=True)
+    k = len(labels)
+    if k < 2:
+        return (np.nan, np.nan)
+    rng = np.random.default_rng(seed)
+    groups = [values[inverse == i] for i in range(k)]
+    stats = np.empty(n_boot)
+    for b in range(n_boot):
+        pick = rng.integers(0, k, size=k)
+        stats[b] = stat(np.concatenate([groups[i] for i in pick]))
+    low, high = np.nanpercentile(stats, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _quantile_ci(values: np.ndarray, q: float) -> tuple[float, float]:
+    """Distribution-free 95% interval of a quantile (order statistics, scipy)."""
+    from scipy import stats
+
+    if len(values) < 2:
+        return (np.nan, np.nan)
+    ci = stats.quantile_test(values, q=float(np.quantile(values, q)), p=q) \
+        .confidence_interval(confidence_level=0.95)
+    return float(ci.low), float(ci.high)
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`phasesim.simulate` returns.
+
+    Attributes
+    ----------
+    log : DataFrame
+        The event log (canonical schema) plus the engine's columns: ``wait_serialize_h``,
+        ``wait_anchor_h``, ``wait_environment_h``, ``wait_team_h``, ``offhours_h``,
+        ``work_h``, ``rework``, ``row`` and ``cause`` (the row that made it ready).
+    releases : DataFrame
+        One row per run x release: ``scheduled``, ``start``, ``end``, ``lead_time_h``
+        (end minus scheduled start), ``status``, ``reason``, ``attempts``, ``rework``,
+        ``capped``.
+    usage : DataFrame
+        Every hold of a team member or environment: ``requested``, ``granted``,
+        ``released``, ``wait_h``, ``busy_h``.
+    blueprint : Blueprint
+    params : dict
+        The arguments of the simulation, the seed included.
+    """
+
+    log: pd.DataFrame
+    releases: pd.DataFrame
+    usage: pd.DataFrame
+    blueprint: Blueprint
+    params: dict[str, Any] = field(default_factory=dict)
+
+    # -- headline numbers ------------------------------------------------------------
+    @property
+    def seed(self) -> Any:
+        return self.params.get("seed")
+
+    @property
+    def lead_times(self) -> pd.Series:
+        """Lead time (hours) of every release that ended succeeded or failed."""
+        done = self.releases[self.releases["status"] != "aborted"]
+        return done["lead_time_h"]
+
+    def summary(self, target: str | float | None = None, *, n_boot: int = 400,
+                seed: int = 0) -> pd.DataFrame:
+        """Lead time mean, P50, P80, P95 (hours and days) with 95% intervals, outcome
+        shares, throughput, and the share finished within ``target`` (a duration such
+        as ``"21d"``, or hours) if given.
+
+        Intervals resample whole runs (cluster bootstrap, ``n_boot`` times); with one
+        run they fall back to distribution-free order-statistic intervals treating
+        releases as independent.
+        """
+        rel = self.releases
+        done = rel[rel["status"] != "aborted"]
+        values = done["lead_time_h"].to_numpy(dtype=float)
+        clusters = done["run"].to_numpy()
+        rows: list[dict[str, Any]] = []
+
+        def add(metric: str, value: float, ci: tuple[float, float], unit: str) -> None:
+            rows.append({"metric": metric, "value": value, "ci_low": ci[0], "ci_high": ci[1],
+                         "unit": unit})
+
+        multi = len(np.unique(clusters)) > 1
+        if len(values):
+            add("lead time mean", float(values.mean()),
+                _cluster_bootstrap(values, clusters, np.mean, n_boot, seed) if multi
+                else _mean_ci(values), "h")
+            for name, q in _QUANTILES:
+                stat = _quantile_stat(q)
+                ci = (_cluster_bootstrap(values, clusters, stat, n_boot, seed) if multi
+                      else _quantile_ci(values, q))
+                add(f"lead time {name.upper()}", float(np.quantile(values, q)), ci, "h")
+        n = len(rel)
+        for status in ("succeeded", "failed", "aborted"):
+            share = float((rel["status"] == status).mean()) if n else np.nan
+            add(f"share {status}", share, _share_ci(rel, status, n_boot, seed) if multi
+                else (np.nan, np.nan), "")
+        weeks = self._weeks_per_run()
+        per_run = rel[rel["status"] == "succeeded"].groupby("run").size() \
+            .reindex(rel["run"].unique(), fill_value=0)
+        throughput = per_run / weeks
+        add("throughput", float(throughput.mean()),
+            _cluster_bootstrap(throughput.to_numpy(dtype=float),
+                               throughput.index.to_numpy(), np.mean, n_boot, seed)
+            if multi else (np.nan, np.nan), "releases/week")
+        if target is not None:
+            hours = parse_duration(target)
+            ok = (rel["status"] != "aborted") & (rel["lead_time_h"] <= hours)
+            add(f"share within {target}", float(ok.mean()),
+                _cluster_bootstrap(ok.to_numpy(dtype=float), rel["run"].to_numpy(), np.mean,
+                                   n_boot, seed) if multi else (np.nan, np.nan), "")
+        out = pd.DataFrame(rows).set_index("metric")
+        out["days"] = np.where(out["unit"] == "h", out["value"] / 24.0, np.nan)
+        return out
+
+    def _weeks_per_run(self) -> float:
+        rel = self.releases
+        span = (rel.groupby("run")["end"].max() - rel.groupby("run")["scheduled"].min())
+        hours = span.dt.total_seconds().to_numpy() / 3600.0
+        return float(max(np.mean(hours) / 168.0, 1e-9))
+
+    def finish_dates(self, target: Any = None) -> pd.DataFrame:
+        """Per release (across runs): scheduled start, P50/P80/P95 finish dates, and the
+        probability of finishing by ``target``.
+
+        ``target`` is a date/time for every release, a duration after each release's
+        scheduled start (``"21d"``), or a mapping release_id -> date/time.
+        """
+        rel = self.releases
+        finished = rel[rel["status"] != "aborted"]
+        grouped = finished.groupby("release_id")
+        out = pd.DataFrame({"scheduled": rel.groupby("release_id")["scheduled"].first()})
+        for name, q in _QUANTILES:
+            out[f"finish_{name}"] = grouped["end"].quantile(q)
+        out["share_aborted"] = rel.groupby("release_id")["status"].apply(
+            lambda s: float((s == "aborted").mean()))
+        if target is not None:
+            deadline = _deadlines(rel, target)
+            ok = (rel["status"] != "aborted") & (rel["end"] <= deadline)
+            out["deadline"] = deadline.groupby(rel["release_id"]).first()
+            out["p_on_time"] = ok.groupby(rel["release_id"]).mean()
+        return out
+
+    # -- why ---------------------------------------------------------------------------
+    def critical_rows(self) -> pd.Series:
+        """Whether each log row is on its release's realised critical path."""
+        return critical_chain(self.log)
+
+    def criticality(self) -> pd.DataFrame:
+        """Per activity: the share of releases in which it was on the realised critical
+        path, its mean contribution to lead time (hours per release), and its mean
+        duration when it ran. Sorted by contribution."""
+        log = self.log
+        chain = self.critical_rows()
+        span = (log["end"] - log["ready"]).dt.total_seconds() / 3600.0
+        n_rel = max(len(self.releases), 1)
+        keys = ["phase_id", "activity_id"]
+        crit = log[chain]
+        per_release = crit.assign(span_h=span[chain]).groupby(
+            [*keys, "run", "release_id"], observed=True)["span_h"].sum()
+        by_act = per_release.groupby(level=keys)
+        ran = log[log["status"] != "skipped"]
+        duration = ((ran["end"] - ran["start"]).dt.total_seconds() / 3600.0).groupby(
+            [ran["phase_id"], ran["activity_id"]]).mean()
+        out = pd.DataFrame({
+            "critical_share": by_act.size() / n_rel,
+            "contribution_h": by_act.sum() / n_rel,
+        })
+        out["mean_duration_h"] = duration.reindex(out.index)
+        out = out.reindex(pd.MultiIndex.from_frame(log[keys].drop_duplicates()),
+                          fill_value=0.0)
+        out["mean_duration_h"] = duration.reindex(out.index)
+        return out.sort_values("contribution_h", ascending=False)
+
+    def wait_breakdown(self, by: str = "release") -> pd.DataFrame:
+        """Why releases take as long as they do.
+
+        ``by="release"``: per run x release, the lead time split along its realised
+        critical path into ``work``, ``approval`` (approval waits in working hours),
+        ``offhours`` (nights, weekends and holidays inside manual work and approvals),
+        ``team`` (waiting for a free member), ``environment`` (waiting for an
+        environment or a freeze), ``anchor`` (not-before moments), ``serialize``
+        (the previous release still in a serialised phase), ``rework`` (failed tries,
+        rejected passes, rollback phases and everything re-run after them) and
+        ``in_flight`` (waiting to start under ``max_in_flight``); the columns sum to
+        ``lead_time_h``.
+
+        ``by="activity"``: per activity, the mean over all its executions of each
+        wait, plus ``dependencies_h`` (from the release's start to the activity being
+        ready).
+        """
+        log = self.log
+        if by == "activity":
+            return self._waits_by_activity()
+        if by != "release":
+            raise ValueError(f"by must be 'release' or 'activity', found {by!r}")
+        chain = log[self.critical_rows()]
+        span = (chain["end"] - chain["ready"]).dt.total_seconds() / 3600.0
+        rework = chain["rework"] | chain["status"].isin(["failed", "rejected"])
+        approval = chain["activity_type"] == "approval"
+        parts = pd.DataFrame({
+            "work": np.where(rework | approval, 0.0, chain["work_h"]),
+            "approval": np.where(approval & ~rework, chain["work_h"], 0.0),
+            "offhours": np.where(rework, 0.0, chain["offhours_h"]),
+            "team": np.where(rework, 0.0, chain["wait_team_h"]),
+            "environment": np.where(rework, 0.0, chain["wait_environment_h"]),
+            "anchor": np.where(rework, 0.0, chain["wait_anchor_h"]),
+            "serialize": np.where(rework, 0.0, chain["wait_serialize_h"]),
+            "rework": np.where(rework, span, 0.0),
+        }, index=chain.index)
+        parts["run"] = chain["run"].to_numpy()
+        parts["release_id"] = chain["release_id"].to_numpy()
+        out = parts.groupby(["run", "release_id"]).sum()
+        rel = self.releases.set_index(["run", "release_id"])
+        out = out.reindex(rel.index, fill_value=0.0)
+        out["in_flight"] = (rel["start"] - rel["scheduled"]).dt.total_seconds() / 3600.0
+        out["lead_time_h"] = rel["lead_time_h"]
+        out["status"] = rel["status"]
+        return out[[*WAIT_CAUSES, "lead_time_h", "status"]]
+
+    def _waits_by_activity(self) -> pd.DataFrame:
+        log = self.log[self.log["status"] != "skipped"]
+        rel = self.releases.set_index(["run", "release_id"])["start"]
+        release_start = rel.reindex(pd.MultiIndex.from_frame(log[["run", "release_id"]]))
+        dependencies = (log["ready"].to_numpy() - release_start.to_numpy()) / \
+            np.timedelta64(1, "h")
+        frame = log.assign(dependencies_h=dependencies)
+        cols = ["dependencies_h", "wait_serialize_h", "wait_anchor_h", "wait_environment_h",
+                "wait_team_h", "offhours_h", "work_h"]
+        out = frame.groupby(["phase_id", "activity_id"])[cols].mean()
+        out["executions"] = frame.groupby(["phase_id", "activity_id"]).size()
+        out["rework_share"] = frame.groupby(["phase_id", "activity_id"])["rework"].mean()
+        return out
+
+    def utilization(self, freq: str | None = None) -> pd.DataFrame:
+        """Per team and environment: capacity, busy share, mean and P95 wait for it,
+        and mean queue length, over the whole horizon (``freq=None``) or per period
+        (``freq="W"``, ``"MS"``...: one row per resource and period)."""
+        from phasesim.simulation.occupancy import utilization_table
+
+        capacity = {("team", k): v for k, v in _capacities(self.blueprint, "teams").items()}
+        capacity |= {("environment", k): v
+                     for k, v in _capacities(self.blueprint, "environments").items()}
+        return utilization_table(self.usage, capacity, freq=freq)
+
+    # -- display -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        lt = self.lead_times
+        p80 = f"{lt.quantile(0.8) / 24:.1f} d" if len(lt) else "n/a"
+        return (f"<SimulationResult {self.blueprint.id}: {self.params.get('runs')} runs x "
+                f"{self.params.get('releases')} releases, lead time P80 {p80}>")
+
+    def _repr_html_(self) -> str:
+        table = self.summary().copy()
+        p = self.params
+        head = (f"<h4>Simulation of {html.escape(self.blueprint.name)}</h4>"
+                f"<p>{p.get('runs')} runs × {p.get('releases')} releases, cadence "
+                f"{html.escape(str(p.get('cadence')))}, seed {html.escape(str(p.get('seed')))}"
+                "</p>")
+        return head + table.to_html(float_format=lambda v: f"{v:,.2f}", na_rep="",
+                                    escape=True)
+
+    # -- plots -------------------------------------------------------------------------
+    def plot_lead_time(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        from phasesim.plotting.simulation import plot_lead_time
+
+        return plot_lead_time(self, ax=ax, **kwargs)
+
+    def plot_gantt(self, release_id: str | None = None, run: int = 0,
+                   ax: Axes | None = None, **kwargs: Any) -> Axes:
+        from phasesim.plotting.simulation import plot_gantt
+
+        return plot_gantt(self, release_id=release_id, run=run, ax=ax, **kwargs)
+
+    def plot_train(self, run: int = 0, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        from phasesim.plotting.simulation import plot_train
+
+        return plot_train(self, run=run, ax=ax, **kwargs)
+
+    def plot_criticality(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        from phasesim.plotting.simulation import plot_criticality
+
+        return plot_criticality(self, ax=ax, **kwargs)
+
+    def plot_utilization(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        from phasesim.plotting.simulation import plot_utilization
+
+        return plot_utilization(self, ax=ax, **kwargs)
+
+
+def _quantile_stat(q: float) -> Any:
+    return lambda x: float(np.quantile(x, q))
+
+
+def _mean_ci(values: np.ndarray) -> tuple[float, float]:
+    from scipy import stats
+
+    if len(values) < 2 or np.std(values) == 0:
+        return (float(values.mean()), float(values.mean())) if len(values) else (np.nan,
+                                                                                 np.nan)
+    ci = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
+    return float(ci.low), float(ci.high)
+
+
+def _share_ci(rel: pd.DataFrame, status: str, n_boot: int, seed: int) -> tuple[float, float]:
+    values = (rel["status"] == status).to_numpy(dtype=float)
+    return _cluster_bootstrap(values, rel["run"].to_numpy(), np.mean, n_boot, seed)
+
+
+def _capacities(bp: Blueprint, what: str) -> dict[str, int]:
+    items: Mapping[str, Any] = getattr(bp, what)
+    return {name: item.capacity for name, item in items.items()}
+
+
+def _deadlines(rel: pd.DataFrame, target: Any) -> pd.Series:
+    if isinstance(target, Mapping):
+        stamps = {k: pd.Timestamp(v) for k, v in target.items()}
+        out = rel["release_id"].map(lambda r: stamps.get(r, pd.NaT))
+        return pd.to_datetime(out, utc=True)
+    if isinstance(target, int | float) or (isinstance(target, str) and not any(
+            ch in target for ch in "-:/")):
+        hours = parse_duration(target)
+        return rel["scheduled"] + pd.to_timedelta(hours, unit="h")
+    stamp = pd.Timestamp(target)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return pd.Series(stamp, index=rel.index)
