@@ -157,7 +157,8 @@ def test_resource_free_dag_matches_numpy_longest_path():
                 id: checks
                 depends-on: [build]
                 activities:
-                  - activity: {id: unit, type: automated, duration: {lognormal: {median: 2h, p90: 5h}}}
+                  - activity: {id: unit, type: automated,
+                               duration: {lognormal: {median: 2h, p90: 5h}}}
                   - activity: {id: scan, type: automated, duration: {gamma: {mean: 3h, sd: 1h}}}
                   - activity: {id: e2e, type: automated, duration: {pert: [1h, 2h, 6h]},
                                depends-on: [unit]}

@@ -128,7 +128,7 @@ def parse_cadence(spec: object) -> Cadence:
                          "list of start times, or {interarrival: <duration>}")
     if isinstance(spec, Mapping):
         return _from_mapping(spec)
-    if isinstance(spec, Sequence) or isinstance(spec, np.ndarray | pd.Index | pd.Series):
+    if isinstance(spec, (Sequence, np.ndarray | pd.Index | pd.Series)):
         try:
             times = sorted(to_epoch_hours(t) for t in spec)
         except (TypeError, ValueError) as exc:

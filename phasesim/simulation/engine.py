@@ -134,7 +134,7 @@ class RunEngine:
     def _release(self, rel: _Release, previous: _Release | None) -> _Proc:
         slot = None
         if self.in_flight is not None:
-            slot = self.in_flight.request(priority=rel.scheduled)
+            slot = self.in_flight.request(priority=_rank(rel.scheduled))
             yield slot
         rel.start = self.env.now
         assert rel.stop is not None
@@ -161,7 +161,8 @@ class RunEngine:
 
     # -- blocks of activities ----------------------------------------------------------
     def _block(self, rel: _Release, model: CompiledModel, members: Sequence[int], *,
-               main: bool, cause: int, previous: _Release | None = None) -> _Proc:
+               main: bool, cause: int, previous: _Release | None = None,
+               rework: bool = False) -> _Proc:
         """Run a set of nodes: the whole release, a rework loop, a rollback phase or a
         subprocess. In the main block phases gate on their phase dependencies; in other
         blocks nodes wait for their predecessors inside the block."""
@@ -182,7 +183,7 @@ class RunEngine:
             preds = spec.preds if main else tuple(
                 p for p in spec.all_preds if p in in_block)
             env.process(self._node(rel, model, spec, preds, done, started[spec.phase],
-                                   gates[spec.phase]))
+                                   gates[spec.phase], rework=not main or rework))
         assert rel.stop is not None
         yield env.all_of(list(done.values())) | rel.stop
 
@@ -256,7 +257,7 @@ class RunEngine:
             if resource is None:
                 continue
             requested = self.env.now
-            request = resource.request(priority=priority)
+            request = resource.request(priority=_rank(priority))
             yield request
             held.append((name, request, len(self.usage)))
             self.usage.append((self.run, "environment", name, rel.index, requested,
@@ -272,12 +273,12 @@ class RunEngine:
     def _free(self, held: list[tuple[str, Any, int]]) -> None:
         for name, request, usage_row in held:
             self.environments[name].release(request)
-            self.usage[usage_row] = self.usage[usage_row][:6] + (self.env.now,)
+            self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
 
     # -- one activity ------------------------------------------------------------------
     def _node(self, rel: _Release, model: CompiledModel, spec: NodeSpec,
               preds: Sequence[int], done: dict[int, simpy.Event],
-              phase_started: simpy.Event, gate: _Gate) -> _Proc:
+              phase_started: simpy.Event, gate: _Gate, *, rework: bool) -> _Proc:
         env = self.env
         assert rel.stop is not None
         if preds:
@@ -297,22 +298,21 @@ class RunEngine:
         anchor_h = _overlap(ready, gate.after_serialize, gate.after_anchor)
         environment_h = _overlap(ready, gate.after_anchor, gate.started)
         yield from self._run(rel, model, spec, ready, cause, serialize_h, anchor_h,
-                             environment_h)
+                             environment_h, rework)
         if not rel.stopped:
             done[spec.index].succeed()
 
     def _run(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
-             cause: int, serialize_h: float, anchor_h: float, environment_h: float
-             ) -> Generator[simpy.Event, Any, None]:
+             cause: int, serialize_h: float, anchor_h: float, environment_h: float,
+             rework: bool) -> Generator[simpy.Event, Any, None]:
         """Execute an activity until it succeeds (with retries, rework and rollbacks)."""
         env = self.env
         key = spec.key
         if spec.skipped:
             self._record(rel, spec, "skipped", ready, env.now, env.now, cause, serialize_h,
-                         anchor_h, environment_h, 0.0, 0.0, 0.0, rework=False)
+                         anchor_h, environment_h, 0.0, 0.0, 0.0, rework=rework)
             rel.end_time[key] = env.now
             return
-        rework = False
         while True:
             t0 = env.now
             if spec.anchor is not None:
@@ -349,7 +349,8 @@ class RunEngine:
                 assert spec.on_failure is not None
                 block = model.phases[spec.on_failure].nodes
             rel.end_time[key] = env.now
-            yield env.process(self._block(rel, model, block, main=False, cause=row))
+            yield env.process(self._block(rel, model, block, main=False, cause=row,
+                                          rework=True))
             if rel.stopped:
                 return
             if status == "failed" and not model.phases[spec.on_failure or 0].resume:
@@ -371,7 +372,7 @@ class RunEngine:
         if kind == "subprocess" and spec.sub is not None:
             start = env.now
             yield env.process(self._block(rel, spec.sub, spec.sub.main_nodes, main=True,
-                                          cause=cause))
+                                          cause=cause, rework=rework))
             if rel.stopped:
                 return None
             row = self._record(rel, spec, "succeeded", ready, start, env.now, cause,
@@ -399,7 +400,7 @@ class RunEngine:
         if kind == "manual" and spec.team is not None:
             team = self.teams[spec.team]
             requested = env.now
-            member = team.request(priority=ready)
+            member = team.request(priority=_rank(ready))
             yield member
             team_h = env.now - requested
             usage_row = len(self.usage)
@@ -407,7 +408,7 @@ class RunEngine:
                                None))
             if rel.stopped:
                 team.release(member)
-                self.usage[usage_row] = self.usage[usage_row][:6] + (env.now,)
+                self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
                 return None
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
         status, row = "succeeded", -1
@@ -437,7 +438,7 @@ class RunEngine:
             ready, cause = end, row
         if member is not None and spec.team is not None:
             self.teams[spec.team].release(member)
-            self.usage[usage_row] = self.usage[usage_row][:6] + (env.now,)
+            self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
         if status == "failed":
             if spec.on_failure is None:
                 self._halt(rel, "aborted", f"{spec.key} failed {tries} time(s)")
@@ -458,6 +459,11 @@ class RunEngine:
                           rework, cause))
         rel.last_row[spec.key] = row
         return row
+
+
+def _rank(hours: float) -> int:
+    """Queue priority of a ready time: whole microseconds, earliest first."""
+    return round(hours * 3_600_000_000)
 
 
 def _positive(hours: float) -> float:

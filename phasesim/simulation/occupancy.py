@@ -10,7 +10,7 @@ length (Little's law).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,17 +45,16 @@ def utilization_table(usage: pd.DataFrame, capacity: Mapping[tuple[str, str], in
     n_runs = usage["run"].nunique()
     if freq is None:
         edges = np.array([lo, hi])
-        labels: list[pd.Timestamp | str] = ["all"]
+        labels: Sequence[pd.Timestamp | str] = ["all"]
     else:
         start = pd.Timestamp(lo * 3.6e12, unit="ns", tz="UTC").floor("D")
-        stamps = pd.date_range(start, pd.Timestamp(hi * 3.6e12, unit="ns", tz="UTC"),
-                               freq=freq)
-        if len(stamps) == 0 or stamps[0] > start:
-            stamps = stamps.insert(0, start)
-        stamps = stamps.append(pd.DatetimeIndex([stamps[-1] + pd.tseries.frequencies
-                                                 .to_offset(freq)]))
+        stamps = list(pd.date_range(start, pd.Timestamp(hi * 3.6e12, unit="ns", tz="UTC"),
+                                    freq=freq))
+        if not stamps or stamps[0] > start:
+            stamps.insert(0, start)
+        stamps.append(stamps[-1] + pd.tseries.frequencies.to_offset(freq))
         edges = _hours(pd.Series(stamps))
-        labels = list(stamps[:-1])
+        labels = stamps[:-1]
     rows = []
     for (kind, name), group in usage.groupby(["kind", "resource"], sort=True):
         cap = capacity.get((str(kind), str(name)), 1)

@@ -9,6 +9,7 @@ whatever the number of workers.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -153,7 +154,7 @@ def _chunks(runs: int, n_jobs: int) -> list[list[int]]:
     workers = os.cpu_count() or 1 if n_jobs < 0 else max(1, n_jobs)
     count = min(runs, workers * 4) if workers > 1 else 1
     bounds = np.linspace(0, runs, count + 1).round().astype(int)
-    return [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float, key: int,
@@ -194,7 +195,7 @@ def _run_chunk(model: CompiledModel, rule: Cadence, releases: int, start_h: floa
     for run in chunk:
         rng = streams.at(_ARRIVALS, run, 0, 0) if rule.is_random else None
         starts = rule.starts(releases, start_h, rng)
-        engine = RunEngine(model, run, starts, streams, **policies)
+        engine = RunEngine(model, run, starts.tolist(), streams, **policies)
         engine.execute()
         rows.extend(engine.rows)
         rels.extend(engine.releases)
@@ -213,8 +214,7 @@ def _timestamps(hours: np.ndarray) -> pd.Series:
     out = pd.to_datetime(np.where(np.isfinite(ms), ms, 0).astype("int64"), unit="ms",
                          utc=True)
     series = pd.Series(out).astype("datetime64[ns, UTC]")
-    series[~np.isfinite(values)] = pd.NaT
-    return series
+    return series.where(np.isfinite(values))
 
 
 def _log_frame(rows: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:

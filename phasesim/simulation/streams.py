@@ -11,6 +11,8 @@ numbers wherever they share activities.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["Streams", "seed_key"]
@@ -34,7 +36,7 @@ class Streams:
         self.rng = np.random.Generator(self._philox)
         self._counter = np.zeros(4, dtype=np.uint64)
         self._key = np.array([key, 0], dtype=np.uint64)
-        self._state = {
+        self._state: Any = {
             "bit_generator": "Philox",
             "state": {"counter": self._counter, "key": self._key},
             "buffer": np.zeros(4, dtype=np.uint64),
