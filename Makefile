@@ -17,13 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	mkdir -p out
 	$(BIN)/phasesim validate data/blueprints/*.yaml
 	$(BIN)/phasesim show data/blueprints/harness-system-release.yaml
-	$(BIN)/python -c "import matplotlib; matplotlib.use('Agg'); import phasesim; \
-	ax = phasesim.load_blueprint('data/blueprints/harness-system-release.yaml').plot_dag(); \
-	ax.figure.savefig('out/harness-system-release-dag.png', dpi=120, bbox_inches='tight'); \
-	print('wrote out/harness-system-release-dag.png')"
+	$(BIN)/phasesim simulate data/blueprints/harness-system-release.yaml \
+	  --cadence '{freq: weekly, interval: 2, weekday: monday, time: "09:00", timezone: America/Los_Angeles}' \
+	  --start 2026-01-05 --releases 26 --runs 200 --seed 7 --jobs 2 --target 25d \
+	  --out out/harness-simulated-log.parquet --plots out
 
 lint: install
 	$(BIN)/ruff check phasesim tests benchmarks

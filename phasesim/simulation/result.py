@@ -338,15 +338,17 @@ class SimulationResult:
 
     # -- plots -------------------------------------------------------------------------
     def plot_lead_time(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Histogram and CDF of lead times with P50/P80/P95 lines."""
         from phasesim.plotting.simulation import plot_lead_time
 
         return plot_lead_time(self, ax=ax, **kwargs)
 
     def plot_gantt(self, release_id: str | None = None, run: int = 0,
                    ax: Axes | None = None, **kwargs: Any) -> Axes:
-        from phasesim.plotting.simulation import plot_gantt
+        """One release: activities as bars, waits shaded by cause."""
+        from phasesim.plotting.simulation import plot_gantt_waits
 
-        return plot_gantt(self, release_id=release_id, run=run, ax=ax, **kwargs)
+        return plot_gantt_waits(self, release_id=release_id, run=run, ax=ax, **kwargs)
 
     def plot_train(self, run: int = 0, ax: Axes | None = None, **kwargs: Any) -> Axes:
         from phasesim.plotting.simulation import plot_train

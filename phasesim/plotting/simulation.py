@@ -1,0 +1,263 @@
+"""Plots of simulated release trains: lead-time distribution, Gantt with waits by cause,
+the train of overlapping releases, criticality and resource utilisation.
+
+Each computes first (with :class:`~phasesim.simulation.SimulationResult` or
+:mod:`phasesim.analysis`), then draws; each takes ``ax=None`` (the current Axes) and
+returns the Axes. Matplotlib is imported only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from phasesim.simulation.result import SimulationResult
+
+__all__ = [
+    "WAIT_COLORS",
+    "plot_criticality",
+    "plot_gantt_waits",
+    "plot_lead_time",
+    "plot_train",
+    "plot_utilization",
+]
+
+#: Colours of the wait causes (shared by the Gantt and the breakdown bars).
+WAIT_COLORS = {
+    "work": "#2a9d8f",
+    "approval": "#e9c46a",
+    "offhours": "#d9d9d9",
+    "team": "#e76f51",
+    "environment": "#9b5de5",
+    "anchor": "#8ecae6",
+    "serialize": "#577590",
+    "rework": "#e63946",
+    "in_flight": "#adb5bd",
+}
+_WAIT_COLUMNS = (("serialize", "wait_serialize_h"), ("anchor", "wait_anchor_h"),
+                 ("environment", "wait_environment_h"), ("team", "wait_team_h"))
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def _lead_times(data: Any) -> pd.Series:
+    """Lead times in hours of a SimulationResult, or of an event log's releases."""
+    if hasattr(data, "lead_times") and hasattr(data, "releases"):
+        return data.lead_times
+    from phasesim.analysis import lead_times
+
+    table = lead_times(data)
+    return table["lead_time_h"].dropna()
+
+
+def plot_lead_time(data: Any, ax: Axes | None = None, *, bins: int = 40,
+                   target: float | str | None = None) -> Axes:
+    """Histogram of lead times (days) with the empirical CDF on a second axis and
+    vertical lines at P50, P80 and P95 (and at ``target``, a duration, if given).
+
+    ``data`` is a :class:`~phasesim.simulation.SimulationResult` or an event log, so
+    simulated and historical lead times draw the same way.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({"release_id": ["a", "b"], "phase_id": ["p", "p"],
+    ...     "start": pd.to_datetime(["2026-01-05", "2026-01-12"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-07", "2026-01-15"], utc=True)})
+    >>> ax = plot_lead_time(log)
+    >>> ax.get_xlabel()
+    'lead time (days)'
+    """
+    from phasesim.units import parse_duration
+
+    ax = _axes(ax)
+    days = np.sort(_lead_times(data).to_numpy(dtype=float)) / 24.0
+    if len(days) == 0:
+        ax.set_title("no finished releases")
+        return ax
+    ax.hist(days, bins=bins, color="#8ecae6", edgecolor="white", label="releases")
+    ax.set_xlabel("lead time (days)")
+    ax.set_ylabel("releases")
+    cdf = ax.twinx()
+    cdf.step(days, np.arange(1, len(days) + 1) / len(days), where="post", color="#023047",
+             linewidth=1.5, label="CDF")
+    cdf.set_ylim(0, 1.02)
+    cdf.set_ylabel("share finished")
+    for q, style in ((0.5, ":"), (0.8, "--"), (0.95, "-.")):
+        value = float(np.quantile(days, q))
+        ax.axvline(value, color="#d62828", linestyle=style, linewidth=1.2)
+        ax.annotate(f"P{round(q * 100)} {value:.1f} d", (value, 1.0),
+                    xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
+                    fontsize=8, color="#d62828")
+    if target is not None:
+        limit = parse_duration(target) / 24.0
+        share = float((days <= limit).mean())
+        ax.axvline(limit, color="black", linewidth=1.5)
+        ax.annotate(f"target {limit:.1f} d: {share:.0%} on time", (limit, 0.5),
+                    xycoords=("data", "axes fraction"), rotation=90, va="center",
+                    ha="right", fontsize=8)
+    ax.set_title(f"Lead time of {len(days)} releases")
+    return ax
+
+
+def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, run: int = 0,
+                     ax: Axes | None = None, *, labels: str = "activity") -> Axes:
+    """One simulated release as a Gantt chart: a bar per activity execution, preceded by
+    its waits shaded by cause (serialisation, anchor, environment, team); off-hours
+    inside manual work are drawn lighter, failed and rejected tries hatched, and the
+    realised critical path outlined. ``release_id`` defaults to the median-lead-time
+    release of ``run``."""
+    import matplotlib.dates as mdates
+    from matplotlib.patches import Patch
+
+    ax = _axes(ax)
+    log = result.log
+    if release_id is None:
+        rel = result.releases[result.releases["run"] == run].sort_values("lead_time_h")
+        release_id = str(rel["release_id"].iloc[len(rel) // 2])
+    mask = (log["run"] == run) & (log["release_id"] == release_id)
+    rows = log[mask & (log["status"] != "skipped")].sort_values(["start", "end"])
+    if rows.empty:
+        from phasesim.errors import PhasesimError
+
+        raise PhasesimError(f"release {release_id!r} is not in run {run} of the result")
+    chain = result.critical_rows()[rows.index]
+
+    def num(t: pd.Timestamp) -> float:
+        return float(mdates.date2num(t.tz_convert("UTC").tz_localize(None)))
+
+    for y, (idx, row) in enumerate(rows.iterrows()):
+        t = num(row["ready"])
+        for cause, column in _WAIT_COLUMNS:
+            width = float(row[column]) / 24.0
+            if width > 0:
+                ax.barh(y, width, left=t, height=0.5, color=WAIT_COLORS[cause], alpha=0.8)
+                t += width
+        start, end = num(row["start"]), num(row["end"])
+        color = WAIT_COLORS["approval" if row["activity_type"] == "approval" else "work"]
+        failed = row["status"] in ("failed", "rejected")
+        ax.barh(y, max(end - start, 1e-4), left=start, height=0.7,
+                color=WAIT_COLORS["offhours"] if row["offhours_h"] > 0 else color,
+                edgecolor="black" if bool(chain[idx]) else "none",
+                linewidth=1.5 if bool(chain[idx]) else 0, hatch="//" if failed else None)
+        if row["offhours_h"] > 0 and row["work_h"] > 0:
+            # the working share of a bar that spans nights: a thinner bar in its colour
+            ax.barh(y, (end - start) * row["work_h"] / (row["work_h"] + row["offhours_h"]),
+                    left=start, height=0.3, color=color)
+    names = [f"{r.phase_id} · {r.activity_id}" if labels == "activity" else str(r.activity_id)
+             for r in rows.itertuples()]
+    names = [n + (f" #{a}" if a > 1 else "") for n, a in zip(names, rows["attempt"],
+                                                                 strict=True)]
+    ax.set_yticks(range(len(rows)), names, fontsize=7)
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    ax.set_xlabel("time (UTC)")
+    lead = result.releases.set_index(["run", "release_id"]).loc[(run, release_id),
+                                                                "lead_time_h"]
+    ax.set_title(f"Release {release_id} (run {run}): {lead / 24:.1f} days")
+    used = [c for c in ("work", "approval", "offhours", "team", "environment", "anchor",
+                        "serialize")]
+    ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=c) for c in used]
+              + [Patch(facecolor="white", edgecolor="black", label="critical path")],
+              fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
+    return ax
+
+
+def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *,
+               phases: bool = True) -> Axes:
+    """Releases of one run as swimlanes over the calendar: one lane per release, its
+    phases as coloured segments, so overlapping releases show as stacked lanes. A line
+    at the top counts releases in flight."""
+    import matplotlib.dates as mdates
+
+    from phasesim.plotting.history import phase_colors
+
+    ax = _axes(ax)
+    log = result.log[(result.log["run"] == run) & (result.log["status"] != "skipped")]
+    rel = result.releases[result.releases["run"] == run].sort_values("scheduled")
+    order = {r: i for i, r in enumerate(rel["release_id"])}
+    colors = phase_colors(list(result.blueprint.phase_ids) + sorted(
+        set(log["phase_id"]) - set(result.blueprint.phase_ids)))
+    spans = log.groupby(["release_id", "phase_id"]).agg(start=("start", "min"),
+                                                         end=("end", "max")).reset_index()
+
+    def num(values: pd.Series) -> np.ndarray:
+        naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return np.asarray(mdates.date2num(naive.to_numpy()), dtype=float)
+
+    if phases:
+        left, right = num(spans["start"]), num(spans["end"])
+        for i, row in enumerate(spans.itertuples()):
+            ax.barh(order[row.release_id], max(right[i] - left[i], 1e-4), left=left[i],
+                    height=0.7, color=colors.get(row.phase_id, "#999999"), linewidth=0)
+    scheduled, ended = num(rel["scheduled"]), num(rel["end"])
+    ax.scatter(scheduled, range(len(rel)), marker="|", color="black", s=40, zorder=3,
+               label="scheduled start")
+    ax.set_yticks(range(len(rel)), list(rel["release_id"]), fontsize=7)
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    ax.set_xlabel("date (UTC)")
+    grid = np.linspace(scheduled.min(), ended.max(), 400)
+    in_flight = ((scheduled[None, :] <= grid[:, None]) & (ended[None, :] > grid[:, None])
+                 ).sum(axis=1)
+    top = ax.twinx()
+    top.plot(grid, in_flight, color="black", linewidth=1, alpha=0.6)
+    top.set_ylabel("releases in flight")
+    top.set_ylim(0, max(in_flight.max(), 1) * 3)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=c, label=p) for p, c in colors.items()
+                       if p in set(spans["phase_id"])], fontsize=7, loc="lower left",
+              bbox_to_anchor=(1.08, 0.0), frameon=False)
+    ax.set_title(f"Release train, run {run}: {len(rel)} releases, up to "
+                 f"{int(in_flight.max())} in flight")
+    return ax
+
+
+def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: int = 15
+                     ) -> Axes:
+    """Activities ranked by mean contribution to lead time along the realised critical
+    path (bars, days), annotated with the share of releases in which they were critical."""
+    ax = _axes(ax)
+    table = result.criticality().head(top).iloc[::-1]
+    labels = [f"{p} · {a}" for p, a in table.index]
+    bars = ax.barh(labels, table["contribution_h"] / 24.0, color="#219ebc")
+    for bar, share in zip(bars, table["critical_share"], strict=True):
+        ax.annotate(f"{share:.0%}", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_xlabel("mean contribution to lead time (days per release)")
+    ax.set_title("Where the lead time goes (share of releases critical)")
+    ax.tick_params(axis="y", labelsize=7)
+    return ax
+
+
+def plot_utilization(result: SimulationResult, ax: Axes | None = None, *, freq: str = "W",
+                     kind: str | None = None) -> Axes:
+    """Busy share of each team and environment per period (lines), so a user sees which
+    shared resource saturates when releases overlap."""
+    ax = _axes(ax)
+    table = result.utilization(freq=freq).reset_index()
+    if kind is not None:
+        table = table[table["kind"] == kind]
+    for (k, name), group in table.groupby(["kind", "resource"]):
+        periods = pd.to_datetime(group["period"]).dt.tz_convert("UTC").dt.tz_localize(None)
+        ax.plot(periods, group["busy_share"], marker=".", linewidth=1,
+                linestyle="-" if k == "team" else "--", label=f"{name} ({k})")
+    ax.set_ylabel("busy share")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Utilisation per {freq}")
+    if len(table):
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return ax
