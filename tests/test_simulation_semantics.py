@@ -397,3 +397,26 @@ def test_weekly_anchor_helper_consistency():
     cal = Calendar.always()
     t = to_epoch_hours("2026-03-05 12:30")
     assert cal.next_anchor_h(t, WeeklyAnchor.parse("Thu 12:30")) == t
+
+
+def test_abort_cuts_parallel_work_short():
+    result = run("""\
+        process:
+          id: p
+          phases:
+            - phase:
+                id: a
+                activities:
+                  - activity: {id: long, type: automated, duration: 10h}
+                  - activity: {id: flaky, type: automated, duration: 2h,
+                               failure: {probability: 1.0, retries: 0}}
+                  - activity: {id: after, type: automated, duration: 1h, depends-on: [flaky]}
+        """)
+    log = result.log.set_index("activity_id")
+    rel = result.releases.iloc[0]
+    assert rel["status"] == "aborted"
+    assert rel["lead_time_h"] == pytest.approx(2.0)
+    assert log.loc["flaky", "status"] == "failed"
+    assert log.loc["long", "status"] == "aborted"
+    assert log.loc["long", "end"] == START + pd.Timedelta(hours=2)
+    assert "after" not in log.index

@@ -62,6 +62,7 @@ class _Release:
     reason: str = ""
     stop: simpy.Event | None = None
     stopped: bool = False
+    halted_at: float = 0.0
     rework: int = 0
     capped: bool = False
     attempts: dict[str, int] = field(default_factory=dict)
@@ -154,6 +155,7 @@ class RunEngine:
         if rel.stopped:
             return
         rel.stopped = True
+        rel.halted_at = self.env.now
         rel.status = status
         rel.reason = reason
         assert rel.stop is not None
@@ -390,6 +392,9 @@ class RunEngine:
             end = spec.calendar.add_working_hours_h(start, wait)
             if end > start:
                 yield env.timeout(end - start)
+            if rel.stopped:
+                self._interrupted(rel, spec, ready, start, cause, rework)
+                return None
             status = "rejected" if rejected else "succeeded"
             row = self._record(rel, spec, status, ready, start, end, cause, serialize_h,
                                anchor_h, environment_h, 0.0, _positive(end - start - wait),
@@ -425,6 +430,9 @@ class RunEngine:
                 start, end = granted, granted + hours
             if end > granted:
                 yield env.timeout(end - granted)
+            if rel.stopped:
+                self._interrupted(rel, spec, ready, start, cause, rework)
+                break
             status = "failed" if failed else "succeeded"
             row = self._record(rel, spec, status, ready, start, end, cause,
                                serialize_h if attempt == 0 else 0.0,
@@ -439,12 +447,22 @@ class RunEngine:
         if member is not None and spec.team is not None:
             self.teams[spec.team].release(member)
             self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
+        if rel.stopped:
+            return None
         if status == "failed":
             if spec.on_failure is None:
                 self._halt(rel, "aborted", f"{spec.key} failed {tries} time(s)")
                 return None
             return "failed", row
         return status, row
+
+    def _interrupted(self, rel: _Release, spec: NodeSpec, ready: float, start: float,
+                     cause: int, rework: bool) -> None:
+        """Record work cut short because its release ended (aborted or rolled back)
+        elsewhere: status ``aborted``, ending when the release ended."""
+        end = max(start, rel.halted_at)
+        self._record(rel, spec, "aborted", min(ready, end), min(start, end), end, cause,
+                     0.0, 0.0, 0.0, 0.0, 0.0, end - min(start, end), rework)
 
     def _record(self, rel: _Release, spec: NodeSpec, status: str, ready: float,
                 start: float, end: float, cause: int, serialize_h: float, anchor_h: float,
