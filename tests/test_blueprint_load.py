@@ -195,7 +195,7 @@ def test_durations_and_keys_are_typed():
     gate = bp.phase("qa_signoff").activity("qa_approval")
     assert gate.kind == "approval"
     assert gate.approval is not None
-    assert gate.approval.wait == LogNormal(0.5, 3.0)
+    assert gate.approval.wait == LogNormal(0.5, 2.0)
     assert gate.approval.reject is not None and gate.approval.reject.goto == "alpha_fixes"
 
 

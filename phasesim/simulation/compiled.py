@@ -62,6 +62,12 @@ class NodeSpec:
     # subprocesses
     sub: CompiledModel | None = None
     wait_spec: DurationSpec | None = None
+    #: no environments of its own, no rejection, no subprocess: the engine may schedule
+    #: it without a SimPy process when its team is free and it does not roll back
+    simple: bool = False
+
+    def set_simple(self) -> None:
+        self.simple = not self.uses and self.reject_p == 0.0 and self.sub is None
 
 
 @dataclass
@@ -179,6 +185,7 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
                                               graph.nodes[spec.key[len(prefix):]]["phase_id"])
         if act.failure is not None and act.failure.on_failure != "abort":
             spec.on_failure = phase_index[act.failure.on_failure]
+        spec.set_simple()
         if spec.sub is not None:
             for team, cap in spec.sub.team_capacity.items():
                 model.team_capacity.setdefault(team, cap)

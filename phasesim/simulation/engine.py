@@ -13,6 +13,7 @@ into a DataFrame once, by the runner. The semantics are documented in
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,7 @@ class _Release:
     last_row: dict[str, int] = field(default_factory=dict)
     phase_open: dict[str, bool] = field(default_factory=dict)
     serial_exit: dict[str, simpy.Event] = field(default_factory=dict)
+    held: list[list[tuple[str, Any, int]]] = field(default_factory=list)
     rows: int = 0
 
 
@@ -103,12 +105,10 @@ class RunEngine:
         self.max_rework = max_rework
         self.release_offset = release_offset
         self.env = simpy.Environment(initial_time=self.starts[0] if self.starts else 0.0)
-        self.teams = {name: simpy.PriorityResource(self.env, capacity=cap)
-                      for name, cap in model.team_capacity.items()}
-        self.environments = {name: simpy.PriorityResource(self.env, capacity=cap)
+        self.teams = {name: _Pool(self.env, cap) for name, cap in model.team_capacity.items()}
+        self.environments = {name: _Pool(self.env, cap)
                              for name, cap in model.environment_capacity.items()}
-        self.in_flight = (simpy.PriorityResource(self.env, capacity=max_in_flight)
-                          if max_in_flight else None)
+        self.in_flight = _Pool(self.env, max_in_flight) if max_in_flight else None
         self.serialize = {model.phases[k].id for k in range(len(model.phases))
                           if model.phases[k].id in set(serialize)}
         self.rows: list[tuple[Any, ...]] = []
@@ -133,10 +133,10 @@ class RunEngine:
             self.env.process(self._release(rel, previous))
 
     def _release(self, rel: _Release, previous: _Release | None) -> _Proc:
-        slot = None
         if self.in_flight is not None:
-            slot = self.in_flight.request(priority=_rank(rel.scheduled))
-            yield slot
+            slot = self.in_flight.take(rel.scheduled)
+            if slot is not None:
+                yield slot
         rel.start = self.env.now
         assert rel.stop is not None
         block = self.env.process(self._block(rel, self.model, self.model.main_nodes,
@@ -145,8 +145,8 @@ class RunEngine:
         for event in rel.serial_exit.values():
             if not event.triggered:
                 event.succeed()
-        if slot is not None and self.in_flight is not None:
-            self.in_flight.release(slot)
+        if self.in_flight is not None:
+            self.in_flight.give()
         attempts = max(rel.attempts.values(), default=0)
         self.releases.append((self.run, rel.index, rel.scheduled, rel.start, self.env.now,
                               rel.status, rel.reason, attempts, rel.rework, rel.capped))
@@ -158,6 +158,10 @@ class RunEngine:
         rel.halted_at = self.env.now
         rel.status = status
         rel.reason = reason
+        # environments held by phases of this release are given back at once
+        for held in rel.held:
+            self._free(held)
+        rel.held.clear()
         assert rel.stop is not None
         rel.stop.succeed()
 
@@ -166,88 +170,19 @@ class RunEngine:
                main: bool, cause: int, previous: _Release | None = None,
                rework: bool = False) -> _Proc:
         """Run a set of nodes: the whole release, a rework loop, a rollback phase or a
-        subprocess. In the main block phases gate on their phase dependencies; in other
-        blocks nodes wait for their predecessors inside the block."""
-        env = self.env
-        in_block = set(members)
-        done = {n: env.event() for n in members}
-        phases = sorted({model.nodes[n].phase for n in members})
-        started = {k: env.event() for k in phases}
-        finished = {k: env.event() for k in phases}
-        gates = {k: _Gate() for k in phases}
-        block_start = env.now
-        for k in phases:
-            env.process(self._phase_gate(rel, model, k, in_block, done, started, finished,
-                                         gates, main=main, cause=cause, start=block_start,
-                                         previous=previous))
-        for n in members:
-            spec = model.nodes[n]
-            preds = spec.preds if main else tuple(
-                p for p in spec.all_preds if p in in_block)
-            env.process(self._node(rel, model, spec, preds, done, started[spec.phase],
-                                   gates[spec.phase], rework=not main or rework))
-        assert rel.stop is not None
-        yield env.all_of(list(done.values())) | rel.stop
+        subprocess, and wait until all have finished (or the release has ended).
 
-    def _phase_gate(self, rel: _Release, model: CompiledModel, k: int, in_block: set[int],
-                    done: dict[int, simpy.Event], started: dict[int, simpy.Event],
-                    finished: dict[int, simpy.Event], gates: dict[int, _Gate], *, main: bool,
-                    cause: int, start: float, previous: _Release | None) -> _Proc:
-        env = self.env
-        phase = model.phases[k]
-        gate = gates[k]
+        Nodes are started when they become runnable, rather than waiting on events: a
+        node is runnable when its predecessors in the block have finished and its
+        phase's gate is open. In the main block a phase's gate opens after the phases
+        it depends on; in other blocks when its first node becomes ready.
+        """
+        block = _Block(self, rel, model, members, main=main, cause=cause,
+                       previous=previous, rework=rework or not main)
+        block.begin()
         assert rel.stop is not None
-        if main:
-            waits = [finished[d] for d in phase.deps if d in finished]
-            upstream = [n for d in phase.deps for n in model.phases[d].nodes]
-        else:
-            upstream = sorted({p for n in phase.nodes if n in in_block
-                               for p in model.nodes[n].all_preds
-                               if p in in_block and model.nodes[p].phase != k})
-            waits = [done[p] for p in upstream]
-        if waits:
-            yield env.all_of(waits) | rel.stop
-            if rel.stopped:
-                return
-        gate.ready = env.now
-        gate.cause = cause
-        best = start if not upstream else -1.0
-        for n in upstream:
-            key = model.nodes[n].key
-            if rel.end_time.get(key, -1.0) > best and key in rel.last_row:
-                best = rel.end_time[key]
-                gate.cause = rel.last_row[key]
-        held: list[tuple[str, Any, int]] = []
-        open_already = rel.phase_open.get(phase.id, False)
-        if not phase.skipped and not open_already:
-            if main and phase.id in self.serialize and previous is not None:
-                exit_event = previous.serial_exit.get(phase.id)
-                if exit_event is not None and not exit_event.triggered:
-                    yield exit_event | rel.stop
-            gate.after_serialize = env.now
-            if phase.anchor is not None:
-                t = phase.anchor_calendar.next_anchor_h(env.now, phase.anchor)
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-            gate.after_anchor = env.now
-            held = yield from self._acquire(rel, phase.uses, phase.freeze_calendars,
-                                            priority=gate.ready)
-        else:
-            gate.after_serialize = gate.after_anchor = env.now
-        gate.started = env.now
-        if rel.stopped:
-            self._free(held)
-            return
-        rel.phase_open[phase.id] = True
-        started[k].succeed()
-        members = [done[n] for n in phase.nodes if n in done]
-        yield env.all_of(members) | rel.stop
-        self._free(held)
-        if not open_already:
-            rel.phase_open[phase.id] = False
-        if main and phase.id in rel.serial_exit and not rel.serial_exit[phase.id].triggered:
-            rel.serial_exit[phase.id].succeed()
-        finished[k].succeed()
+        if block.pending:
+            yield block.finished | rel.stop
 
     def _acquire(self, rel: _Release, uses: Sequence[str], freezes: Sequence[Any],
                  priority: float) -> Generator[simpy.Event, Any, list[tuple[str, Any, int]]]:
@@ -259,9 +194,10 @@ class RunEngine:
             if resource is None:
                 continue
             requested = self.env.now
-            request = resource.request(priority=_rank(priority))
-            yield request
-            held.append((name, request, len(self.usage)))
+            grant = resource.take(priority)
+            if grant is not None:
+                yield grant
+            held.append((name, resource, len(self.usage)))
             self.usage.append((self.run, "environment", name, rel.index, requested,
                                self.env.now, None))
         while freezes:
@@ -273,36 +209,134 @@ class RunEngine:
         return held
 
     def _free(self, held: list[tuple[str, Any, int]]) -> None:
-        for name, request, usage_row in held:
-            self.environments[name].release(request)
+        for _name, resource, usage_row in held:
+            resource.give()
             self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
 
+
     # -- one activity ------------------------------------------------------------------
-    def _node(self, rel: _Release, model: CompiledModel, spec: NodeSpec,
-              preds: Sequence[int], done: dict[int, simpy.Event],
-              phase_started: simpy.Event, gate: _Gate, *, rework: bool) -> _Proc:
-        env = self.env
-        assert rel.stop is not None
-        if preds:
-            yield env.all_of([done[p] for p in preds]) | rel.stop
-        if not phase_started.triggered:
-            yield phase_started | rel.stop
-        if rel.stopped:
-            return
+    @staticmethod
+    def _readiness(block: _Block, spec: NodeSpec, gate: _Gate
+                   ) -> tuple[float, int, float, float, float]:
+        """(ready, cause row, serialize, anchor and environment hours of its gate)."""
+        rel, nodes = block.rel, block.model.nodes
         # ready: when the last of its predecessors, or of its phase's, ended
         ready, cause = gate.ready, gate.cause
-        for p in preds:
-            key = model.nodes[p].key
+        for p in block.preds[spec.index]:
+            key = nodes[p].key
             t = rel.end_time.get(key, -1.0)
             if t >= ready and key in rel.last_row:
                 ready, cause = t, rel.last_row[key]
-        serialize_h = _overlap(ready, gate.ready, gate.after_serialize)
-        anchor_h = _overlap(ready, gate.after_serialize, gate.after_anchor)
-        environment_h = _overlap(ready, gate.after_anchor, gate.started)
+        return (ready, cause, _overlap(ready, gate.ready, gate.after_serialize),
+                _overlap(ready, gate.after_serialize, gate.after_anchor),
+                _overlap(ready, gate.after_anchor, gate.started))
+
+    def _launch(self, block: _Block, spec: NodeSpec, gate: _Gate) -> None:
+        """Start a runnable activity.
+
+        Most activities need no SimPy process: when nothing can make them wait once they
+        start (their team is free now, they hold no environment of their own) and they do
+        not end in a rollback, their whole execution (anchor, tries, working time) is
+        computed at once and a single timer records it. Everything else runs as a
+        process (:meth:`_node`); both paths draw the same random numbers.
+        """
+        rel = block.rel
+        if rel.stopped:
+            return
+        env = self.env
+        now = env.now
+        if spec.skipped:
+            ready, cause, serialize_h, anchor_h, environment_h = self._readiness(
+                block, spec, gate)
+            self._record(rel, spec, "skipped", ready, now, now, cause, serialize_h, anchor_h,
+                         environment_h, 0.0, 0.0, 0.0, block.rework)
+            rel.end_time[spec.key] = now
+            block.node_done(spec.index)
+            return
+        team = self.teams[spec.team] if spec.kind == "manual" and spec.team else None
+        if not spec.simple or (team is not None and (spec.anchor is not None
+                                                     or not team.free)):
+            env.process(self._node(block, spec, gate))
+            return
+        t = now
+        if spec.anchor is not None:
+            t = max(now, spec.anchor_calendar.next_anchor_h(now, spec.anchor))
+        base = rel.attempts.get(spec.key, 0)
+        tries: list[tuple[float, float, float, float, bool]] = []
+        for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
+            rng = self.streams.at(spec.stream, self.run, rel.index, base + attempt)
+            if spec.kind == "approval":
+                assert spec.wait_spec is not None
+                sample = spec.wait_spec.sample
+                hours = sorted([float(sample(rng)) for _ in range(spec.approvers)])[
+                    spec.required - 1]
+                start, end = t, spec.calendar.add_working_hours_h(t, hours)
+            else:
+                hours = float(spec.duration.sample(rng)) if spec.duration is not None else 0.0
+                if spec.kind == "manual" and hours > 0:
+                    start = spec.calendar.next_working_h(t)
+                    end = spec.calendar.add_working_hours_h(t, hours)
+                else:
+                    start, end = t, t + hours
+            failed = spec.fail_p > 0.0 and rng.random() < spec.fail_p
+            tries.append((t, start, end, hours, failed))
+            t = end
+            if not failed:
+                break
+        if tries[-1][4] and spec.on_failure is not None:
+            # it will roll back: the process path redraws the same numbers
+            env.process(self._node(block, spec, gate))
+            return
+        usage_row = -1
+        if team is not None:
+            team.take(now)
+            usage_row = len(self.usage)
+            self.usage.append((self.run, "team", spec.team, rel.index, now, now, None))
+        ready, cause, serialize_h, anchor_h, environment_h = self._readiness(block, spec, gate)
+        waits = (ready, cause, serialize_h, anchor_h + tries[0][0] - now, environment_h)
+        if t > now:
+            timer = env.timeout(t - now)
+            timer.callbacks.append(lambda _: self._finish(block, spec, waits, tries,
+                                                          usage_row))
+        else:
+            self._finish(block, spec, waits, tries, usage_row)
+
+    def _finish(self, block: _Block, spec: NodeSpec,
+                waits: tuple[float, int, float, float, float],
+                tries: list[tuple[float, float, float, float, bool]], usage_row: int) -> None:
+        """Record a directly scheduled activity's tries and go on (see :meth:`_launch`)."""
+        rel = block.rel
+        if usage_row >= 0:
+            assert spec.team is not None
+            self.teams[spec.team].give()
+            self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
+        ready, cause, serialize_h, anchor_h, environment_h = waits
+        for i, (granted, start, end, hours, failed) in enumerate(tries):
+            if rel.stopped and end > rel.halted_at:
+                if granted < rel.halted_at:
+                    self._interrupted(rel, spec, ready, start, cause, block.rework or i > 0)
+                return
+            row = self._record(rel, spec, "failed" if failed else "succeeded", ready, start,
+                               end, cause, serialize_h if i == 0 else 0.0,
+                               anchor_h if i == 0 else 0.0,
+                               environment_h if i == 0 else 0.0, 0.0,
+                               _positive(end - granted - hours), hours, block.rework or i > 0)
+            ready, cause = end, row
+        if rel.stopped:
+            return
+        if tries[-1][4]:
+            self._halt(rel, "aborted", f"{spec.key} failed {len(tries)} time(s)")
+            return
+        rel.end_time[spec.key] = tries[-1][2]
+        block.node_done(spec.index)
+
+    def _node(self, block: _Block, spec: NodeSpec, gate: _Gate) -> _Proc:
+        rel, model = block.rel, block.model
+        ready, cause, serialize_h, anchor_h, environment_h = self._readiness(block, spec, gate)
         yield from self._run(rel, model, spec, ready, cause, serialize_h, anchor_h,
-                             environment_h, rework)
+                             environment_h, block.rework)
         if not rel.stopped:
-            done[spec.index].succeed()
+            block.node_done(spec.index)
 
     def _run(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
              cause: int, serialize_h: float, anchor_h: float, environment_h: float,
@@ -323,8 +357,8 @@ class RunEngine:
                     yield env.timeout(t - env.now)
             anchor_h += env.now - t0
             t1 = env.now
-            held = yield from self._acquire(rel, spec.uses, spec.freeze_calendars,
-                                            priority=ready)
+            held = (yield from self._acquire(rel, spec.uses, spec.freeze_calendars,
+                                             priority=ready)) if spec.uses else []
             environment_h += env.now - t1
             if rel.stopped:
                 self._free(held)
@@ -401,18 +435,19 @@ class RunEngine:
                                wait, rework)
             return status, row
         team_h = 0.0
-        member = None
+        team = None
         if kind == "manual" and spec.team is not None:
             team = self.teams[spec.team]
             requested = env.now
-            member = team.request(priority=_rank(ready))
-            yield member
+            grant = team.take(ready)
+            if grant is not None:
+                yield grant
             team_h = env.now - requested
             usage_row = len(self.usage)
             self.usage.append((self.run, "team", spec.team, rel.index, requested, env.now,
                                None))
             if rel.stopped:
-                team.release(member)
+                team.give()
                 self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
                 return None
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
@@ -444,8 +479,8 @@ class RunEngine:
             if not failed:
                 break
             ready, cause = end, row
-        if member is not None and spec.team is not None:
-            self.teams[spec.team].release(member)
+        if team is not None:
+            team.give()
             self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
         if rel.stopped:
             return None
@@ -479,9 +514,204 @@ class RunEngine:
         return row
 
 
-def _rank(hours: float) -> int:
-    """Queue priority of a ready time: whole microseconds, earliest first."""
-    return round(hours * 3_600_000_000)
+class _Block:
+    """Book-keeping of one block of nodes inside a release (see ``RunEngine._block``)."""
+
+    def __init__(self, engine: RunEngine, rel: _Release, model: CompiledModel,
+                 members: Sequence[int], *, main: bool, cause: int,
+                 previous: _Release | None, rework: bool) -> None:
+        self.engine = engine
+        self.env = engine.env
+        self.rel = rel
+        self.model = model
+        self.main = main
+        self.cause = cause
+        self.previous = previous
+        self.rework = rework
+        self.start = engine.env.now
+        in_block = set(members)
+        nodes = model.nodes
+        self.preds = {n: nodes[n].preds if main else
+                      tuple(p for p in nodes[n].all_preds if p in in_block) for n in members}
+        self.succs: dict[int, list[int]] = {n: [] for n in members}
+        for n in members:
+            for p in self.preds[n]:
+                self.succs[p].append(n)
+        self.remaining = {n: len(self.preds[n]) for n in members}
+        self.phase_left: dict[int, int] = {}
+        for n in members:
+            self.phase_left[nodes[n].phase] = self.phase_left.get(nodes[n].phase, 0) + 1
+        self.gates = {k: _Gate() for k in self.phase_left}
+        self.waiting: dict[int, list[int]] = {k: [] for k in self.phase_left}
+        self.opening: set[int] = set()
+        self.opened_here: set[int] = set()
+        self.open: set[int] = set()
+        self.phases_done: set[int] = set()
+        self.held: dict[int, list[tuple[str, Any, int]]] = {}
+        self.pending = len(members)
+        self.finished = engine.env.event()
+        self.members = members
+
+    def begin(self) -> None:
+        for k in sorted(self.phase_left):
+            if self.main and self._deps_done(k):
+                self._open_gate(k)
+        for n in self.members:
+            if self.remaining[n] == 0:
+                self._runnable(n)
+
+    def _deps_done(self, k: int) -> bool:
+        return all(d in self.phases_done or d not in self.phase_left
+                   for d in self.model.phases[k].deps)
+
+    def _runnable(self, n: int) -> None:
+        k = self.model.nodes[n].phase
+        if k in self.open:
+            self.engine._launch(self, self.model.nodes[n], self.gates[k])
+            return
+        self.waiting[k].append(n)
+        if not self.main:
+            self._open_gate(k)
+
+    def _open_gate(self, k: int) -> None:
+        if k in self.opening:
+            return
+        self.opening.add(k)
+        if self._gate_begin(k):
+            self.env.process(self._gate_wait(k))
+        else:
+            self._gate_end(k, [])
+
+    def _gate_begin(self, k: int) -> bool:
+        """Note when and why a phase's gate was reached; whether it has anything to
+        wait for (serialisation, anchor, environments, freezes)."""
+        rel, model = self.rel, self.model
+        phase = model.phases[k]
+        gate = self.gates[k]
+        gate.ready = self.env.now
+        gate.cause = self.cause
+        if self.main:
+            upstream = [n for d in phase.deps for n in model.phases[d].nodes]
+        else:
+            upstream = [p for n in self.waiting[k] for p in self.preds[n]
+                        if model.nodes[p].phase != k]
+        best = -1.0
+        for n in upstream:
+            key = model.nodes[n].key
+            if rel.end_time.get(key, -1.0) > best and key in rel.last_row:
+                best = rel.end_time[key]
+                gate.cause = rel.last_row[key]
+        gate.after_serialize = gate.after_anchor = gate.started = gate.ready
+        if phase.skipped or rel.phase_open.get(phase.id, False):
+            return False
+        serial = self.main and phase.id in self.engine.serialize and self.previous is not None
+        return bool(serial or phase.anchor is not None or phase.uses
+                    or phase.freeze_calendars)
+
+    def _gate_wait(self, k: int) -> _Proc:
+        """Pass a phase's gate: serialisation, weekly anchor, environments, freezes."""
+        env, rel = self.env, self.rel
+        phase = self.model.phases[k]
+        gate = self.gates[k]
+        if self.main and phase.id in self.engine.serialize and self.previous is not None:
+            exit_event = self.previous.serial_exit.get(phase.id)
+            if exit_event is not None and not exit_event.triggered:
+                yield exit_event
+        gate.after_serialize = env.now
+        if phase.anchor is not None:
+            t = phase.anchor_calendar.next_anchor_h(env.now, phase.anchor)
+            if t > env.now:
+                yield env.timeout(t - env.now)
+        gate.after_anchor = env.now
+        held = yield from self.engine._acquire(rel, phase.uses, phase.freeze_calendars,
+                                               priority=gate.ready)
+        gate.started = env.now
+        if rel.stopped:
+            self.engine._free(held)
+            return
+        self._gate_end(k, held)
+
+    def _gate_end(self, k: int, held: list[tuple[str, Any, int]]) -> None:
+        rel = self.rel
+        phase = self.model.phases[k]
+        if held:
+            self.held[k] = held
+            rel.held.append(held)
+        if not rel.phase_open.get(phase.id, False):
+            rel.phase_open[phase.id] = True
+            self.opened_here.add(k)
+        self.open.add(k)
+        waiting, self.waiting[k] = self.waiting[k], []
+        for n in waiting:
+            self.engine._launch(self, self.model.nodes[n], self.gates[k])
+
+    def node_done(self, n: int) -> None:
+        for s in self.succs[n]:
+            self.remaining[s] -= 1
+            if self.remaining[s] == 0:
+                self._runnable(s)
+        k = self.model.nodes[n].phase
+        self.phase_left[k] -= 1
+        if self.phase_left[k] == 0:
+            self._phase_done(k)
+        self.pending -= 1
+        if self.pending == 0:
+            self.finished.succeed()
+
+    def _phase_done(self, k: int) -> None:
+        rel, phase = self.rel, self.model.phases[k]
+        held = self.held.pop(k, None)
+        if held is not None:
+            self.engine._free(held)
+            rel.held.remove(held)
+        if k in self.opened_here:
+            rel.phase_open[phase.id] = False
+        if self.main and phase.id in rel.serial_exit and not rel.serial_exit[phase.id].triggered:
+            rel.serial_exit[phase.id].succeed()
+        self.phases_done.add(k)
+        if self.main:
+            for j in self.phase_left:
+                if j not in self.opening and k in self.model.phases[j].deps and \
+                        self._deps_done(j):
+                    self._open_gate(j)
+
+
+class _Pool:
+    """Members of a team, slots of an environment or of the in-flight limit.
+
+    A lighter stand-in for SimPy's ``PriorityResource``: ``take`` grants at once (returns
+    None) while a slot is free and nobody queues, else returns an event that succeeds
+    when a slot is handed over; the queue is first come first served by ready time
+    (ties by request order). ``give`` hands the slot to the next in the queue.
+    """
+
+    __slots__ = ("busy", "capacity", "env", "queue", "seq")
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env = env
+        self.capacity = capacity
+        self.busy = 0
+        self.queue: list[tuple[float, int, simpy.Event]] = []
+        self.seq = 0
+
+    @property
+    def free(self) -> bool:
+        return self.busy < self.capacity and not self.queue
+
+    def take(self, ready: float) -> simpy.Event | None:
+        if self.busy < self.capacity and not self.queue:
+            self.busy += 1
+            return None
+        event = self.env.event()
+        heapq.heappush(self.queue, (ready, self.seq, event))
+        self.seq += 1
+        return event
+
+    def give(self) -> None:
+        if self.queue:
+            heapq.heappop(self.queue)[2].succeed()
+        else:
+            self.busy -= 1
 
 
 def _positive(hours: float) -> float:
