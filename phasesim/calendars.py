@@ -838,6 +838,9 @@ class Calendar:
     )
     _freeze_starts: list[float] = field(init=False, repr=False, compare=False, hash=False)
     _freeze_ends: list[float] = field(init=False, repr=False, compare=False, hash=False)
+    _anchor_memo: dict[WeeklyAnchor, list[float]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -881,6 +884,7 @@ class Calendar:
                 f"give {_HOURS_EXAMPLE}, or '24/7')"
             )
         set_ = object.__setattr__
+        set_(self, "_anchor_memo", {})
         set_(self, "holidays", tuple(sorted(holidays)))
         set_(self, "freezes", tuple(sorted(freezes)))
         per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
@@ -1049,6 +1053,18 @@ class Calendar:
         if isinstance(anchor, str):
             anchor = WeeklyAnchor.parse(anchor)
         _check_finite(t)
+        # anchors are about a week apart (an hour more or less across DST): a memo of two
+        # years of consecutive anchors answers by binary search
+        times = self._anchor_memo.get(anchor)
+        if times is None or not times[0] - 166.0 <= t - _SNAP_H <= times[-1]:
+            first = self._next_anchor_slow(t, anchor)
+            times = [first]
+            for _ in range(104):
+                times.append(self._next_anchor_slow(times[-1] + 1.0, anchor))
+            self._anchor_memo[anchor] = times
+        return times[bisect_left(times, t - _SNAP_H)]
+
+    def _next_anchor_slow(self, t: float, anchor: WeeklyAnchor) -> float:
         zone = self._timeline.zone
         try:
             local = (_EPOCH_UTC + timedelta(microseconds=round(t * _US_PER_HOUR))).astimezone(zone)
