@@ -776,3 +776,16 @@ def test_docstring_examples_run():
     result = doctest.testmod(calendars, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 20
     assert result.failed == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(min_value=490_000.0, max_value=520_000.0),
+    st.sampled_from(["Mon 09:00", "Thu 12:00", "Sun 02:30", "Sat 23:59"]),
+)
+def test_anchor_memo_agrees_with_direct_computation(t: float, text: str) -> None:
+    # the memo answers from a list of consecutive anchors; across DST changes too
+    cal = Calendar("berlin", "Europe/Berlin")
+    anchor = WeeklyAnchor.parse(text)
+    cal.next_anchor_h(t + 2000.0, anchor)  # a memo built for a later time first
+    assert cal.next_anchor_h(t, anchor) == cal._next_anchor_slow(t, anchor)
