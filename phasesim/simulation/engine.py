@@ -186,27 +186,31 @@ class RunEngine:
 
     def _acquire(self, rel: _Release, uses: Sequence[str], freezes: Sequence[Any],
                  priority: float) -> Generator[simpy.Event, Any, list[tuple[str, Any, int]]]:
-        """Take the environments in ``uses`` (sorted, so no two releases deadlock), then
-        wait out any freeze of a production environment; return what is held."""
-        held: list[tuple[str, Any, int]] = []
-        for name in sorted(uses):
-            resource = self.environments.get(name)
-            if resource is None:
-                continue
-            requested = self.env.now
-            grant = resource.take(priority)
-            if grant is not None:
-                yield grant
-            held.append((name, resource, len(self.usage)))
-            self.usage.append((self.run, "environment", name, rel.index, requested,
-                               self.env.now, None))
-        while freezes:
-            ends = [e for e in (cal.freeze_end_h(self.env.now) for cal in freezes)
-                    if e is not None]
-            if not ends:
-                break
-            yield self.env.timeout(max(ends) - self.env.now)
-        return held
+        """Wait out any freeze of a production environment, then take the environments in
+        ``uses`` (sorted, so no two releases deadlock); if a freeze began while queueing,
+        give them back and wait again. Return what is held."""
+        while True:
+            while freezes:
+                ends = [e for e in (cal.freeze_end_h(self.env.now) for cal in freezes)
+                        if e is not None]
+                if not ends:
+                    break
+                yield self.env.timeout(max(ends) - self.env.now)
+            held: list[tuple[str, Any, int]] = []
+            for name in sorted(uses):
+                resource = self.environments.get(name)
+                if resource is None:
+                    continue
+                requested = self.env.now
+                grant = resource.take(priority)
+                if grant is not None:
+                    yield grant
+                held.append((name, resource, len(self.usage)))
+                self.usage.append((self.run, "environment", name, rel.index, requested,
+                                   self.env.now, None))
+            if not any(cal.freeze_end_h(self.env.now) is not None for cal in freezes):
+                return held
+            self._free(held)
 
     def _free(self, held: list[tuple[str, Any, int]]) -> None:
         for _name, resource, usage_row in held:

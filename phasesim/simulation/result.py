@@ -207,7 +207,7 @@ class SimulationResult:
         grouped = finished.groupby("release_id")
         out = pd.DataFrame({"scheduled": rel.groupby("release_id")["scheduled"].first()})
         for name, q in _QUANTILES:
-            out[f"finish_{name}"] = grouped["end"].quantile(q)
+            out[f"finish_{name}"] = grouped["end"].quantile(q).dt.round("s")
         out["share_aborted"] = rel.groupby("release_id")["status"].apply(
             lambda s: float((s == "aborted").mean()))
         if target is not None:
@@ -224,8 +224,10 @@ class SimulationResult:
 
     def criticality(self) -> pd.DataFrame:
         """Per activity: the share of releases in which it was on the realised critical
-        path, its mean contribution to lead time (hours per release), and its mean
-        duration when it ran. Sorted by contribution."""
+        path, its mean contribution to lead time (hours per release) split into
+        ``waiting_h`` (anchors, environments, teams, serialisation and off-hours,
+        including its phase's gate when it is the phase's first activity) and
+        ``working_h``, and its mean duration when it ran. Sorted by contribution."""
         log = self.log
         chain = self.critical_rows()
         span = (log["end"] - log["ready"]).dt.total_seconds() / 3600.0
@@ -238,11 +240,15 @@ class SimulationResult:
         ran = log[log["status"] != "skipped"]
         duration = ((ran["end"] - ran["start"]).dt.total_seconds() / 3600.0).groupby(
             [ran["phase_id"], ran["activity_id"]]).mean()
+        waiting = crit[["wait_serialize_h", "wait_anchor_h", "wait_environment_h",
+                        "wait_team_h", "offhours_h"]].sum(axis=1)
+        waiting = waiting.groupby([crit["phase_id"], crit["activity_id"]]).sum()
         out = pd.DataFrame({
             "critical_share": by_act.size() / n_rel,
             "contribution_h": by_act.sum() / n_rel,
         })
-        out["mean_duration_h"] = duration.reindex(out.index)
+        out["waiting_h"] = waiting.reindex(out.index) / n_rel
+        out["working_h"] = out["contribution_h"] - out["waiting_h"]
         out = out.reindex(pd.MultiIndex.from_frame(log[keys].drop_duplicates()),
                           fill_value=0.0)
         out["mean_duration_h"] = duration.reindex(out.index)

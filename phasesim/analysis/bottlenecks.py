@@ -1,0 +1,437 @@
+"""Bottlenecks: which phases hold the lead time on each release's realised critical path.
+
+The realised critical path of a completed release is found by walking back from the
+execution that ended last, each time to the execution it waited for (its predecessor; see
+:func:`waiting_vs_working` for how it is found, with or without a blueprint), until an
+execution that waited for nothing but the start of the release. Each execution on the
+path is given the time from its predecessor's end to its own end: the wait before it
+started plus its own duration. These pieces do not overlap and add up to the lead time,
+so the share of each phase adds up to 1 in every release. A phase running beside a longer
+one is not on the path and gets nothing: the analysis is parallel-aware.
+
+The walk goes one path *step* at a time for all releases at once (a gather on arrays),
+so it takes as many vectorised steps as the longest path has executions, however many
+releases there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from phasesim.analysis._precedence import precedence
+from phasesim.analysis._prepare import (
+    BlueprintLike,
+    Level,
+    PreparedLog,
+    hotfix_only,
+    prepare,
+    timestamps,
+)
+from phasesim.analysis._tables import hours, label_columns, release_columns
+
+__all__ = ["bottlenecks", "critical_paths"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Below this many completed releases with the phase, its rank is flagged ``small_sample``.
+MIN_RELEASES = 10
+_BOOT_CELLS = 5_000_000
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Hours each label holds on the critical path of each completed release."""
+
+    rel: IntArray
+    """Release code of each row (completed releases with at least one execution)."""
+    lead: FloatArray
+    """Lead time (hours) of each release at this level."""
+    critical: FloatArray
+    """(releases, labels): hours on the path, wait included."""
+    waiting: FloatArray
+    """(releases, labels): the waiting part of ``critical``."""
+    on_path: BoolArray
+    """(releases, labels): the label has an execution on the path."""
+    present: BoolArray
+    """(releases, labels): the label has an execution in the release."""
+    steps: pd.DataFrame
+    """One row per path step: row, item, step (1 = first), wait_h, work_h."""
+
+
+def contributions(
+    prepared: PreparedLog,
+    level: Level,
+    blueprint: BlueprintLike | None = None,
+    hotfix_phases: Collection[str] | None = None,
+) -> Contributions:
+    """Walk the realised critical path of every completed release (vectorised by step).
+
+    Releases made only of hotfix phases are left out (see :func:`bottlenecks`).
+    """
+    items = prepared.items(level)
+    n_labels = len(prepared.phase_ids) if level == "phase" else len(prepared.activity_ids)
+    label = items["phase" if level == "phase" else "activity"].to_numpy(dtype=np.int64)
+    rel_of = items["rel"].to_numpy(dtype=np.int64)
+    start = items["start_ns"].to_numpy(dtype=np.int64)
+    end = items["end_ns"].to_numpy(dtype=np.int64)
+    prec = precedence(prepared, level, blueprint)
+    n_rel = len(prepared.releases)
+
+    level_start = np.full(n_rel, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(level_start, rel_of, start)
+    open_rel = prepared.releases["open"].to_numpy(dtype=bool)
+    excluded = hotfix_only(prepared, hotfix_phases)
+    rel = np.flatnonzero(~open_rel & ~excluded & (prec.last >= 0)).astype(np.int64)
+    n = len(rel)
+    row_of = np.full(n_rel, -1, dtype=np.int64)
+    row_of[rel] = np.arange(n, dtype=np.int64)
+
+    cur = prec.last[rel]
+    row = np.arange(n, dtype=np.int64)
+    parts_item: list[IntArray] = []
+    parts_row: list[IntArray] = []
+    parts_depth: list[IntArray] = []
+    depth = 0
+    while cur.size:
+        parts_item.append(cur)
+        parts_row.append(row)
+        parts_depth.append(np.full(cur.size, depth, dtype=np.int64))
+        nxt = prec.pred[cur]
+        keep = nxt >= 0
+        cur, row = nxt[keep], row[keep]
+        depth += 1
+    item = np.concatenate(parts_item) if parts_item else np.zeros(0, np.int64)
+    prow = np.concatenate(parts_row) if parts_row else np.zeros(0, np.int64)
+    pdepth = np.concatenate(parts_depth) if parts_depth else np.zeros(0, np.int64)
+    length = np.bincount(prow, minlength=n)
+    pred = prec.pred[item]
+    before = np.where(pred >= 0, end[np.maximum(pred, 0)], level_start[rel[prow]])
+    wait = hours(start[item], before)
+    work = hours(end[item], start[item])
+    steps = pd.DataFrame(
+        {
+            "row": prow,
+            "item": item,
+            "step": length[prow] - pdepth,
+            "wait_h": wait,
+            "work_h": work,
+        }
+    )
+    cells = prow * n_labels + label[item]
+    size = n * n_labels
+    critical = np.bincount(cells, weights=wait + work, minlength=size).astype(np.float64)
+    waiting = np.bincount(cells, weights=wait, minlength=size).astype(np.float64)
+    on_path = np.bincount(cells, minlength=size).reshape(n, n_labels) > 0
+    in_completed = row_of[rel_of] >= 0
+    present_cells = row_of[rel_of[in_completed]] * n_labels + label[in_completed]
+    present = np.bincount(present_cells, minlength=size).reshape(n, n_labels) > 0
+    last_end = end[prec.last[rel]] if n else np.zeros(0, np.int64)
+    lead = hours(last_end, level_start[rel])
+    return Contributions(
+        rel=rel,
+        lead=lead,
+        critical=critical.reshape(n, n_labels),
+        waiting=waiting.reshape(n, n_labels),
+        on_path=on_path,
+        present=present,
+        steps=steps,
+    )
+
+
+def critical_paths(
+    log: pd.DataFrame,
+    blueprint: BlueprintLike | None = None,
+    *,
+    level: Level = "phase",
+    hotfix_phases: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """The realised critical path of every completed release, step by step.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An event log (canonical schema).
+    blueprint : Blueprint, optional
+        Anything with ``graph`` and ``phase_graph``; its dependencies decide what each
+        execution waited for. Without it, the log's ordering does.
+    level : {"phase", "activity"}, default "phase"
+        Walk phase spans or activity executions.
+    hotfix_phases : collection of str, optional
+        Phase ids that are hotfixes or rollbacks (by default those whose id contains
+        ``hotfix``, ``rollback`` or ``revert``). Releases made only of such phases
+        (ad-hoc hotfix releases) are left out; pass ``()`` to keep them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per execution on a path, in path order: ``run``, ``release_id``,
+        ``step`` (1 is the first), ``phase_id`` (and ``activity_id``, ``attempt``),
+        ``start``, ``end``, ``wait_h`` (from the predecessor's end, or the release
+        start, to this start), ``work_h``, ``critical_h`` (their sum) and ``share`` (of
+        the release's lead time; the shares of a release add up to 1).
+
+    Examples
+    --------
+    ``docs`` runs beside ``build`` and ``test`` and is the longest phase, but ``deploy``
+    waited for ``test``, so ``docs`` is not on the path:
+
+    >>> import pandas as pd
+    >>> from phasesim.analysis import critical_paths
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1"] * 4, "phase_id": ["build", "docs", "test", "deploy"],
+    ...     "start": t("2026-01-05 00:00", "2026-01-05 00:00", "2026-01-05 02:00",
+    ...                "2026-01-05 06:00"),
+    ...     "end": t("2026-01-05 02:00", "2026-01-05 05:00", "2026-01-05 06:00",
+    ...              "2026-01-05 08:00")})
+    >>> critical_paths(log)[["step", "phase_id", "wait_h", "work_h", "share"]]
+       step phase_id  wait_h  work_h  share
+    0     1    build     0.0     2.0   0.25
+    1     2     test     0.0     4.0   0.50
+    2     3   deploy     0.0     2.0   0.25
+    """
+    prepared = prepare(log)
+    contrib = contributions(prepared, level, blueprint, hotfix_phases)
+    items = prepared.items(level)
+    steps = contrib.steps
+    rel = contrib.rel[steps["row"].to_numpy(dtype=np.int64)]
+    item = steps["item"].to_numpy(dtype=np.int64)
+    step = steps["step"].to_numpy(dtype=np.int64)
+    order = np.lexsort((step, rel))
+    rel, item, step = rel[order], item[order], step[order]
+    label = items["phase" if level == "phase" else "activity"].to_numpy(dtype=np.int64)
+    out = pd.concat(
+        [release_columns(prepared, rel), label_columns(prepared, level, label[item])], axis=1
+    )
+    out.insert(2, "step", step)
+    if level == "activity":
+        out["attempt"] = items["attempt"].to_numpy()[item]
+    out["start"] = timestamps(items["start_ns"].to_numpy()[item])
+    out["end"] = timestamps(items["end_ns"].to_numpy()[item])
+    out["wait_h"] = steps["wait_h"].to_numpy()[order]
+    out["work_h"] = steps["work_h"].to_numpy()[order]
+    out["critical_h"] = out["wait_h"] + out["work_h"]
+    lead = contrib.lead[steps["row"].to_numpy(dtype=np.int64)[order]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = np.where(lead > 0, out["critical_h"].to_numpy() / lead, np.nan)
+    return out
+
+
+def _boot_counts(rng: np.random.Generator, n: int, n_boot: int) -> list[npt.NDArray[np.float64]]:
+    """Bootstrap resampling counts (how often each release is drawn), in chunks."""
+    chunk = max(1, min(n_boot, _BOOT_CELLS // max(n, 1)))
+    out: list[npt.NDArray[np.float64]] = []
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        draws = rng.integers(0, n, size=(b, n))
+        draws += np.arange(b, dtype=draws.dtype)[:, None] * n
+        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n)
+        out.append(counts.astype(np.float64))
+        done += b
+    return out
+
+
+def bottlenecks(
+    log: pd.DataFrame,
+    blueprint: BlueprintLike | None = None,
+    *,
+    level: Level = "phase",
+    n_boot: int = 1000,
+    seed: int | np.random.Generator | None = 0,
+    min_releases: int = MIN_RELEASES,
+    confidence: float = 0.95,
+    hotfix_phases: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Rank phases (or activities) by the lead time they hold on the critical path.
+
+    For every completed release the realised critical path is walked back from the
+    execution that ended last (see :func:`critical_paths`); each execution on it holds
+    the wait before it plus its own duration. Per phase this gives, averaged over the
+    completed releases (releases where the phase is not on the path count as 0):
+
+    - ``critical_share``: the share of the lead time it holds (these add up to 1);
+    - ``wait_share``: the part of that share spent waiting before it started;
+    - ``var_share``: its share of the lead-time variance,
+      ``cov(critical_h, lead_time) / var(lead_time)`` (these add up to 1 too): what
+      makes lead times unpredictable, rather than long.
+
+    Confidence intervals come from resampling releases with replacement (``n_boot``
+    times, seeded). Ranks come with the interval of the rank over the resamples.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An event log (canonical schema), historical or simulated.
+    blueprint : Blueprint, optional
+        Anything with ``graph`` and ``phase_graph``; its dependencies decide what each
+        execution waited for. Without it, the log's ordering does.
+    level : {"phase", "activity"}, default "phase"
+        Rank phases or activities.
+    n_boot : int, default 1000
+        Bootstrap resamples; 0 skips the intervals.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the bootstrap.
+    min_releases : int, default 10
+        Flag ``small_sample`` where fewer completed releases ran the phase.
+    confidence : float, default 0.95
+        Coverage of the intervals.
+    hotfix_phases : collection of str, optional
+        Phase ids that are hotfixes or rollbacks (by default those whose id contains
+        ``hotfix``, ``rollback`` or ``revert``). Releases made only of such phases
+        (ad-hoc hotfix releases) are left out, as their lead time is the hotfix itself
+        (:func:`delivery_metrics` reports them); pass ``()`` to keep them. A hotfix phase
+        inside a release is ranked like any other phase.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per phase (``phase_id``) or activity (``phase_id``, ``activity_id``),
+        best ranked first: ``rank``, ``rank_low``, ``rank_high``, ``releases``
+        (completed releases that ran it), ``on_path_rate``, ``critical_h_mean``,
+        ``wait_h_mean``, ``critical_share``, ``critical_share_low``,
+        ``critical_share_high``, ``wait_share``, ``var_share``, ``var_share_low``,
+        ``var_share_high``, ``small_sample``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from phasesim.analysis import bottlenecks
+    >>> t = lambda *s: pd.to_datetime(list(s), utc=True)
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1", "r1", "r2", "r2"],
+    ...     "phase_id": ["build", "deploy", "build", "deploy"],
+    ...     "start": t("2026-01-05 00:00", "2026-01-05 01:00",
+    ...                "2026-01-12 00:00", "2026-01-12 03:00"),
+    ...     "end": t("2026-01-05 01:00", "2026-01-05 02:00",
+    ...              "2026-01-12 03:00", "2026-01-12 04:00")})
+    >>> bottlenecks(log, n_boot=0)[["phase_id", "rank", "critical_share", "var_share"]]
+      phase_id  rank  critical_share  var_share
+    0    build     1           0.625        1.0
+    1   deploy     2           0.375        0.0
+    """
+    prepared = prepare(log)
+    contrib = contributions(prepared, level, blueprint, hotfix_phases)
+    return _rank(prepared, level, contrib, n_boot, seed, min_releases, confidence)
+
+
+def _rank(
+    prepared: PreparedLog,
+    level: Level,
+    contrib: Contributions,
+    n_boot: int,
+    seed: int | np.random.Generator | None,
+    min_releases: int,
+    confidence: float,
+) -> pd.DataFrame:
+    usable = contrib.lead > 0
+    crit = contrib.critical[usable]
+    wait = contrib.waiting[usable]
+    lead = contrib.lead[usable]
+    n, k = crit.shape
+    labels = prepared.labels(level)
+    codes = labels.index.to_numpy(dtype=np.int64)
+    releases = contrib.present[usable].sum(axis=0)
+    shown = codes[releases[codes] > 0]
+    cols = [
+        "rank",
+        "rank_low",
+        "rank_high",
+        "releases",
+        "on_path_rate",
+        "critical_h_mean",
+        "wait_h_mean",
+        "critical_share",
+        "critical_share_low",
+        "critical_share_high",
+        "wait_share",
+        "var_share",
+        "var_share_low",
+        "var_share_high",
+        "small_sample",
+    ]
+    base = label_columns(prepared, level, shown)
+    if n == 0 or len(shown) == 0:
+        empty = base.iloc[0:0].copy()
+        for c in cols:
+            empty[c] = pd.Series(dtype=bool if c == "small_sample" else float)
+        return empty
+
+    share = crit / lead[:, None]
+    wshare = wait / lead[:, None]
+    crit_share = share.mean(axis=0)
+    var_share = _var_share(
+        crit.mean(0), (crit * lead[:, None]).mean(0), lead.mean(), (lead**2).mean()
+    )
+    # best first; ties keep flow order
+    flow_pos = np.empty(k, dtype=np.int64)
+    flow_pos[codes] = np.arange(len(codes))
+    order = shown[np.lexsort((flow_pos[shown], -crit_share[shown]))]
+
+    low = np.full((2, k), np.nan)
+    high = np.full((2, k), np.nan)
+    rank_low = np.full(k, np.nan)
+    rank_high = np.full(k, np.nan)
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        stack = np.hstack([share, crit * lead[:, None], crit, lead[:, None], lead[:, None] ** 2])
+        sums = np.vstack([c @ stack for c in _boot_counts(rng, n, n_boot)]) / n
+        b_share = sums[:, :k]
+        b_var = _var_share(
+            sums[:, 2 * k : 3 * k], sums[:, k : 2 * k], sums[:, 3 * k], sums[:, 3 * k + 1]
+        )
+        alpha = (1.0 - confidence) / 2.0
+        low[0], high[0] = np.quantile(b_share, [alpha, 1 - alpha], axis=0)
+        with np.errstate(invalid="ignore"):
+            low[1], high[1] = (
+                np.nanquantile(b_var, [alpha, 1 - alpha], axis=0)
+                if np.isfinite(b_var).any()
+                else (np.full(k, np.nan), np.full(k, np.nan))
+            )
+        # ``shown`` is in flow order, so a stable sort breaks ties by flow order
+        sub = b_share[:, shown]
+        ranks = np.empty_like(sub)
+        ranks[np.arange(sub.shape[0])[:, None], np.argsort(-sub, axis=1, kind="stable")] = (
+            np.arange(1, len(shown) + 1)
+        )
+        rank_low[shown] = np.quantile(ranks, alpha, axis=0, method="lower")
+        rank_high[shown] = np.quantile(ranks, 1 - alpha, axis=0, method="higher")
+
+    out = label_columns(prepared, level, order)
+    out["rank"] = np.arange(1, len(order) + 1, dtype=np.int64)
+    out["rank_low"] = rank_low[order]
+    out["rank_high"] = rank_high[order]
+    out["releases"] = releases[order].astype(np.int64)
+    out["on_path_rate"] = contrib.on_path[usable].mean(axis=0)[order]
+    out["critical_h_mean"] = crit.mean(axis=0)[order]
+    out["wait_h_mean"] = wait.mean(axis=0)[order]
+    out["critical_share"] = crit_share[order]
+    out["critical_share_low"] = low[0][order]
+    out["critical_share_high"] = high[0][order]
+    out["wait_share"] = wshare.mean(axis=0)[order]
+    out["var_share"] = var_share[order]
+    out["var_share_low"] = low[1][order]
+    out["var_share_high"] = high[1][order]
+    out["small_sample"] = releases[order] < min_releases
+    return out
+
+
+def _var_share(
+    mean_c: FloatArray, mean_cl: FloatArray, mean_l: FloatArray | float, mean_l2: FloatArray | float
+) -> FloatArray:
+    """``cov(C, L) / var(L)`` from first and second moments (row-wise for resamples)."""
+    ml = np.asarray(mean_l, dtype=float)
+    var = np.asarray(mean_l2, dtype=float) - ml**2
+    cov = mean_cl - mean_c * (ml[..., None] if ml.ndim else ml)
+    var_b = var[..., None] if var.ndim else var
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.abs(np.asarray(mean_l2, dtype=float))
+        tiny = np.asarray(var_b <= 1e-12 * (scale[..., None] if scale.ndim else scale))
+        return np.where(tiny, np.nan, cov / np.where(tiny, 1.0, var_b))

@@ -1,0 +1,695 @@
+"""Plots of release history: Gantt, bottleneck Pareto, phase durations, lead time, trends,
+timeline. Each computes with :mod:`phasesim.analysis` first and then draws; each takes
+``ax=None`` (the current Axes) and returns the Axes it drew on. Matplotlib is imported
+only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from phasesim.analysis import (
+    bottlenecks,
+    critical_paths,
+    lead_times,
+    trends,
+    waiting_vs_working,
+    work_in_progress,
+)
+from phasesim.analysis._prepare import BlueprintLike
+from phasesim.errors import LogError, Problem
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "phase_colors",
+    "plot_bottlenecks",
+    "plot_gantt",
+    "plot_lead_time",
+    "plot_phase_durations",
+    "plot_timeline",
+    "plot_trends",
+]
+
+STATUS_COLORS = {
+    "succeeded": "#2a9d8f",
+    "failed": "#e63946",
+    "rejected": "#f4a261",
+    "aborted": "#6d597a",
+    "skipped": "#adb5bd",
+    "in_progress": "#457b9d",
+}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def phase_colors(phase_ids: Sequence[str]) -> dict[str, tuple[float, float, float, float]]:
+    """A colour per phase, in the given order (tab10, or tab20 beyond ten phases)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if len(phase_ids) <= 10 else "tab20"]
+    return {str(p): cmap(i % cmap.N) for i, p in enumerate(phase_ids)}
+
+
+def _flow_phases(log: pd.DataFrame) -> list[str]:
+    from phasesim.analysis import phase_stats
+
+    return [str(p) for p in phase_stats(log)["phase_id"]]
+
+
+def _date_axis(ax: Axes) -> None:
+    """Dates on the x axis with concise labels that do not overlap."""
+    from matplotlib import dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _dates(values: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
+    from matplotlib import dates as mdates
+
+    naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return np.asarray(mdates.date2num(naive.to_numpy()), dtype=float)
+
+
+def plot_gantt(
+    log: pd.DataFrame,
+    release_id: str,
+    ax: Axes | None = None,
+    run: int = 0,
+    *,
+    blueprint: BlueprintLike | None = None,
+    critical: bool = True,
+) -> Axes:
+    """Draw one release as a Gantt chart: a bar per activity execution (or phase).
+
+    Bars are coloured by phase; executions with a failed, rejected or aborted row are
+    hatched; those
+    on the release's realised critical path have a black edge; executions still running
+    are drawn up to the latest time in the release with a dashed edge.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An event log (canonical schema).
+    release_id : str
+        The release to draw.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes by default.
+    run : int, default 0
+        The run of a simulated log.
+    blueprint : Blueprint, optional
+        Dependencies for the critical path.
+    critical : bool, default True
+        Outline the critical path.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> import pandas as pd
+    >>> from phasesim.plotting import plot_gantt
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1", "r1"], "phase_id": ["build", "deploy"],
+    ...     "start": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 11:00"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-05 10:00", "2026-01-05 12:30"], utc=True)})
+    >>> ax = plot_gantt(log, "r1", ax=ax)
+    >>> len(ax.patches)
+    2
+    """
+    ax = _axes(ax)
+    mask = (log["release_id"].astype("string") == str(release_id)).to_numpy(dtype=bool)
+    if "run" in log.columns:
+        mask &= (log["run"] == run).to_numpy(dtype=bool)
+    one = log.loc[mask]
+    if one.empty:
+        raise LogError(
+            [
+                Problem(
+                    f"release {release_id!r} (run {run}) is not in the log",
+                    hint="check lead_times(log) for the release ids",
+                )
+            ]
+        )
+    level: Literal["phase", "activity"] = (
+        "activity" if "activity_id" in one.columns and one["activity_id"].notna().any() else "phase"
+    )
+    items = waiting_vs_working(one, blueprint, level=level)
+    colors = phase_colors(_flow_phases(log))
+    keys = _execution_keys(items, level)
+    on_path: set[tuple[str, str, int, int]] = set()
+    if critical:
+        on_path = set(_execution_keys(critical_paths(one, blueprint, level=level), level))
+    start = _dates(items["start"])
+    latest = pd.concat([items["start"], items["end"]]).max()
+    end = _dates(items["end"].where(items["end"].notna(), latest))
+    running = items["end"].isna().to_numpy(dtype=bool)
+    failed = items["failed"].to_numpy(dtype=bool)
+    labels = []
+    for i, (phase, act, attempt, _) in enumerate(keys):
+        label = f"{phase} · {act}" if act else phase
+        labels.append(label + (f" #{attempt}" if attempt > 1 else ""))
+        critical_item = keys[i] in on_path
+        ax.barh(
+            i,
+            max(end[i] - start[i], 1e-4),
+            left=start[i],
+            height=0.6,
+            color=colors.get(phase, "#999999"),
+            edgecolor="black" if critical_item else "none",
+            linewidth=1.8 if critical_item else 0.0,
+            linestyle="--" if running[i] else "-",
+            hatch="//" if failed[i] else None,
+        )
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    _date_axis(ax)
+    title = f"Release {release_id}" + (f" (run {run})" if run else "")
+    ax.set_title(title)
+    ax.set_xlabel("time (UTC)")
+    if critical and on_path:
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[
+                Patch(facecolor="white", edgecolor="black", label="critical path"),
+                Patch(facecolor="white", edgecolor="grey", hatch="//", label="failed"),
+            ],
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=8,
+            frameon=False,
+        )
+    return ax
+
+
+def _execution_keys(frame: pd.DataFrame, level: str) -> list[tuple[str, str, int, int]]:
+    """(phase, activity, attempt, start ns) of each row of a table of executions."""
+    n = len(frame)
+    phases = [str(p) for p in frame["phase_id"].tolist()]
+    if level == "activity":
+        acts = [str(a) for a in frame["activity_id"].tolist()]
+        attempts = [int(a) for a in frame["attempt"].tolist()]
+    else:
+        acts, attempts = [""] * n, [1] * n
+    starts = [int(t) for t in np.asarray(frame["start"].array.asi8)]
+    return list(zip(phases, acts, attempts, starts, strict=True))
+
+
+def _bottleneck_table(data: pd.DataFrame, level: Literal["phase", "activity"]) -> pd.DataFrame:
+    if "critical_share" in data.columns:
+        return data
+    return bottlenecks(data, level=level)
+
+
+def plot_bottlenecks(
+    data: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    level: Literal["phase", "activity"] = "phase",
+    top: int | None = None,
+) -> Axes:
+    """Pareto chart of the critical-path share of each phase, with its interval.
+
+    Bars are the mean share of the lead time each phase holds on the critical path, best
+    ranked first, with the bootstrap interval as error bars; the hatched part of each bar
+    is waiting before the phase started. The line is the cumulative share. Phases with
+    too few releases to rank are marked ``*``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A table from :func:`phasesim.analysis.bottlenecks`, or an event log (then the
+        table is computed with default settings).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes by default.
+    level : {"phase", "activity"}, default "phase"
+        Used when ``data`` is an event log.
+    top : int, optional
+        Draw only the ``top`` best ranked.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> import pandas as pd
+    >>> from phasesim.analysis import bottlenecks
+    >>> from phasesim.plotting import plot_bottlenecks
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1", "r1"], "phase_id": ["build", "deploy"],
+    ...     "start": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 11:00"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-05 10:00", "2026-01-05 12:30"], utc=True)})
+    >>> ax = plot_bottlenecks(bottlenecks(log, n_boot=0), ax=ax)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['deploy *', 'build *']
+    """
+    ax = _axes(ax)
+    table = _bottleneck_table(data, level)
+    if top is not None:
+        table = table.head(top)
+    if "activity_id" in table.columns:
+        names = [f"{p}.{a}" for p, a in zip(table["phase_id"], table["activity_id"], strict=True)]
+    else:
+        names = [str(p) for p in table["phase_id"]]
+    labels = [n + (" *" if s else "") for n, s in zip(names, table["small_sample"], strict=True)]
+    x = np.arange(len(table))
+    share = table["critical_share"].to_numpy(dtype=float)
+    low = table["critical_share_low"].to_numpy(dtype=float)
+    high = table["critical_share_high"].to_numpy(dtype=float)
+    colors = phase_colors([str(p) for p in pd.unique(table["phase_id"])])
+    ax.bar(
+        x,
+        share,
+        color=[colors[str(p)] for p in table["phase_id"]],
+        label="critical share",
+    )
+    ax.bar(
+        x,
+        table["wait_share"].to_numpy(dtype=float),
+        color="none",
+        edgecolor="#343a40",
+        hatch="///",
+        linewidth=0.0,
+        label="of which waiting",
+    )
+    has_ci = ~(np.isnan(low) | np.isnan(high))
+    if has_ci.any():
+        ax.errorbar(
+            x[has_ci],
+            share[has_ci],
+            yerr=np.vstack([share - low, high - share])[:, has_ci],
+            fmt="none",
+            ecolor="black",
+            capsize=3,
+            label="95% interval",
+        )
+    ax.plot(x, np.cumsum(share), color="black", marker="o", markersize=3, label="cumulative")
+    ax.set_xticks(x, labels, rotation=45, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of lead time on the critical path")
+    ax.set_title("Bottlenecks (realised critical path)")
+    if bool(np.asarray(table["small_sample"], dtype=bool).any()):
+        ax.text(
+            1.0,
+            1.0,
+            "* too few releases to rank",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.legend(loc="center right", fontsize=8)
+    return ax
+
+
+def plot_phase_durations(
+    log: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    level: Literal["phase", "activity"] = "phase",
+) -> Axes:
+    """Box plots of the duration of each phase (or activity), in flow order from the top.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An event log (canonical schema).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes by default.
+    level : {"phase", "activity"}, default "phase"
+        Phase spans or activity executions.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> import pandas as pd
+    >>> from phasesim.plotting import plot_phase_durations
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1", "r1", "r2", "r2"],
+    ...     "phase_id": ["build", "deploy", "build", "deploy"],
+    ...     "start": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 11:00",
+    ...                              "2026-01-12 09:00", "2026-01-12 10:00"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-05 10:00", "2026-01-05 12:00",
+    ...                            "2026-01-12 10:00", "2026-01-12 13:00"], utc=True)})
+    >>> ax = plot_phase_durations(log, ax=ax)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['build', 'deploy']
+    """
+    ax = _axes(ax)
+    items = waiting_vs_working(log, level=level)
+    items = items.loc[items["work_h"].notna()]
+    keys = ["phase_id", "activity_id"] if level == "activity" else ["phase_id"]
+    if level == "activity":
+        from phasesim.analysis import activity_stats
+
+        order = activity_stats(log)[keys]
+    else:
+        from phasesim.analysis import phase_stats
+
+        order = phase_stats(log)[keys]
+    names: list[str] = []
+    values: list[np.ndarray[Any, np.dtype[np.float64]]] = []
+    grouped = {
+        tuple(str(k) for k in (key if isinstance(key, tuple) else (key,))): g["work_h"]
+        for key, g in items.groupby(keys, sort=False)
+    }
+    for row in order.itertuples(index=False):
+        key = tuple(str(v) for v in row)
+        if key in grouped:
+            names.append(".".join(key))
+            values.append(grouped[key].to_numpy(dtype=float))
+    colors = phase_colors([n.split(".")[0] for n in dict.fromkeys(names)])
+    positions = np.arange(len(names))
+    if values:
+        parts = ax.boxplot(
+            values,
+            positions=positions,
+            orientation="horizontal",
+            patch_artist=True,
+            widths=0.6,
+            medianprops={"color": "black"},
+            flierprops={"markersize": 3},
+        )
+        for box, name in zip(parts["boxes"], names, strict=True):
+            box.set_facecolor(colors.get(name.split(".")[0], "#cccccc"))
+    ax.set_yticks(positions, names)
+    if names:
+        ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.set_xlabel("duration (hours)")
+    ax.set_title(f"{'Phase' if level == 'phase' else 'Activity'} durations")
+    return ax
+
+
+def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5) -> Axes:
+    """Lead time of each completed release by its start, coloured by status, with the
+    rolling median of ``window`` releases. Ad-hoc hotfix releases (made only of hotfix
+    phases) are crosses, left out of the median.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An event log (canonical schema).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes by default.
+    window : int, default 5
+        Releases in the rolling median.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> import pandas as pd
+    >>> from phasesim.plotting import plot_lead_time
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1", "r2"], "phase_id": ["build", "build"],
+    ...     "start": pd.to_datetime(["2026-01-05 09:00", "2026-01-12 09:00"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-05 10:00", "2026-01-12 12:00"], utc=True)})
+    >>> ax = plot_lead_time(log, ax=ax)
+    >>> ax.get_ylabel()
+    'lead time (hours)'
+    """
+    ax = _axes(ax)
+    table = lead_times(log)
+    done = table.loc[table["lead_time_h"].notna()].sort_values("start")
+    adhoc = done["hotfix_release"].to_numpy(dtype=bool)
+    regular = done.loc[~adhoc]
+    x = _dates(regular["start"])
+    for status, color in STATUS_COLORS.items():
+        sel = (regular["status"] == status).to_numpy(dtype=bool)
+        if sel.any():
+            ax.scatter(
+                x[sel],
+                regular["lead_time_h"].to_numpy()[sel],
+                s=18,
+                color=color,
+                label=status,
+                zorder=3,
+            )
+    if adhoc.any():
+        ax.scatter(
+            _dates(done.loc[adhoc, "start"]),
+            done.loc[adhoc, "lead_time_h"].to_numpy(),
+            s=22,
+            marker="x",
+            color="#6c757d",
+            label="hotfix release",
+            zorder=3,
+        )
+    if len(regular):
+        rolling = regular["lead_time_h"].rolling(window, center=True, min_periods=1).median()
+        ax.plot(
+            x,
+            rolling.to_numpy(),
+            color="black",
+            linewidth=1.2,
+            label=f"rolling median ({window})",
+        )
+    _date_axis(ax)
+    ax.set_ylabel("lead time (hours)")
+    ax.set_xlabel("release start (UTC)")
+    ax.set_title("Lead time per release")
+    if len(done):
+        ax.legend(fontsize=8)
+    return ax
+
+
+def plot_trends(
+    data: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    value: Literal["median_h", "p90_h", "critical_share"] = "median_h",
+    freq: str = "MS",
+) -> Axes:
+    """One line per phase over the periods; dotted lines where the top bottleneck changed.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A table from :func:`phasesim.analysis.trends`, or an event log (then the table
+        is computed with ``freq``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes by default.
+    value : {"median_h", "p90_h", "critical_share"}, default "median_h"
+        What to draw.
+    freq : str, default "MS"
+        Period, when ``data`` is an event log.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> import pandas as pd
+    >>> from phasesim.plotting import plot_trends
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["jan", "feb"], "phase_id": ["qa", "qa"],
+    ...     "start": pd.to_datetime(["2026-01-05 09:00", "2026-02-02 09:00"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-05 10:00", "2026-02-02 12:00"], utc=True)})
+    >>> ax = plot_trends(log, ax=ax)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['qa']
+    """
+    ax = _axes(ax)
+    table = data if "top_changed" in data.columns else trends(data, freq=freq)
+    label_cols = ["phase_id", "activity_id"] if "activity_id" in table.columns else ["phase_id"]
+    names = pd.Series(
+        [".".join(str(v) for v in row) for row in table[label_cols].itertuples(index=False)],
+        index=table.index,
+        dtype=object,
+    )
+    colors = phase_colors([str(p) for p in pd.unique(table["phase_id"])])
+    for name in pd.unique(names):
+        sel = (names == name).to_numpy(dtype=bool)
+        part = table.loc[sel]
+        ax.plot(
+            _dates(part["period"]),
+            part[value].to_numpy(dtype=float),
+            marker="o",
+            markersize=3,
+            color=colors.get(str(part["phase_id"].iloc[0]), "#777777"),
+            label=str(name),
+        )
+    for row in table.loc[table["top_changed"].to_numpy(dtype=bool)].itertuples(index=False):
+        x = _dates(pd.Series([row.period]))[0]
+        ax.axvline(x, color="grey", linestyle=":", linewidth=1)
+        top_name = ".".join(str(getattr(row, c)) for c in label_cols)
+        ax.annotate(
+            f"top: {top_name}",
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="grey",
+        )
+    _date_axis(ax)
+    ax.set_ylabel(
+        {
+            "median_h": "median duration (hours)",
+            "p90_h": "P90 duration (hours)",
+            "critical_share": "critical-path share",
+        }[value]
+    )
+    ax.set_title("Trends per period")
+    if len(table):
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return ax
+
+
+def plot_timeline(
+    log: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    run: int = 0,
+    last: int | None = None,
+    wip: bool = True,
+) -> Axes:
+    """Releases as swimlanes over calendar time, phases as coloured bars, and the number of
+    releases in flight as a step line on a second axis.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An event log (canonical schema).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes by default.
+    run : int, default 0
+        The run of a simulated log.
+    last : int, optional
+        Draw only the ``last`` releases to start.
+    wip : bool, default True
+        Draw work in progress on a twin axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes of the swimlanes (the work-in-progress axis is its twin).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> import pandas as pd
+    >>> from phasesim.plotting import plot_timeline
+    >>> log = pd.DataFrame({
+    ...     "release_id": ["r1", "r1", "r2"], "phase_id": ["build", "deploy", "build"],
+    ...     "start": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 11:00",
+    ...                              "2026-01-05 10:00"], utc=True),
+    ...     "end": pd.to_datetime(["2026-01-05 10:00", "2026-01-05 12:30",
+    ...                            "2026-01-05 12:00"], utc=True)})
+    >>> ax = plot_timeline(log, ax=ax)
+    >>> len(ax.patches), [t.get_text() for t in ax.get_yticklabels()]
+    (3, ['r1', 'r2'])
+    """
+    ax = _axes(ax)
+    if "run" in log.columns:
+        log = log.loc[(log["run"] == run).to_numpy(dtype=bool)]
+    spans = waiting_vs_working(log)
+    releases = lead_times(log)
+    releases = releases.loc[releases["start"].notna()]
+    if last is not None:
+        releases = releases.tail(last)
+    lane = {str(r): i for i, r in enumerate(releases["release_id"])}
+    spans = spans.loc[spans["release_id"].astype(str).isin(lane).to_numpy(dtype=bool)]
+    order = _flow_phases(log)
+    colors = phase_colors(order)
+    latest = pd.concat([spans["start"], spans["end"]]).max() if len(spans) else pd.NaT
+    start = _dates(spans["start"]) if len(spans) else np.zeros(0)
+    end = _dates(spans["end"].where(spans["end"].notna(), latest)) if len(spans) else np.zeros(0)
+    y = np.array([lane[str(r)] for r in spans["release_id"]], dtype=float)
+    phase_names = [str(p) for p in spans["phase_id"]]
+    for i in range(len(spans)):
+        ax.barh(
+            y[i],
+            max(end[i] - start[i], 1e-4),
+            left=start[i],
+            height=0.7,
+            color=colors.get(phase_names[i], "#999999"),
+            linewidth=0,
+        )
+    ax.set_yticks(
+        range(len(lane)), list(lane), fontsize=max(5.0, min(9.0, 400 / max(len(lane), 1)))
+    )
+    if lane:
+        ax.set_ylim(len(lane) - 0.5, -0.5)
+    _date_axis(ax)
+    ax.set_xlabel("time (UTC)")
+    ax.set_title("Releases over time")
+    from matplotlib.patches import Patch
+
+    present = [p for p in order if p in set(phase_names)]
+    handles: list[Any] = [Patch(color=colors[p], label=p) for p in present]
+    if wip and len(lane):
+        steps = work_in_progress(log)
+        twin = ax.twinx()
+        twin.fill_between(
+            _dates(steps["time"]),
+            steps["releases"].to_numpy(),
+            step="post",
+            color="grey",
+            alpha=0.12,
+            linewidth=0,
+            zorder=0,
+        )
+        (line,) = twin.step(
+            _dates(steps["time"]),
+            steps["releases"].to_numpy(),
+            where="post",
+            color="#495057",
+            linewidth=0.7,
+            alpha=0.8,
+            label="releases in flight",
+        )
+        twin.set_ylabel("releases in flight")
+        twin.set_ylim(0, max(1, int(steps["releases"].max())) * 1.1)
+        handles.append(line)
+    if handles:
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.06, 1.0), fontsize=7, frameon=False
+        )
+    return ax

@@ -1,0 +1,32 @@
+"""The Examples sections of the analysis, plotting and report docstrings run and hold."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+MODULES = [
+    "phasesim.analysis.stats",
+    "phasesim.analysis.bottlenecks",
+    "phasesim.analysis.trends",
+    "phasesim.plotting.history",
+    "phasesim.report",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    import matplotlib.pyplot as plt
+
+    module = importlib.import_module(name)
+    try:
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    finally:
+        plt.close("all")
+    assert result.attempted > 0
+    assert result.failed == 0
