@@ -31,6 +31,7 @@ from phasesim.analysis import (
 )
 from phasesim.analysis._prepare import BlueprintLike
 from phasesim.errors import LogError, Problem
+from phasesim.eventlog.audit import audit_table
 from phasesim.plotting.history import (
     plot_bottlenecks,
     plot_gantt,
@@ -230,8 +231,8 @@ def render_report(
     )
 
     parts.append("<h2>Data audit</h2>")
-    audit = log.attrs.get("audit")
-    if isinstance(audit, pd.DataFrame) and len(audit):
+    audit = audit_table(log)
+    if len(audit):
         shown = audit.loc[audit["count"] > 0] if "count" in audit.columns else audit
         parts.append(
             '<p class="note">What reading the log found, and what was done about it '

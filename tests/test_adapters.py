@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from phasesim.errors import LogError
-from phasesim.eventlog import read_log
+from phasesim.eventlog import audit_table, read_log
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
@@ -33,7 +33,7 @@ def ts(text: str) -> pd.Timestamp:
 
 
 def audit(log: pd.DataFrame) -> pd.DataFrame:
-    table = log.attrs["audit"].set_index("rule")
+    table = audit_table(log).set_index("rule")
     assert isinstance(table, pd.DataFrame)
     return table
 

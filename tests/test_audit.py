@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from phasesim.errors import LogError
-from phasesim.eventlog import AUDIT_COLUMNS, AUDIT_RULES, AuditTable, audit_log, read_log
+from phasesim.eventlog import AUDIT_COLUMNS, AUDIT_RULES, audit_log, audit_table, read_log
 from phasesim.eventlog.adapters.github import GITHUB_RULES
 from phasesim.eventlog.adapters.harness import HARNESS_RULES
 
@@ -27,8 +27,7 @@ def frame(*rows: tuple[object, ...], columns: tuple[str, ...] = (
 
 
 def audit_row(log: pd.DataFrame, rule: str) -> pd.Series:
-    audit = log.attrs["audit"]
-    return audit.set_index("rule").loc[rule]
+    return audit_table(log).set_index("rule").loc[rule]
 
 
 def count(log: pd.DataFrame, rule: str) -> int:
@@ -47,8 +46,8 @@ GOOD = ("r1", "build", "compile", "succeeded", "2026-03-02T09:00Z", "2026-03-02T
 
 def test_audit_table_lists_every_rule_in_order_with_zero_counts() -> None:
     log = read_log(frame(GOOD))
-    audit = log.attrs["audit"]
-    assert isinstance(audit, AuditTable)
+    audit = audit_table(log)
+    assert isinstance(log.attrs["audit"], list)  # plain records in attrs
     assert tuple(audit.columns) == AUDIT_COLUMNS
     assert audit["rule"].tolist() == [r.name for r in AUDIT_RULES]
     assert audit["action"].tolist() == [r.action for r in AUDIT_RULES]
@@ -71,9 +70,16 @@ def test_logs_with_audits_concatenate() -> None:
     b = read_log(frame(("r2", *GOOD[1:])))
     both = pd.concat([a, b], ignore_index=True)
     assert len(both) == 2
-    assert "audit" not in both.attrs or isinstance(both.attrs["audit"], pd.DataFrame)
     same = pd.concat([a, a.copy()])
-    assert isinstance(same.attrs["audit"], AuditTable)
+    assert audit_table(same).equals(audit_table(a))
+
+
+def test_audit_survives_a_parquet_round_trip(tmp_path: Path) -> None:
+    log = read_log(frame(GOOD, GOOD))
+    log.to_parquet(tmp_path / "log.parquet")
+    again = pd.read_parquet(tmp_path / "log.parquet")
+    assert count(again, "duplicate") == 1
+    assert again.attrs["source"] == "<DataFrame>"
 
 
 def test_audit_log_reports_without_changing_the_frame() -> None:

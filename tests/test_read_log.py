@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from phasesim.errors import LogError
-from phasesim.eventlog import COLUMNS, read_log, validate_log
+from phasesim.eventlog import COLUMNS, audit_table, read_log, validate_log
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
@@ -29,7 +29,7 @@ def ts(text: str) -> pd.Timestamp:
 
 
 def count(log: pd.DataFrame, rule: str) -> int:
-    return int(log.attrs["audit"].set_index("rule").loc[rule, "count"])
+    return int(audit_table(log).set_index("rule").loc[rule, "count"])
 
 
 def external(name: str) -> Path:
@@ -125,7 +125,7 @@ def test_several_files_read_together_name_their_rows(tmp_path: Path) -> None:
         b, index=False)
     log = read_log([a, b])
     assert len(log) == 3  # feb.csv's first row ends before it starts
-    assert log.attrs["audit"].set_index("rule").loc["end_before_start", "examples"] == [
+    assert audit_table(log).set_index("rule").loc["end_before_start", "examples"] == [
         "feb.csv:2"]
 
 
@@ -180,7 +180,7 @@ def test_lifecycle_log_pairs_first_in_first_out() -> None:
         ["c2", "fix", "in_progress", ts("2026-03-02 11:00") + pst, None, None],
     ]
     assert count(log, "missing_start") == 1  # the orphan complete of c2
-    assert log.attrs["audit"].set_index("rule").loc["missing_start", "examples"] == ["8"]
+    assert audit_table(log).set_index("rule").loc["missing_start", "examples"] == ["8"]
     assert count(log, "overlapping_retry") == 1
     assert log["source_row"].tolist() == [1, 2, 4, 6, 9, 11]
 
@@ -327,9 +327,8 @@ def test_unknown_format_lists_the_formats() -> None:
         read_log(CANONICAL, format="yaml")
 
 
-def test_a_log_can_be_written_to_parquet_once_the_audit_is_cleared(tmp_path: Path) -> None:
+def test_a_log_writes_to_parquet_and_reads_back(tmp_path: Path) -> None:
     log = read_log(CANONICAL)
-    log.attrs.clear()
     log.to_parquet(tmp_path / "again.parquet")
     again = read_log(tmp_path / "again.parquet")
     assert rows(again) == EXPECTED
@@ -381,7 +380,7 @@ def _generator() -> ModuleType:
 def test_history_file_is_small_and_clean(history: pd.DataFrame) -> None:
     assert HISTORY.stat().st_size < 5_000_000
     validate_log(history)
-    audit = history.attrs["audit"].set_index("rule")
+    audit = audit_table(history).set_index("rule")
     problems = audit.loc[audit["action"].isin(["dropped", "fixed"]), "count"]
     assert (problems == 0).all(), problems[problems > 0]
     assert history.attrs["rows"]["read"] == history.attrs["rows"]["kept"] == len(history)

@@ -76,15 +76,15 @@ def test_log_text_and_title_are_escaped(tmp_path: Path) -> None:
     log = make_log(name=EVIL)
     log["phase_id"] = log["phase_id"].replace({"prod": EVIL})
     log["release_id"] = log["release_id"].replace({"r2": EVIL})
-    log.attrs["audit"] = pd.DataFrame(
+    log.attrs["audit"] = [
         {
-            "rule": ["duplicate"],
-            "count": [1],
-            "action": ["dropped"],
-            "examples": [[EVIL]],
-            "description": [f"rows like {EVIL}"],
+            "rule": "duplicate",
+            "count": 1,
+            "action": "dropped",
+            "examples": [EVIL],
+            "description": f"rows like {EVIL}",
         }
-    )
+    ]
     text = write_report(log, tmp_path / "r.html", title=f"<b>{EVIL}</b>", n_boot=20).read_text(
         encoding="utf-8"
     )

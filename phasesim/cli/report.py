@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 def report(args: argparse.Namespace) -> int:
     """Read the log (and blueprint), write the report, print where it went."""
-    from phasesim.eventlog import read_log
+    from phasesim.eventlog import audit_table, read_log
     from phasesim.report import write_report
 
     log = read_log(args.log, format=args.format)
@@ -60,9 +60,6 @@ def report(args: argparse.Namespace) -> int:
         n_boot=args.boot,
         seed=args.seed,
     )
-    audit = log.attrs.get("audit")
-    flagged = 0
-    if audit is not None and "count" in getattr(audit, "columns", ()):
-        flagged = int((audit["count"] > 0).sum())
+    flagged = int((audit_table(log)["count"] > 0).sum())
     print(f"wrote {out} ({len(log)} rows; {flagged} audit rule(s) found something)")
     return 0

@@ -14,8 +14,8 @@ from phasesim.eventlog.audit import (
     AUDIT_RULES,
     STATUS_VOCABULARY,
     AuditRule,
-    AuditTable,
     audit_log,
+    audit_table,
 )
 from phasesim.eventlog.read import COLUMN_ALIASES, FORMATS, read_log
 from phasesim.eventlog.schema import (
@@ -44,9 +44,9 @@ __all__ = [
     "STATUS_VOCABULARY",
     "TIMESTAMP_COLUMNS",
     "AuditRule",
-    "AuditTable",
     "EventLog",
     "audit_log",
+    "audit_table",
     "empty_log",
     "read_log",
     "validate_log",

@@ -100,7 +100,7 @@ __all__ = [
     "PROBLEMS_PER_RULE",
     "STATUS_VOCABULARY",
     "AuditRule",
-    "AuditTable",
+    "audit_table",
     "audit_log",
     "normalise_status",
 ]
@@ -261,32 +261,6 @@ def normalise_status(value: object) -> str:
 # --------------------------------------------------------------------------------------
 
 
-class AuditTable(pd.DataFrame):
-    """The audit table: a DataFrame that compares equal as a whole.
-
-    A plain DataFrame inside ``DataFrame.attrs`` breaks ``pandas.concat`` of two logs,
-    because pandas compares the ``attrs`` of its inputs with ``==``; this subclass answers
-    ``==`` with another DataFrame by :meth:`pandas.DataFrame.equals` (a single bool).
-    Everything else behaves as a DataFrame.
-    """
-
-    @property
-    def _constructor(self) -> Callable[..., AuditTable]:
-        return AuditTable
-
-    def __eq__(self, other: object) -> Any:
-        if isinstance(other, pd.DataFrame):
-            return bool(self.equals(other))
-        return super().__eq__(other)
-
-    def __ne__(self, other: object) -> Any:
-        if isinstance(other, pd.DataFrame):
-            return not self.equals(other)
-        return super().__ne__(other)
-
-    __hash__ = None
-
-
 @dataclass
 class _Entry:
     rule: AuditRule
@@ -329,8 +303,8 @@ class Auditor:
         total = len(problems) if total_problems is None else total_problems
         entry.more += total - shown
 
-    def table(self) -> AuditTable:
-        """The audit table: one row per rule, in order."""
+    def records(self) -> list[dict[str, Any]]:
+        """The audit as plain records (JSON-able, so logs still write to Parquet)."""
         rows = []
         for e in self.entries.values():
             text = e.rule.description
@@ -347,9 +321,7 @@ class Auditor:
                     "description": text,
                 }
             )
-        table = AuditTable(rows, columns=list(AUDIT_COLUMNS))
-        table["count"] = table["count"].astype("int64")
-        return table
+        return rows
 
     def problems(self) -> list[Problem]:
         """Problems of every rule that raises in strict mode, capped per rule."""
@@ -1117,7 +1089,7 @@ def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -
     problems = auditor.problems()
     if strict and problems:
         raise LogError(problems, staged.source)
-    log.attrs["audit"] = auditor.table()
+    log.attrs["audit"] = auditor.records()
     log.attrs["source"] = staged.source
     log.attrs["format"] = staged.format
     log.attrs["rows"] = {
@@ -1132,7 +1104,32 @@ def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -
 # --------------------------------------------------------------------------------------
 
 
-def audit_log(log: pd.DataFrame) -> AuditTable:
+def audit_table(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit of a log read by :func:`phasesim.read_log`, as a DataFrame.
+
+    ``log.attrs["audit"]`` holds it as plain records, which survive writing the log to
+    Parquet and reading it back; this turns them into one row per rule with ``rule``,
+    ``count``, ``action``, ``examples`` and ``description``. A log that was not read by
+    ``read_log`` (e.g. a simulated one) gives an empty table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from phasesim import read_log
+    >>> log = read_log(pd.DataFrame({"release_id": ["r1"], "phase_id": ["build"],
+    ...     "start": ["2026-01-05T09:00Z"], "end": ["2026-01-05T10:00Z"]}))
+    >>> audit_table(log).set_index("rule").loc["duplicate", "count"]
+    np.int64(0)
+    """
+    records = log.attrs.get("audit")
+    if isinstance(records, pd.DataFrame):
+        return records.copy()
+    table = pd.DataFrame(list(records or []), columns=list(AUDIT_COLUMNS))
+    table["count"] = table["count"].astype("int64")
+    return table
+
+
+def audit_log(log: pd.DataFrame) -> pd.DataFrame:
     """Run the audit on a frame that already has canonical column names.
 
     The frame is not changed: this reports what :func:`phasesim.read_log` would count,
@@ -1146,7 +1143,7 @@ def audit_log(log: pd.DataFrame) -> AuditTable:
 
     Returns
     -------
-    AuditTable
+    pandas.DataFrame
         One row per rule: ``rule``, ``count``, ``action``, ``examples``,
         ``description``.
 
@@ -1164,7 +1161,4 @@ def audit_log(log: pd.DataFrame) -> AuditTable:
     """
     from phasesim.eventlog.read import read_log
 
-    out = read_log(log)
-    audit = out.attrs["audit"]
-    assert isinstance(audit, AuditTable)
-    return audit
+    return audit_table(read_log(log))
