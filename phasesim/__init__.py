@@ -1,10 +1,26 @@
 """phasesim: plan, simulate and analyse how software releases move through their phases.
 
-The public API is listed in ``__all__``; everything else is internal.
+Blueprints (``load_blueprint``) describe a release process; ``simulate`` runs many
+overlapping releases through one; ``read_log`` reads real release logs into the same
+event-log schema the simulator writes, so every analysis, plot and report works on both;
+``write_report`` turns a log into a standalone HTML report. The public API is listed in
+``__all__``; everything else is internal.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
+from phasesim.analysis import (
+    activity_stats,
+    bottlenecks,
+    critical_paths,
+    delivery_metrics,
+    lead_times,
+    phase_stats,
+    planned_vs_actual,
+    trends,
+    waiting_vs_working,
+    work_in_progress,
+)
 from phasesim.blueprint import (
     Activity,
     Approval,
@@ -20,9 +36,34 @@ from phasesim.blueprint import (
     load_blueprint,
 )
 from phasesim.calendars import Calendar, WeeklyAnchor
-from phasesim.distributions import DurationSpec, parse_duration_spec
+from phasesim.distributions import DurationSpec, DurationSpecError, parse_duration_spec
 from phasesim.errors import BlueprintError, LogError, PhasesimError, Problem, ScenarioError
-from phasesim.plotting.dag import plot_dag
+from phasesim.eventlog import (
+    AUDIT_RULES,
+    FORMATS,
+    EventLog,
+    audit_log,
+    audit_table,
+    empty_log,
+    read_log,
+    validate_log,
+)
+from phasesim.plotting import (
+    plot_bottlenecks,
+    plot_criticality,
+    plot_dag,
+    plot_gantt,
+    plot_gantt_waits,
+    plot_lead_time,
+    plot_lead_time_distribution,
+    plot_phase_durations,
+    plot_timeline,
+    plot_train,
+    plot_trends,
+    plot_utilization,
+)
+from phasesim.report import render_report, write_report
+from phasesim.simulation import SimulationResult, parse_cadence, simulate
 from phasesim.units import format_hours, parse_duration
 
 try:
@@ -31,6 +72,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "AUDIT_RULES",
+    "FORMATS",
     "Activity",
     "Approval",
     "Blueprint",
@@ -38,7 +81,9 @@ __all__ = [
     "Calendar",
     "CriticalPath",
     "DurationSpec",
+    "DurationSpecError",
     "Environment",
+    "EventLog",
     "Failure",
     "InputSpec",
     "LogError",
@@ -47,13 +92,44 @@ __all__ = [
     "Problem",
     "Rejection",
     "ScenarioError",
+    "SimulationResult",
     "Team",
     "WeeklyAnchor",
     "__version__",
+    "activity_stats",
+    "audit_log",
+    "audit_table",
+    "bottlenecks",
+    "critical_paths",
+    "delivery_metrics",
+    "empty_log",
     "format_hours",
     "json_schema",
+    "lead_times",
     "load_blueprint",
+    "parse_cadence",
     "parse_duration",
     "parse_duration_spec",
+    "phase_stats",
+    "planned_vs_actual",
+    "plot_bottlenecks",
+    "plot_criticality",
     "plot_dag",
+    "plot_gantt",
+    "plot_gantt_waits",
+    "plot_lead_time",
+    "plot_lead_time_distribution",
+    "plot_phase_durations",
+    "plot_timeline",
+    "plot_train",
+    "plot_trends",
+    "plot_utilization",
+    "read_log",
+    "render_report",
+    "simulate",
+    "trends",
+    "validate_log",
+    "waiting_vs_working",
+    "work_in_progress",
+    "write_report",
 ]

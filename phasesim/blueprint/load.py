@@ -276,11 +276,11 @@ class _Loader:
             holder: Any = data
             where = self.at(data, key)
             for step in (key, *getattr(exc, "path", ())):
-                if isinstance(holder, LocatedDict) and isinstance(step, str) \
-                        and step in holder:
-                    where, holder = self.at(holder, step), holder[step]
-                elif isinstance(holder, LocatedList) and isinstance(step, int) \
-                        and step < len(holder):
+                in_dict = isinstance(holder, LocatedDict) and isinstance(step, str) \
+                    and step in holder
+                in_list = isinstance(holder, LocatedList) and isinstance(step, int) \
+                    and step < len(holder)
+                if in_dict or in_list:
                     where, holder = self.at(holder, step), holder[step]
                 else:
                     break

@@ -100,8 +100,8 @@ __all__ = [
     "PROBLEMS_PER_RULE",
     "STATUS_VOCABULARY",
     "AuditRule",
-    "audit_table",
     "audit_log",
+    "audit_table",
     "normalise_status",
 ]
 

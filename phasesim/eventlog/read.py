@@ -126,7 +126,8 @@ def read_log(
     EventLog
         A DataFrame with the canonical columns, then any extra source columns, then
         ``source_row`` (the row each event came from). ``attrs["audit"]`` is the audit
-        as plain records (:func:`~phasesim.eventlog.audit.audit_table` gives the table), ``attrs["source"]`` the
+        as plain records (:func:`~phasesim.eventlog.audit.audit_table` gives the
+        table), ``attrs["source"]`` the
         source, ``attrs["format"]`` the format read (``"dataframe"`` for a DataFrame),
         ``attrs["rows"]`` the numbers of
         rows read and kept.

@@ -22,7 +22,7 @@ __all__ = [
     "WAIT_COLORS",
     "plot_criticality",
     "plot_gantt_waits",
-    "plot_lead_time",
+    "plot_lead_time_distribution",
     "plot_train",
     "plot_utilization",
 ]
@@ -61,7 +61,7 @@ def _lead_times(data: Any) -> pd.Series:
     return table["lead_time_h"].dropna()
 
 
-def plot_lead_time(data: Any, ax: Axes | None = None, *, bins: int = 40,
+def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int = 40,
                    target: float | str | None = None) -> Axes:
     """Histogram of lead times (days) with the empirical CDF on a second axis and
     vertical lines at P50, P80 and P95 (and at ``target``, a duration, if given).
@@ -76,7 +76,7 @@ def plot_lead_time(data: Any, ax: Axes | None = None, *, bins: int = 40,
     >>> log = pd.DataFrame({"release_id": ["a", "b"], "phase_id": ["p", "p"],
     ...     "start": pd.to_datetime(["2026-01-05", "2026-01-12"], utc=True),
     ...     "end": pd.to_datetime(["2026-01-07", "2026-01-15"], utc=True)})
-    >>> ax = plot_lead_time(log)
+    >>> ax = plot_lead_time_distribution(log)
     >>> ax.get_xlabel()
     'lead time (days)'
     """
@@ -133,12 +133,12 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
         from phasesim.errors import PhasesimError
 
         raise PhasesimError(f"release {release_id!r} is not in run {run} of the result")
-    chain = result.critical_rows()[rows.index]
+    on_chain = result.critical_rows()[rows.index].to_numpy(dtype=bool)
 
     def num(t: pd.Timestamp) -> float:
         return float(mdates.date2num(t.tz_convert("UTC").tz_localize(None)))
 
-    for y, (idx, row) in enumerate(rows.iterrows()):
+    for y, (_, row) in enumerate(rows.iterrows()):
         t = num(row["ready"])
         for cause, column in _WAIT_COLUMNS:
             width = float(row[column]) / 24.0
@@ -150,8 +150,8 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
         failed = row["status"] in ("failed", "rejected")
         ax.barh(y, max(end - start, 1e-4), left=start, height=0.7,
                 color=WAIT_COLORS["offhours"] if row["offhours_h"] > 0 else color,
-                edgecolor="black" if bool(chain[idx]) else "none",
-                linewidth=1.5 if bool(chain[idx]) else 0, hatch="//" if failed else None)
+                edgecolor="black" if on_chain[y] else "none",
+                linewidth=1.5 if on_chain[y] else 0, hatch="//" if failed else None)
         if row["offhours_h"] > 0 and row["work_h"] > 0:
             # the working share of a bar that spans nights: a thinner bar in its colour
             ax.barh(y, (end - start) * row["work_h"] / (row["work_h"] + row["offhours_h"]),
@@ -164,11 +164,10 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     ax.invert_yaxis()
     ax.xaxis_date()
     ax.set_xlabel("time (UTC)")
-    lead = result.releases.set_index(["run", "release_id"]).loc[(run, release_id),
-                                                                "lead_time_h"]
+    lead = float(result.releases.set_index(["run", "release_id"])["lead_time_h"]
+                 .loc[(run, release_id)])
     ax.set_title(f"Release {release_id} (run {run}): {lead / 24:.1f} days")
-    used = [c for c in ("work", "approval", "offhours", "team", "environment", "anchor",
-                        "serialize")]
+    used = ["work", "approval", "offhours", "team", "environment", "anchor", "serialize"]
     ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=c) for c in used]
               + [Patch(facecolor="white", edgecolor="black", label="critical path")],
               fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
@@ -200,8 +199,8 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
     if phases:
         left, right = num(spans["start"]), num(spans["end"])
         for i, row in enumerate(spans.itertuples()):
-            ax.barh(order[row.release_id], max(right[i] - left[i], 1e-4), left=left[i],
-                    height=0.7, color=colors.get(row.phase_id, "#999999"), linewidth=0)
+            ax.barh(order[str(row.release_id)], max(right[i] - left[i], 1e-4), left=left[i],
+                    height=0.7, color=colors.get(str(row.phase_id), "#999999"), linewidth=0)
     scheduled, ended = num(rel["scheduled"]), num(rel["end"])
     ax.scatter(scheduled, range(len(rel)), marker="|", color="black", s=40, zorder=3,
                label="scheduled start")

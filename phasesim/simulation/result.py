@@ -345,9 +345,9 @@ class SimulationResult:
     # -- plots -------------------------------------------------------------------------
     def plot_lead_time(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Histogram and CDF of lead times with P50/P80/P95 lines."""
-        from phasesim.plotting.simulation import plot_lead_time
+        from phasesim.plotting.simulation import plot_lead_time_distribution
 
-        return plot_lead_time(self, ax=ax, **kwargs)
+        return plot_lead_time_distribution(self, ax=ax, **kwargs)
 
     def plot_gantt(self, release_id: str | None = None, run: int = 0,
                    ax: Axes | None = None, **kwargs: Any) -> Axes:
