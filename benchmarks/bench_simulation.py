@@ -59,28 +59,45 @@ def main() -> None:
     releases, runs = 100, 100
     total = releases * runs
 
-    t0 = time.perf_counter()
-    for _ in range(runs):
-        bare_simpy(graph, durations, releases, every=336.0)
-    bare = time.perf_counter() - t0
+    def best(fn, repeat: int = 3) -> float:
+        """Best of ``repeat`` timings: the least disturbed by other work on the machine."""
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    # per-release cost, each model the best of three runs of 3,000 releases
+    small = 30
+    bare = best(lambda: [bare_simpy(graph, durations, releases, every=336.0)
+                         for _ in range(small)]) * runs / small
+    one = best(lambda: simulate(bp, releases=releases, runs=small, cadence=CADENCE,
+                                start=START, seed=1, n_jobs=1, progress=False)) * runs / small
 
     t0 = time.perf_counter()
     simulate(bp, releases=releases, runs=runs, cadence=CADENCE, start=START, seed=1,
-             n_jobs=1, progress=False)
-    one = time.perf_counter() - t0
+             n_jobs=2, progress=False)
+    cold = time.perf_counter() - t0
 
+    # joblib keeps its worker processes between calls (as in a notebook session): the
+    # speed-up of the simulation itself is measured with the workers already running
     t0 = time.perf_counter()
     simulate(bp, releases=releases, runs=runs, cadence=CADENCE, start=START, seed=1,
              n_jobs=2, progress=False)
     two = time.perf_counter() - t0
 
     print(f"   {total:,} releases of {bp.id} ({len(graph)} activities each)")
-    print(f"   bare SimPy DAG (baseline) : {bare:6.2f} s  {total / bare:8,.0f} releases/s")
+    print(f"   bare SimPy DAG (baseline) : {bare:6.2f} s  {total / bare:8,.0f} releases/s"
+          "  (scaled from best of 3 x 3,000)")
     print(f"   full engine, n_jobs=1     : {one:6.2f} s  {total / one:8,.0f} releases/s"
           f"  -> {one / bare:.2f}x the baseline per release (target <= 2x)")
+    print(f"   full engine, n_jobs=2     : {cold:6.2f} s  {total / cold:8,.0f} releases/s"
+          f"  (first call, starting the workers; target < 20 s)")
     print(f"   full engine, n_jobs=2     : {two:6.2f} s  {total / two:8,.0f} releases/s"
-          f"  (target < 20 s)")
-    print(f"   parallel speed-up         : {one / two:.2f}x (target >= 1.6x)")
+          f"  (workers running)")
+    print(f"   parallel speed-up         : {one / two:.2f}x with workers running, "
+          f"{one / cold:.2f}x including their start (target >= 1.6x)")
 
 
 if __name__ == "__main__":

@@ -1056,12 +1056,18 @@ class Calendar:
         # anchors are about a week apart (an hour more or less across DST): a memo of two
         # years of consecutive anchors answers by binary search
         times = self._anchor_memo.get(anchor)
-        if times is None or not times[0] - 166.0 <= t - _SNAP_H <= times[-1]:
-            first = self._next_anchor_slow(t, anchor)
-            times = [first]
-            for _ in range(104):
+        if times is None:
+            times = self._anchor_memo[anchor] = [self._next_anchor_slow(t, anchor)]
+        if t - _SNAP_H < times[0] - 166.0:
+            # extend backwards: consecutive anchors from the one at or after t
+            before = [self._next_anchor_slow(t, anchor)]
+            while before[-1] + 166.0 < times[0]:
+                before.append(self._next_anchor_slow(before[-1] + 1.0, anchor))
+            times[:0] = before[:-1] if before[-1] >= times[0] - 1e-9 else before
+        while times[-1] < t - _SNAP_H:
+            # extend forwards a year at a time
+            for _ in range(52):
                 times.append(self._next_anchor_slow(times[-1] + 1.0, anchor))
-            self._anchor_memo[anchor] = times
         return times[bisect_left(times, t - _SNAP_H)]
 
     def _next_anchor_slow(self, t: float, anchor: WeeklyAnchor) -> float:

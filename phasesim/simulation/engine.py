@@ -226,11 +226,14 @@ class RunEngine:
         rel, nodes = block.rel, block.model.nodes
         # ready: when the last of its predecessors, or of its phase's, ended
         ready, cause = gate.ready, gate.cause
+        end_time, last_row = rel.end_time, rel.last_row
         for p in block.preds[spec.index]:
             key = nodes[p].key
-            t = rel.end_time.get(key, -1.0)
-            if t >= ready and key in rel.last_row:
-                ready, cause = t, rel.last_row[key]
+            t = end_time.get(key, -1.0)
+            if t >= ready and key in last_row:
+                ready, cause = t, last_row[key]
+        if gate.started <= ready:  # the usual case: its phase's gate was passed before
+            return ready, cause, 0.0, 0.0, 0.0
         return (ready, cause, _overlap(ready, gate.ready, gate.after_serialize),
                 _overlap(ready, gate.after_serialize, gate.after_anchor),
                 _overlap(ready, gate.after_anchor, gate.started))

@@ -36,6 +36,9 @@ from phasesim.simulation.streams import Streams, seed_key
 
 __all__ = ["simulate"]
 
+#: What one chunk of runs gives back: its log, releases and resource usage.
+_Frames = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+
 #: Stream id of the arrival process (random cadences).
 _ARRIVALS = 0xA7A7A7A7
 
@@ -126,13 +129,10 @@ def simulate(
                 "max_rework": max_rework}
     chunks = _chunks(runs, n_jobs)
     parts = _execute(model, rule, releases, start_h, key, chunks, policies, n_jobs, progress)
-    rows = [r for part in parts for r in part[0]]
-    rels = [r for part in parts for r in part[1]]
-    usage = [r for part in parts for r in part[2]]
     return SimulationResult(
-        log=_log_frame(rows, releases),
-        releases=_release_frame(rels, releases),
-        usage=_usage_frame(usage, releases),
+        log=_concat([part[0] for part in parts]),
+        releases=_concat([part[1] for part in parts]),
+        usage=_concat([part[2] for part in parts]),
         blueprint=bp,
         params={"releases": releases, "cadence": cadence, "start": start, "runs": runs,
                 "inputs": dict(bp.input_values), "seed": entropy, "n_jobs": n_jobs,
@@ -159,7 +159,7 @@ def _chunks(runs: int, n_jobs: int) -> list[list[int]]:
 
 def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float, key: int,
              chunks: list[list[int]], policies: dict[str, Any], n_jobs: int, progress: bool
-             ) -> list[tuple[list[Any], list[Any], list[Any]]]:
+             ) -> list[_Frames]:
     from tqdm.auto import tqdm
 
     bar = tqdm(total=sum(len(c) for c in chunks), disable=not progress, unit="run",
@@ -175,7 +175,7 @@ def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float,
 
         jobs = (delayed(_run_chunk)(model, rule, releases, start_h, key, chunk, policies)
                 for chunk in chunks)
-        results: list[tuple[list[Any], list[Any], list[Any]]] = []
+        results: list[_Frames] = []
         for chunk, part in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
                                strict=True):
             results.append(part)
@@ -185,9 +185,14 @@ def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float,
         bar.close()
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Chunks are runs in order; their frames stack into one."""
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def _run_chunk(model: CompiledModel, rule: Cadence, releases: int, start_h: float, key: int,
                chunk: list[int], policies: dict[str, Any]
-               ) -> tuple[list[Any], list[Any], list[Any]]:
+               ) -> _Frames:
     streams = Streams(key)
     rows: list[Any] = []
     rels: list[Any] = []
@@ -200,7 +205,9 @@ def _run_chunk(model: CompiledModel, rule: Cadence, releases: int, start_h: floa
         rows.extend(engine.rows)
         rels.extend(engine.releases)
         usage.extend(engine.usage)
-    return rows, rels, usage
+    # the frames are built in the worker: it parallelises and ships numpy buffers
+    return (_log_frame(rows, releases), _release_frame(rels, releases),
+            _usage_frame(usage, releases))
 
 
 def _release_ids(index: np.ndarray, releases: int) -> np.ndarray:
