@@ -23,6 +23,8 @@ demo: install
 	  --cadence '{freq: weekly, interval: 2, weekday: monday, time: "09:00", timezone: America/Los_Angeles}' \
 	  --start 2026-01-05 --releases 26 --runs 200 --seed 7 --jobs 2 --target 25d \
 	  --out out/harness-simulated-log.parquet --plots out
+	$(BIN)/phasesim report data/logs/harness-history.csv \
+	  --blueprint data/blueprints/harness-system-release.yaml -o out/harness-history-report.html
 
 lint: install
 	$(BIN)/ruff check phasesim tests benchmarks
