@@ -420,3 +420,35 @@ def test_abort_cuts_parallel_work_short():
     assert log.loc["long", "status"] == "aborted"
     assert log.loc["long", "end"] == START + pd.Timedelta(hours=2)
     assert "after" not in log.index
+
+
+def test_queueing_does_not_change_an_activitys_random_numbers():
+    # with one member, later releases wait for the team and run as processes; with three,
+    # every release starts at once: each execution still draws the same numbers
+    text = """\
+        process:
+          id: p
+          teams: {Ops: {capacity: %d}}
+          phases:
+            - phase:
+                id: a
+                owners: [Ops]
+                activities:
+                  - activity: {id: fix, type: manual, duration: {lognormal: {median: 2h, p90: 6h}}}
+                  - activity: {id: gate, type: manual, depends-on: [fix],
+                               approval: {wait: {exponential: {mean: 1h}}, approvers: 3,
+                                          required: 2}}
+                  - activity: {id: deploy, type: automated, depends-on: [gate],
+                               duration: {uniform: [1h, 2h]},
+                               failure: {probability: 0.3, retries: 2}}
+        """
+    start = START
+    kwargs = {"cadence": [start] * 3, "start": start}
+    narrow = run(text % 1, releases=3, **kwargs).log
+    wide = run(text % 3, releases=3, **kwargs).log
+    key = ["release_id", "activity_id", "attempt"]
+    merged = narrow.merge(wide, on=key, suffixes=("_n", "_w"))
+    assert len(merged) == len(narrow) == len(wide)
+    np.testing.assert_allclose(merged["work_h_n"], merged["work_h_w"])
+    assert (merged["status_n"] == merged["status_w"]).all()
+    assert narrow["wait_team_h"].max() > 0

@@ -272,6 +272,7 @@ class RunEngine:
         tries: list[tuple[float, float, float, float, bool]] = []
         for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
             rng = self.streams.at(spec.stream, self.run, rel.index, base + attempt)
+            coin = rng.random()  # first, so outcomes stay put when durations change
             if spec.kind == "approval":
                 assert spec.wait_spec is not None
                 sample = spec.wait_spec.sample
@@ -285,7 +286,7 @@ class RunEngine:
                     end = spec.calendar.add_working_hours_h(t, hours)
                 else:
                     start, end = t, t + hours
-            failed = spec.fail_p > 0.0 and rng.random() < spec.fail_p
+            failed = coin < spec.fail_p
             tries.append((t, start, end, hours, failed))
             t = end
             if not failed:
@@ -426,8 +427,8 @@ class RunEngine:
         rng = self.streams.at(spec.stream, self.run, rel.index, attempt_base)
         if kind == "approval":
             assert spec.wait_spec is not None
+            rejected = rng.random() < spec.reject_p  # the outcome first, then the waits
             waits = sorted(float(spec.wait_spec.sample(rng)) for _ in range(spec.approvers))
-            rejected = spec.reject_p > 0.0 and rng.random() < spec.reject_p
             wait = waits[spec.required - 1]
             start = env.now
             end = spec.calendar.add_working_hours_h(start, wait)
@@ -460,10 +461,11 @@ class RunEngine:
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
         status, row = "succeeded", -1
         for attempt in range(tries):
-            if attempt:
-                rng = self.streams.at(spec.stream, self.run, rel.index, attempt_base + attempt)
+            # positioned here, after any wait for a team member: other activities draw
+            # from the same generator while this one waits
+            rng = self.streams.at(spec.stream, self.run, rel.index, attempt_base + attempt)
+            failed = rng.random() < spec.fail_p  # the outcome first, then the duration
             hours = float(spec.duration.sample(rng)) if spec.duration is not None else 0.0
-            failed = spec.fail_p > 0.0 and rng.random() < spec.fail_p
             granted = env.now
             if kind == "manual":
                 start = spec.calendar.next_working_h(granted) if hours > 0 else granted
