@@ -44,6 +44,9 @@ _DURATION: dict[str, Any] = {
                                  "properties": {"mean": _HOURS}}),
         _one_key("gamma", {"type": "object", "required": ["mean", "sd"],
                            "properties": {"mean": _HOURS, "sd": _HOURS}}),
+        _one_key("weibull", {"type": "object", "required": ["shape", "scale"],
+                             "properties": {"shape": {"type": "number", "exclusiveMinimum": 0},
+                                            "scale": _HOURS}}),
         _one_key("empirical", {"type": "array", "items": _HOURS, "minItems": 1}),
     ],
 }
