@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from phasesim.plotting.history import _axes, _dates, phase_colors
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -41,14 +43,6 @@ WAIT_COLORS = {
 }
 _WAIT_COLUMNS = (("serialize", "wait_serialize_h"), ("anchor", "wait_anchor_h"),
                  ("environment", "wait_environment_h"), ("team", "wait_team_h"))
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.gca()
 
 
 def _lead_times(data: Any) -> pd.Series:
@@ -119,7 +113,6 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     inside manual work are drawn lighter, failed and rejected tries hatched, and the
     realised critical path outlined. ``release_id`` defaults to the median-lead-time
     release of ``run``."""
-    import matplotlib.dates as mdates
     from matplotlib.patches import Patch
 
     ax = _axes(ax)
@@ -135,17 +128,15 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
         raise PhasesimError(f"release {release_id!r} is not in run {run} of the result")
     on_chain = result.critical_rows()[rows.index].to_numpy(dtype=bool)
 
-    def num(t: pd.Timestamp) -> float:
-        return float(mdates.date2num(t.tz_convert("UTC").tz_localize(None)))
-
+    readies, starts, ends = (_dates(rows[c]) for c in ("ready", "start", "end"))
     for y, (_, row) in enumerate(rows.iterrows()):
-        t = num(row["ready"])
+        t = readies[y]
         for cause, column in _WAIT_COLUMNS:
             width = float(row[column]) / 24.0
             if width > 0:
                 ax.barh(y, width, left=t, height=0.5, color=WAIT_COLORS[cause], alpha=0.8)
                 t += width
-        start, end = num(row["start"]), num(row["end"])
+        start, end = starts[y], ends[y]
         color = WAIT_COLORS["approval" if row["activity_type"] == "approval" else "work"]
         failed = row["status"] in ("failed", "rejected")
         ax.barh(y, max(end - start, 1e-4), left=start, height=0.7,
@@ -179,10 +170,6 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
     """Releases of one run as swimlanes over the calendar: one lane per release, its
     phases as coloured segments, so overlapping releases show as stacked lanes. A line
     at the top counts releases in flight."""
-    import matplotlib.dates as mdates
-
-    from phasesim.plotting.history import phase_colors
-
     ax = _axes(ax)
     log = result.log[(result.log["run"] == run) & (result.log["status"] != "skipped")]
     rel = result.releases[result.releases["run"] == run].sort_values("scheduled")
@@ -192,10 +179,7 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
     spans = log.groupby(["release_id", "phase_id"]).agg(start=("start", "min"),
                                                          end=("end", "max")).reset_index()
 
-    def num(values: pd.Series) -> np.ndarray:
-        naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        return np.asarray(mdates.date2num(naive.to_numpy()), dtype=float)
-
+    num = _dates
     if phases:
         left, right = num(spans["start"]), num(spans["end"])
         for i, row in enumerate(spans.itertuples()):
