@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -18,7 +18,7 @@ from phasesim.blueprint.graph import is_skipped
 from phasesim.calendars import Calendar, WeeklyAnchor
 
 if TYPE_CHECKING:
-    from phasesim.blueprint.model import Activity, Blueprint
+    from phasesim.blueprint.model import Activity, Blueprint, Phase
     from phasesim.distributions import DurationSpec
 
 __all__ = ["CompiledModel", "NodeSpec", "PhaseSpec", "compile_blueprint"]
@@ -177,12 +177,12 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
         prefix=prefix,
     )
     for spec in nodes:
-        act = graph.nodes[spec.key[len(prefix):]]["activity"]
+        node = spec.key[len(prefix):]
+        act = graph.nodes[node]["activity"]
         if act.approval is not None and act.approval.reject is not None:
-            spec.reject_block = _rework_block(bp, graph, index, order,
-                                              spec.key[len(prefix):],
+            spec.reject_block = _rework_block(bp, graph, index, order, node,
                                               act.approval.reject.goto,
-                                              graph.nodes[spec.key[len(prefix):]]["phase_id"])
+                                              graph.nodes[node]["phase_id"])
         if act.failure is not None and act.failure.on_failure != "abort":
             spec.on_failure = phase_index[act.failure.on_failure]
         spec.set_simple()
@@ -206,15 +206,12 @@ def _is_activity_edge(bp: Blueprint, pred: str, node: str, phase_id: str) -> boo
     return False
 
 
-def _node(bp: Blueprint, key: str, i: int, k: int, ph: object, act: Activity, data: dict,
-          prefix: str) -> NodeSpec:
-    from phasesim.blueprint.model import Phase
-
-    assert isinstance(ph, Phase)
+def _node(bp: Blueprint, key: str, i: int, k: int, ph: Phase, act: Activity,
+          data: dict[str, Any], prefix: str) -> NodeSpec:
     team = bp.team_of(ph, act)
     calendar = bp.calendar_of(ph, act)
     own = bp.calendars.get(act.calendar or ph.calendar or "")
-    anchor_cal = bp.calendars.get(act.calendar or ph.calendar or "") or calendar
+    anchor_cal = own or calendar
     spec = NodeSpec(
         index=i,
         key=prefix + key,
