@@ -1070,6 +1070,21 @@ class Calendar:
                 times.append(self._next_anchor_slow(times[-1] + 1.0, anchor))
         return times[bisect_left(times, t - _SNAP_H)]
 
+    def local_midnight_h(self, t: float, days: int = 0) -> float:
+        """Return local 00:00 of the day ``days`` after the local day of ``t``.
+
+        Examples
+        --------
+        >>> cal = Calendar("office", "Europe/Berlin")
+        >>> t = cal.local_midnight_h(to_epoch_hours("2026-03-27 10:00+01:00"), 3)
+        >>> t == to_epoch_hours("2026-03-30 00:00+02:00")  # Monday, after the DST change
+        True
+        """
+        _check_finite(t)
+        zone = self._timeline.zone
+        local = (_EPOCH_UTC + timedelta(microseconds=round(t * _US_PER_HOUR))).astimezone(zone)
+        return _local_us(zone, local.date() + timedelta(days=days), 0) / _US_PER_HOUR
+
     def _next_anchor_slow(self, t: float, anchor: WeeklyAnchor) -> float:
         zone = self._timeline.zone
         try:

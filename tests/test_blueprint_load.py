@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phasesim import Blueprint, load_blueprint
+from phasesim.blueprint import Slot
 from phasesim.calendars import WeeklyAnchor
 from phasesim.distributions import LogNormal, Pert
 
@@ -93,8 +94,10 @@ def test_harness_system_release_structure():
     assert bp.phase_ids == ("branch_cut", "alpha_fixes", "qa_signoff", "beta_rollout",
                             "beta_soak", "prod_1", "prod_2", "prod_3", "hotfix")
     assert bp.phase("hotfix").rollback
-    assert bp.phase("alpha_fixes").activity("alpha_cutoff").not_before == WeeklyAnchor(3, 12, 0)
-    assert bp.phase("prod_2").not_before == WeeklyAnchor(2, 9, 0)
+    assert bp.phase("alpha_fixes").activity("alpha_cutoff").not_before == Slot(
+        WeeklyAnchor(3, 12, 0), 1)
+    assert bp.phase("prod_2").not_before == Slot(WeeklyAnchor(2, 9, 0), 3)
+    assert bp.phase("branch_cut").not_before == WeeklyAnchor(0, 9, 0)
     assert bp.environments["prod-0"].production
     assert bp.teams["QA"].capacity == 2
     assert bp.calendars["business"].timezone == "America/Los_Angeles"

@@ -393,3 +393,18 @@ def test_duration_problem_points_at_the_inner_value():
     # line 15 holds the activity; the column is that of the p90 value
     line = text.splitlines()[14]
     assert f"<string>:15:{line.index('2h') + 1}:" in found
+
+
+def test_bad_slots():
+    text = PROCESS.format(extra="").replace(
+        "        id: deploy\n", "        id: deploy\n        not-before: {at: Fri 09:00, week: 0}\n")
+    (found,) = problems(text)
+    assert "phases[1].not-before.week: must be at least 1, found 0" in found
+    text = PROCESS.format(extra="").replace(
+        "        id: deploy\n", "        id: deploy\n        not-before: {week: 2, at: Fryday 9:00}\n")
+    (found,) = problems(text)
+    assert "Fryday" in found
+    text = PROCESS.format(extra="").replace(
+        "        id: deploy\n", "        id: deploy\n        not-before: {at: Fri 09:00, weak: 2}\n")
+    (found,) = problems(text)
+    assert "unknown key 'weak' in a not-before slot" in found and "did you mean 'week'" in found

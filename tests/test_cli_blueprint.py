@@ -48,7 +48,8 @@ def test_show_prints_phases_and_critical_path(capsys: pytest.CaptureFixture[str]
     assert main(["show", str(HARNESS)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Harness System Release (harness_system_release)")
-    assert "prod_2: Prod 2 Deployment  [after prod_1; not before Wed 09:00; uses prod-2]" in out
+    assert ("prod_2: Prod 2 Deployment  [after prod_1; not before Wed 09:00 (week 3); "
+            "uses prod-2]") in out
     assert "hotfix: Emergency Hotfix  [rollback]" in out
     assert "QA: capacity 2, calendar business" in out
     assert "business: Mon-Fri 09:00-17:00 America/Los_Angeles" in out

@@ -452,3 +452,45 @@ def test_queueing_does_not_change_an_activitys_random_numbers():
     np.testing.assert_allclose(merged["work_h_n"], merged["work_h_w"])
     assert (merged["status_n"] == merged["status_w"]).all()
     assert narrow["wait_team_h"].max() > 0
+
+
+SLOTS = """\
+    process:
+      id: p
+      calendars: {office: {timezone: Europe/Berlin, hours: Mon-Fri 09:00-17:00}}
+      phases:
+        - phase:
+            id: build
+            calendar: office
+            activities:
+              - activity: {id: work, type: automated, duration: %s}
+        - phase:
+            id: ship
+            depends-on: [build]
+            calendar: office
+            not-before: %s
+            activities:
+              - activity: {id: deploy, type: automated, duration: 1h}
+    """
+
+
+@pytest.mark.parametrize(
+    ("work", "not_before", "starts"),
+    [
+        # weekly anchor: ready Mon 12:00 -> Fri 09:00; ready Fri 12:00 -> next Fri 09:00
+        ("3h", "Fri 09:00", "Fri 03-06 09:00"),
+        ("99h", "Fri 09:00", "Fri 03-13 09:00"),
+        # planned slot of week 1: early releases wait for it, late ones go at once
+        ("3h", "{at: Fri 09:00, week: 1}", "Fri 03-06 09:00"),
+        ("99h", "{at: Fri 09:00, week: 1}", "Fri 03-06 12:00"),
+        # week 3 counts from the local day of the release's start (Mon 03-02), across the
+        # daylight-saving change of 03-29: Monday 03-16 09:00 Berlin
+        ("3h", "{at: Mon 09:00, week: 3}", "Mon 03-16 09:00"),
+        ("3h", "{at: Mon 09:00, week: 5}", "Mon 03-30 09:00"),
+    ],
+)
+def test_weekly_anchor_versus_planned_slot(work: str, not_before: str, starts: str):
+    start = pd.Timestamp("2026-03-02 09:00", tz="Europe/Berlin")
+    result = run(SLOTS % (work, not_before), cadence=[start], start=start)
+    deploy = result.log.set_index("activity_id").loc["deploy", "start"]
+    assert deploy.tz_convert("Europe/Berlin").strftime("%a %m-%d %H:%M") == starts

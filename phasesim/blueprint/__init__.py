@@ -11,6 +11,7 @@ from phasesim.blueprint.model import (
     InputSpec,
     Phase,
     Rejection,
+    Slot,
     Team,
 )
 from phasesim.blueprint.schema import json_schema
@@ -25,6 +26,7 @@ __all__ = [
     "InputSpec",
     "Phase",
     "Rejection",
+    "Slot",
     "Team",
     "json_schema",
     "load_blueprint",

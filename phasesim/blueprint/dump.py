@@ -19,6 +19,14 @@ def _put(out: dict[str, Any], key: str, value: Any, default: Any = None) -> None
         out[key] = list(value) if isinstance(value, tuple) else value
 
 
+def _not_before(value: Any) -> Any:
+    from phasesim.blueprint.model import Slot
+
+    if isinstance(value, Slot):
+        return {"at": str(value.at), "week": value.week}
+    return str(value)
+
+
 def _calendar(cal: Calendar) -> dict[str, Any]:
     out: dict[str, Any] = {"timezone": cal.timezone, "hours": cal.hours}
     _put(out, "holidays", list(cal.holidays))
@@ -52,7 +60,7 @@ def _activity(act: Activity) -> dict[str, Any]:
                            "retries": act.failure.retries,
                            "on-failure": act.failure.on_failure}
     if act.not_before is not None:
-        body["not-before"] = str(act.not_before)
+        body["not-before"] = _not_before(act.not_before)
     _put(body, "uses", act.uses)
     _put(body, "for-each", act.for_each)
     _put(body, "process", act.process)
@@ -73,7 +81,7 @@ def _phase(ph: Phase) -> dict[str, Any]:
     if ph.condition is not None:
         body["if"] = ph.condition.text
     if ph.not_before is not None:
-        body["not-before"] = str(ph.not_before)
+        body["not-before"] = _not_before(ph.not_before)
     _put(body, "calendar", ph.calendar)
     _put(body, "uses", ph.uses)
     if ph.rollback:

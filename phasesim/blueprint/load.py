@@ -33,8 +33,10 @@ from phasesim.blueprint.model import (
     Environment,
     Failure,
     InputSpec,
+    NotBefore,
     Phase,
     Rejection,
+    Slot,
     Team,
 )
 from phasesim.blueprint.schema import SIDECAR_KEYS, known_keys
@@ -308,10 +310,12 @@ class _Loader:
                          f"in {value!r} at position {exc.position}")
             return None
 
-    def anchor(self, data: LocatedDict, key: str, path: str) -> WeeklyAnchor | None:
+    def anchor(self, data: LocatedDict, key: str, path: str) -> NotBefore | None:
         value = data.get(key)
         if value is None:
             return None
+        if isinstance(value, LocatedDict):
+            return self.slot(value, f"{path}.{key}")
         try:
             return WeeklyAnchor.parse(str(value))
         except ValueError as exc:
@@ -319,6 +323,26 @@ class _Loader:
             self.problem(self.at(data, key), f"{path}.{key}", message,
                          None if "did you mean" in message
                          else "write a weekday and a time, e.g. 'Thu 12:00'")
+            return None
+
+    def slot(self, body: LocatedDict, path: str) -> Slot | None:
+        for key in body:
+            if key not in ("at", "week"):
+                self.problem(self.at(body, key, of_key=True), path,
+                             f"unknown key {key!r} in a not-before slot",
+                             _did_you_mean(key, ("at", "week")) or "use 'at' and 'week'")
+        if body.get("at") is None:
+            self.problem(self.at(body), path, "a not-before slot needs 'at'",
+                         "e.g. {at: Fri 09:00, week: 1}")
+            return None
+        week = self.integer(body, "week", path, 1, 1)
+        try:
+            return Slot(WeeklyAnchor.parse(str(body["at"])), week)
+        except ValueError as exc:
+            message = str(exc)
+            self.problem(self.at(body, "at"), f"{path}.at", message,
+                         None if "did you mean" in message
+                         else "write a weekday and a time, e.g. 'Fri 09:00'")
             return None
 
     def free_mapping(self, data: LocatedDict, key: str, path: str) -> Mapping[str, Any]:

@@ -35,6 +35,7 @@ __all__ = [
     "InputSpec",
     "Phase",
     "Rejection",
+    "Slot",
     "Team",
 ]
 
@@ -43,6 +44,28 @@ ACTIVITY_TYPES = ("manual", "automated", "subprocess", "wait")
 #: Types of process inputs.
 INPUT_TYPES = ("string", "number", "boolean", "list")
 
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A planned slot: ``not-before: {at: Fri 09:00, week: 1}``.
+
+    The release may not start the phase (or activity) before the ``at`` moment of its
+    ``week``-th week, counted from the local day of the release's scheduled start (week 1
+    holds that day and the six after it). A release that is ready later goes at once: a
+    late release does not wait for the next week's slot, unlike a plain weekly
+    ``not-before`` anchor.
+    """
+
+    at: WeeklyAnchor
+    week: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.at} (week {self.week})"
+
+
+#: What ``not-before`` holds: a weekly anchor or a planned slot.
+NotBefore = WeeklyAnchor | Slot
 
 
 @dataclass(frozen=True)
@@ -139,7 +162,7 @@ class Activity:
     condition: Expression | None = None
     approval: Approval | None = None
     failure: Failure | None = None
-    not_before: WeeklyAnchor | None = None
+    not_before: NotBefore | None = None
     uses: tuple[str, ...] = ()
     for_each: str | None = None
     item: Any = None
@@ -193,7 +216,7 @@ class Phase:
     owners: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     condition: Expression | None = None
-    not_before: WeeklyAnchor | None = None
+    not_before: NotBefore | None = None
     calendar: str | None = None
     uses: tuple[str, ...] = ()
     rollback: bool = False

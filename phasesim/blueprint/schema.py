@@ -53,7 +53,15 @@ _DURATION: dict[str, Any] = {
 _PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
 _EXPRESSION = {"type": ["string", "boolean"],
                "description": 'condition, e.g. <+releaseInput.environment> == "production"'}
-_ANCHOR = {"type": "string", "description": "weekly moment, e.g. 'Thu 12:00'"}
+_ANCHOR = {
+    "oneOf": [
+        {"type": "string", "description": "the next such weekly moment, e.g. 'Thu 12:00'"},
+        {"type": "object", "description": "a planned slot: at that moment of the release's "
+         "week-th week; a late release goes at once",
+         "properties": {"at": {"type": "string"}, "week": {"type": "integer", "minimum": 1}},
+         "required": ["at"], "additionalProperties": False},
+    ]
+}
 
 #: Every object of the format: key -> JSON Schema of its value.
 PROPERTIES: dict[str, dict[str, Any]] = {

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from phasesim.blueprint.graph import is_skipped
+from phasesim.blueprint.model import NotBefore, Slot
 from phasesim.calendars import Calendar, WeeklyAnchor
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class NodeSpec:
     uses: tuple[str, ...]
     skipped: bool
     stream: int  # stable id of the node's random stream (CRN across scenarios)
+    slot_week: int = 0  # > 0: the anchor is the planned slot of the release's week
     preds: tuple[int, ...] = ()  # activity-level predecessors (phase edges excluded)
     all_preds: tuple[int, ...] = ()  # every predecessor in the blueprint's graph
     succs: tuple[int, ...] = ()
@@ -85,6 +87,7 @@ class PhaseSpec:
     skipped: bool
     rollback: bool
     resume: bool
+    slot_week: int = 0
 
 
 @dataclass
@@ -102,6 +105,14 @@ class CompiledModel:
     @property
     def n_nodes(self) -> int:
         return len(self.nodes)
+
+
+def _anchor(value: NotBefore | None) -> WeeklyAnchor | None:
+    return value.at if isinstance(value, Slot) else value
+
+
+def _slot_week(value: NotBefore | None) -> int:
+    return value.week if isinstance(value, Slot) else 0
 
 
 def _stream_id(text: str) -> int:
@@ -159,7 +170,8 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
             nodes=tuple(index[n] for n in graph.nodes
                         if graph.nodes[n]["phase_id"] == ph.id),
             deps=tuple(phase_index[d] for d in ph.depends_on),
-            anchor=ph.not_before,
+            anchor=_anchor(ph.not_before),
+            slot_week=_slot_week(ph.not_before),
             anchor_calendar=own or WALL_CLOCK,
             uses=ph.uses,
             freeze_calendars=_freeze_calendars(bp, ph.uses, own),
@@ -224,7 +236,8 @@ def _node(bp: Blueprint, key: str, i: int, k: int, ph: Phase, act: Activity,
         calendar=calendar or WALL_CLOCK,
         freeze_calendars=_freeze_calendars(bp, act.uses, own),
         duration=act.duration,
-        anchor=act.not_before,
+        anchor=_anchor(act.not_before),
+        slot_week=_slot_week(act.not_before),
         anchor_calendar=anchor_cal or WALL_CLOCK,
         uses=act.uses,
         skipped=bool(data["skipped"]),

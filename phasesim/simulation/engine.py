@@ -20,6 +20,7 @@ from typing import Any
 
 import simpy
 
+from phasesim.calendars import Calendar, WeeklyAnchor
 from phasesim.simulation.compiled import CompiledModel, NodeSpec
 from phasesim.simulation.streams import Streams
 
@@ -267,7 +268,7 @@ class RunEngine:
             return
         t = now
         if spec.anchor is not None:
-            t = max(now, spec.anchor_calendar.next_anchor_h(now, spec.anchor))
+            t = _not_before(rel, spec.anchor, spec.slot_week, spec.anchor_calendar, now)
         base = rel.attempts.get(spec.key, 0)
         tries: list[tuple[float, float, float, float, bool]] = []
         for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
@@ -360,7 +361,8 @@ class RunEngine:
         while True:
             t0 = env.now
             if spec.anchor is not None:
-                t = spec.anchor_calendar.next_anchor_h(env.now, spec.anchor)
+                t = _not_before(rel, spec.anchor, spec.slot_week, spec.anchor_calendar,
+                                env.now)
                 if t > env.now:
                     yield env.timeout(t - env.now)
             anchor_h += env.now - t0
@@ -628,7 +630,8 @@ class _Block:
                 yield exit_event
         gate.after_serialize = env.now
         if phase.anchor is not None:
-            t = phase.anchor_calendar.next_anchor_h(env.now, phase.anchor)
+            t = _not_before(rel, phase.anchor, phase.slot_week, phase.anchor_calendar,
+                            env.now)
             if t > env.now:
                 yield env.timeout(t - env.now)
         gate.after_anchor = env.now
@@ -721,6 +724,17 @@ class _Pool:
             heapq.heappop(self.queue)[2].succeed()
         else:
             self.busy -= 1
+
+
+def _not_before(rel: _Release, anchor: WeeklyAnchor, week: int, calendar: Calendar,
+                now: float) -> float:
+    """When something anchored may start: the next weekly moment at or after ``now``, or,
+    for a planned slot (``week > 0``), the slot of the release's week-th week if that is
+    still ahead, else ``now``."""
+    if not week:
+        return calendar.next_anchor_h(now, anchor)
+    midnight = calendar.local_midnight_h(rel.scheduled, 7 * (week - 1))
+    return max(now, calendar.next_anchor_h(midnight, anchor))
 
 
 def _positive(hours: float) -> float:
