@@ -396,15 +396,16 @@ def test_duration_problem_points_at_the_inner_value():
 
 
 def test_bad_slots():
+    deploy = "        id: deploy\n"
     text = PROCESS.format(extra="").replace(
-        "        id: deploy\n", "        id: deploy\n        not-before: {at: Fri 09:00, week: 0}\n")
+        deploy, deploy + "        not-before: {at: Fri 09:00, week: 0}\n")
     (found,) = problems(text)
     assert "phases[1].not-before.week: must be at least 1, found 0" in found
     text = PROCESS.format(extra="").replace(
-        "        id: deploy\n", "        id: deploy\n        not-before: {week: 2, at: Fryday 9:00}\n")
+        deploy, deploy + "        not-before: {week: 2, at: Fryday 9:00}\n")
     (found,) = problems(text)
     assert "Fryday" in found
     text = PROCESS.format(extra="").replace(
-        "        id: deploy\n", "        id: deploy\n        not-before: {at: Fri 09:00, weak: 2}\n")
+        deploy, deploy + "        not-before: {at: Fri 09:00, weak: 2}\n")
     (found,) = problems(text)
     assert "unknown key 'weak' in a not-before slot" in found and "did you mean 'week'" in found

@@ -19,7 +19,7 @@ from phasesim.errors import PhasesimError
 __all__ = ["main"]
 
 #: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "report")
+COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

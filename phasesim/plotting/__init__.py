@@ -9,6 +9,8 @@ History and simulation share the event log, so most plots take either:
   or a simulation result;
 - ``plot_gantt_waits``, ``plot_train``, ``plot_criticality``, ``plot_utilization`` — a
   simulation result (they use the engine's wait columns and resource holds);
+- ``plot_comparison``, ``plot_differences``, ``plot_tornado`` — what-if comparisons and
+  sensitivity tables;
 - ``plot_dag`` — a blueprint.
 """
 
@@ -28,17 +30,21 @@ from phasesim.plotting.simulation import (
     plot_train,
     plot_utilization,
 )
+from phasesim.plotting.whatif import plot_comparison, plot_differences, plot_tornado
 
 __all__ = [
     "plot_bottlenecks",
+    "plot_comparison",
     "plot_criticality",
     "plot_dag",
+    "plot_differences",
     "plot_gantt",
     "plot_gantt_waits",
     "plot_lead_time",
     "plot_lead_time_distribution",
     "plot_phase_durations",
     "plot_timeline",
+    "plot_tornado",
     "plot_train",
     "plot_trends",
     "plot_utilization",
