@@ -588,10 +588,62 @@ class _Block:
         if k in self.opening:
             return
         self.opening.add(k)
-        if self._gate_begin(k):
-            self.env.process(self._gate_wait(k))
-        else:
+        if not self._gate_begin(k):
             self._gate_end(k, [])
+            return
+        phase = self.model.phases[k]
+        if self.main and phase.id in self.engine.serialize and self.previous is not None:
+            exit_event = self.previous.serial_exit.get(phase.id)
+            if exit_event is not None and not exit_event.triggered:
+                self.env.process(self._gate_wait(k))
+                return
+        # no serialisation to wait for: wait for the anchor with a timer, then take the
+        # environments at once if they are free (a process only when they are not)
+        now = self.env.now
+        t = now
+        if phase.anchor is not None:
+            t = _not_before(self.rel, phase.anchor, phase.slot_week, phase.anchor_calendar,
+                            now)
+        if t > now:
+            timer = self.env.timeout(t - now)
+            timer.callbacks.append(lambda _: self._gate_at_anchor(k))
+        else:
+            self._gate_at_anchor(k)
+
+    def _gate_at_anchor(self, k: int) -> None:
+        rel, env = self.rel, self.env
+        if rel.stopped:
+            return
+        phase = self.model.phases[k]
+        gate = self.gates[k]
+        gate.after_anchor = env.now
+        pools = self.engine.environments
+        frozen = any(cal.freeze_end_h(env.now) is not None for cal in phase.freeze_calendars)
+        if frozen or not all(pools[name].free for name in phase.uses if name in pools):
+            env.process(self._gate_acquire(k))
+            return
+        held: list[tuple[str, Any, int]] = []
+        for name in sorted(phase.uses):
+            if name in pools:
+                pools[name].take(gate.ready)
+                held.append((name, pools[name], len(self.engine.usage)))
+                self.engine.usage.append((self.engine.run, "environment", name, rel.index,
+                                          env.now, env.now, None))
+        gate.started = env.now
+        self._gate_end(k, held)
+
+    def _gate_acquire(self, k: int) -> _Proc:
+        """The environments (and freezes) part of a phase's gate, as a process."""
+        rel, env = self.rel, self.env
+        phase = self.model.phases[k]
+        gate = self.gates[k]
+        held = yield from self.engine._acquire(rel, phase.uses, phase.freeze_calendars,
+                                               priority=gate.ready)
+        gate.started = env.now
+        if rel.stopped:
+            self.engine._free(held)
+            return
+        self._gate_end(k, held)
 
     def _gate_begin(self, k: int) -> bool:
         """Note when and why a phase's gate was reached; whether it has anything to
