@@ -7,22 +7,10 @@ event-log schema the simulator writes, so every analysis, plot and report works 
 ``__all__``; everything else is internal.
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from phasesim.analysis import (
-    activity_stats,
-    bottlenecks,
-    critical_paths,
-    delivery_metrics,
-    lead_times,
-    phase_stats,
-    planned_vs_actual,
-    trends,
-    waiting_vs_working,
-    work_in_progress,
-)
-from phasesim.analysis.scenario import Scenario, load_scenario
-from phasesim.analysis.whatif import Comparison, cadence_sweep, compare, sensitivity
 from phasesim.blueprint import (
     Activity,
     Approval,
@@ -39,14 +27,6 @@ from phasesim.blueprint import (
     load_blueprint,
 )
 from phasesim.calendars import Calendar, WeeklyAnchor
-from phasesim.calibration import (
-    Calibration,
-    ModelCheck,
-    calibrate,
-    fit_duration,
-    plot_validation,
-    validate_model,
-)
 from phasesim.distributions import DurationSpec, DurationSpecError, parse_duration_spec
 from phasesim.errors import BlueprintError, LogError, PhasesimError, Problem, ScenarioError
 from phasesim.eventlog import (
@@ -59,26 +39,109 @@ from phasesim.eventlog import (
     read_log,
     validate_log,
 )
-from phasesim.plotting import (
-    plot_bottlenecks,
-    plot_comparison,
-    plot_criticality,
-    plot_dag,
-    plot_differences,
-    plot_gantt,
-    plot_gantt_waits,
-    plot_lead_time,
-    plot_lead_time_distribution,
-    plot_phase_durations,
-    plot_timeline,
-    plot_tornado,
-    plot_train,
-    plot_trends,
-    plot_utilization,
-)
-from phasesim.report import render_report, write_report
 from phasesim.simulation import SimulationResult, parse_cadence, simulate
 from phasesim.units import format_hours, parse_duration
+
+if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
+    from phasesim.analysis import (
+        activity_stats,
+        bottlenecks,
+        critical_paths,
+        delivery_metrics,
+        lead_times,
+        phase_stats,
+        planned_vs_actual,
+        trends,
+        waiting_vs_working,
+        work_in_progress,
+    )
+    from phasesim.analysis.scenario import Scenario, load_scenario
+    from phasesim.analysis.whatif import Comparison, cadence_sweep, compare, sensitivity
+    from phasesim.calibration import (
+        Calibration,
+        ModelCheck,
+        calibrate,
+        fit_duration,
+        plot_validation,
+        validate_model,
+    )
+    from phasesim.plotting import (
+        plot_bottlenecks,
+        plot_comparison,
+        plot_criticality,
+        plot_dag,
+        plot_differences,
+        plot_gantt,
+        plot_gantt_waits,
+        plot_lead_time,
+        plot_lead_time_distribution,
+        plot_phase_durations,
+        plot_timeline,
+        plot_tornado,
+        plot_train,
+        plot_trends,
+        plot_utilization,
+    )
+    from phasesim.report import render_report, write_report
+
+#: Names that load their module on first use: analyses, calibration, what-if, plots and
+#: the report pull in scipy.stats, scipy.optimize and matplotlib helpers that a simulation
+#: (and each of its parallel workers) does not need.
+_LAZY: dict[str, str] = {
+    "activity_stats": "phasesim.analysis",
+    "bottlenecks": "phasesim.analysis",
+    "critical_paths": "phasesim.analysis",
+    "delivery_metrics": "phasesim.analysis",
+    "lead_times": "phasesim.analysis",
+    "phase_stats": "phasesim.analysis",
+    "planned_vs_actual": "phasesim.analysis",
+    "trends": "phasesim.analysis",
+    "waiting_vs_working": "phasesim.analysis",
+    "work_in_progress": "phasesim.analysis",
+    "Scenario": "phasesim.analysis.scenario",
+    "load_scenario": "phasesim.analysis.scenario",
+    "Comparison": "phasesim.analysis.whatif",
+    "cadence_sweep": "phasesim.analysis.whatif",
+    "compare": "phasesim.analysis.whatif",
+    "sensitivity": "phasesim.analysis.whatif",
+    "Calibration": "phasesim.calibration",
+    "ModelCheck": "phasesim.calibration",
+    "calibrate": "phasesim.calibration",
+    "fit_duration": "phasesim.calibration",
+    "plot_validation": "phasesim.calibration",
+    "validate_model": "phasesim.calibration",
+    "plot_bottlenecks": "phasesim.plotting",
+    "plot_comparison": "phasesim.plotting",
+    "plot_criticality": "phasesim.plotting",
+    "plot_dag": "phasesim.plotting",
+    "plot_differences": "phasesim.plotting",
+    "plot_gantt": "phasesim.plotting",
+    "plot_gantt_waits": "phasesim.plotting",
+    "plot_lead_time": "phasesim.plotting",
+    "plot_lead_time_distribution": "phasesim.plotting",
+    "plot_phase_durations": "phasesim.plotting",
+    "plot_timeline": "phasesim.plotting",
+    "plot_tornado": "phasesim.plotting",
+    "plot_train": "phasesim.plotting",
+    "plot_trends": "phasesim.plotting",
+    "plot_utilization": "phasesim.plotting",
+    "render_report": "phasesim.report",
+    "write_report": "phasesim.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'phasesim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 try:
     __version__ = version("phasesim")

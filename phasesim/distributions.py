@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
-from scipy import integrate, special, stats
+from scipy import special
 
 from phasesim.errors import PhasesimError
 from phasesim.units import format_hours, parse_duration
@@ -135,6 +135,22 @@ class FrozenDistribution(Protocol):
 # ---------------------------------------------------------------------------------------
 # Formatting and small helpers
 # ---------------------------------------------------------------------------------------
+
+
+def _stats() -> Any:
+    """:mod:`scipy.stats`, imported when first needed (it takes most of a second, and the
+    simulator's workers never need it)."""
+    from scipy import stats
+
+    return stats
+
+
+def _quad(*args: Any, **kwargs: Any) -> tuple[float, float]:
+    """:func:`scipy.integrate.quad`, imported when first needed."""
+    from scipy import integrate
+
+    value, error = integrate.quad(*args, **kwargs)[:2]
+    return float(value), float(error)
 
 
 def _human(hours: float) -> str:
@@ -434,7 +450,7 @@ class DurationSpec(ABC):
         epsabs = 1e-12 * max(self.mean(), 1e-9)
         total = lo
         for left, right in zip(points, [*points[1:], hi], strict=True):
-            value, _ = integrate.quad(exceeds, left, right, epsabs=epsabs, epsrel=1e-10, limit=200)
+            value, _ = _quad(exceeds, left, right, epsabs=epsabs, epsrel=1e-10, limit=200)
             total += value
         return total
 
@@ -698,7 +714,7 @@ class Triangular(DurationSpec):
     def _scipy(self) -> FrozenDistribution:
         if self._width == 0:
             return super()._scipy()
-        return stats.triang(self._split, loc=self.low, scale=self._width)
+        return _stats().triang(self._split, loc=self.low, scale=self._width)
 
 
 @dataclass(frozen=True)
@@ -796,7 +812,7 @@ class Pert(DurationSpec):
     def _scipy(self) -> FrozenDistribution:
         if self._width == 0:
             return super()._scipy()
-        return stats.beta(self._alpha, self._beta, loc=self.low, scale=self._width)
+        return _stats().beta(self._alpha, self._beta, loc=self.low, scale=self._width)
 
 
 @dataclass(frozen=True)
@@ -869,7 +885,7 @@ class Uniform(DurationSpec):
     def _scipy(self) -> FrozenDistribution:
         if self._width == 0:
             return super()._scipy()
-        return stats.uniform(loc=self.low, scale=self._width)
+        return _stats().uniform(loc=self.low, scale=self._width)
 
 
 # ---------------------------------------------------------------------------------------
@@ -965,7 +981,7 @@ class LogNormal(DurationSpec):
         return (0.0, math.inf)
 
     def _scipy(self) -> FrozenDistribution:
-        return stats.lognorm(self._sigma, scale=self.median)
+        return _stats().lognorm(self._sigma, scale=self.median)
 
 
 @dataclass(frozen=True)
@@ -1059,7 +1075,7 @@ class Normal(DurationSpec):
 
     def _scipy(self) -> FrozenDistribution:
         a = -self.mean_h / self.sd_h
-        return stats.truncnorm(a, math.inf, loc=self.mean_h, scale=self.sd_h)
+        return _stats().truncnorm(a, math.inf, loc=self.mean_h, scale=self.sd_h)
 
 
 @dataclass(frozen=True)
@@ -1128,7 +1144,7 @@ class Exponential(DurationSpec):
         return (0.0, math.inf)
 
     def _scipy(self) -> FrozenDistribution:
-        return stats.expon(scale=self.mean_h)
+        return _stats().expon(scale=self.mean_h)
 
 
 @dataclass(frozen=True)
@@ -1206,7 +1222,7 @@ class Gamma(DurationSpec):
         return (0.0, math.inf)
 
     def _scipy(self) -> FrozenDistribution:
-        return stats.gamma(self._shape, scale=self._scale)
+        return _stats().gamma(self._shape, scale=self._scale)
 
 
 @dataclass(frozen=True)
@@ -1289,7 +1305,7 @@ class Weibull(DurationSpec):
         return (0.0, math.inf)
 
     def _scipy(self) -> FrozenDistribution:
-        return stats.weibull_min(self.shape, scale=self.scale_h)
+        return _stats().weibull_min(self.shape, scale=self.scale_h)
 
 
 # ---------------------------------------------------------------------------------------
