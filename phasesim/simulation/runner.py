@@ -224,31 +224,45 @@ def _timestamps(hours: np.ndarray) -> pd.Series:
     return series.where(np.isfinite(values))
 
 
+def _columns(rows: list[tuple[Any, ...]], fields: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
+    """Rows of tuples as columns (much faster than ``DataFrame.from_records``)."""
+    if not rows:
+        return {name: () for name in fields}
+    return dict(zip(fields, zip(*rows, strict=True), strict=True))
+
+
 def _log_frame(rows: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:
-    raw = pd.DataFrame.from_records(rows, columns=list(ROW_FIELDS))
-    # ``row`` numbers rows within a run and ``cause`` points at a row of the same run
-    raw = raw.sort_values(["run", "row"], kind="stable").reset_index(drop=True)
+    # the engine appends rows run by run, each run's in ``row`` order; ``row`` numbers
+    # rows within a run and ``cause`` points at a row of the same run
+    raw = _columns(rows, ROW_FIELDS)
+
+    def floats(name: str) -> np.ndarray:
+        return np.array(raw[name], dtype=float)
+
+    def texts(name: str) -> pd.Series:
+        return pd.Series(np.array(raw[name], dtype=object), dtype="string")
+
     frame = pd.DataFrame({
-        "run": raw["run"].astype("int64"),
-        "release_id": _release_ids(raw["release"].to_numpy(dtype=int), releases),
-        "phase_id": raw["phase_id"],
-        "activity_id": raw["activity_id"],
-        "activity_type": raw["activity_type"],
-        "owner": raw["owner"],
-        "status": raw["status"],
-        "attempt": raw["attempt"].astype("int64"),
-        "ready": _timestamps(raw["ready"].to_numpy()),
-        "start": _timestamps(raw["start"].to_numpy()),
-        "end": _timestamps(raw["end"].to_numpy()),
+        "run": np.array(raw["run"], dtype="int64"),
+        "release_id": pd.Series(_release_ids(np.array(raw["release"], dtype=int), releases),
+                                dtype="string"),
+        "phase_id": texts("phase_id"),
+        "activity_id": texts("activity_id"),
+        "activity_type": texts("activity_type"),
+        "owner": texts("owner"),
+        "status": texts("status"),
+        "attempt": np.array(raw["attempt"], dtype="int64"),
+        "ready": _timestamps(floats("ready")),
+        "start": _timestamps(floats("start")),
+        "end": _timestamps(floats("end")),
     })
     for col in ("wait_serialize_h", "wait_anchor_h", "wait_environment_h", "wait_team_h",
                 "offhours_h", "work_h"):
-        frame[col] = raw[col].astype(float)
-    frame["rework"] = raw["rework"].astype(bool)
-    frame["row"] = raw["row"].astype("int64")
-    frame["cause"] = raw["cause"].astype("int64")
-    log = validate_log(frame)
-    return log
+        frame[col] = floats(col)
+    frame["rework"] = np.array(raw["rework"], dtype=bool)
+    frame["row"] = np.array(raw["row"], dtype="int64")
+    frame["cause"] = np.array(raw["cause"], dtype="int64")
+    return validate_log(frame)
 
 
 def _release_frame(rels: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:
