@@ -1,11 +1,12 @@
 """The SimPy model: releases flowing through a compiled blueprint, sharing resources.
 
 One :class:`RunEngine` simulates one Monte Carlo run: a timeline of releases started on
-a cadence. Each release runs its activities as SimPy processes that wait for their
-dependencies, their phase's gate (the phase's dependencies, serialisation, weekly anchor,
-environments and freezes), their own anchor and environments, and a free team member;
-then they work. Teams and environments are SimPy resources shared by every release in
-flight, queued first-come first-served by ready time. Time is float hours since the Unix
+a cadence. In each release an activity starts once its dependencies and its phase's gate
+(the phase's dependencies, serialisation, anchor, environments and freezes) allow; it then
+waits for its own anchor and environments and a free team member, and works. Activities
+that nothing can hold up once they start are scheduled directly with a SimPy timer; the
+others run as SimPy processes. Teams and environments are first-come first-served pools
+(by ready time) shared by every release in flight. Time is float hours since the Unix
 epoch (UTC), so calendars work on it directly. Rows are recorded into lists and turned
 into a DataFrame once, by the runner. The semantics are documented in
 ``docs/simulation.md``.
@@ -97,21 +98,19 @@ class RunEngine:
 
     def __init__(self, model: CompiledModel, run: int, starts: Sequence[float],
                  streams: Streams, *, max_in_flight: int | None = None,
-                 serialize: Sequence[str] = (), max_rework: int = DEFAULT_MAX_REWORK,
-                 release_offset: int = 0) -> None:
+                 serialize: Sequence[str] = (), max_rework: int = DEFAULT_MAX_REWORK
+                 ) -> None:
         self.model = model
         self.run = run
         self.starts = list(starts)
         self.streams = streams
         self.max_rework = max_rework
-        self.release_offset = release_offset
         self.env = simpy.Environment(initial_time=self.starts[0] if self.starts else 0.0)
         self.teams = {name: _Pool(self.env, cap) for name, cap in model.team_capacity.items()}
         self.environments = {name: _Pool(self.env, cap)
                              for name, cap in model.environment_capacity.items()}
         self.in_flight = _Pool(self.env, max_in_flight) if max_in_flight else None
-        self.serialize = {model.phases[k].id for k in range(len(model.phases))
-                          if model.phases[k].id in set(serialize)}
+        self.serialize = {ph.id for ph in model.phases if ph.id in set(serialize)}
         self.rows: list[tuple[Any, ...]] = []
         self.releases: list[tuple[Any, ...]] = []
         self.usage: list[tuple[Any, ...]] = []
@@ -127,7 +126,7 @@ class RunEngine:
         for i, t in enumerate(self.starts):
             if t > self.env.now:
                 yield self.env.timeout(t - self.env.now)
-            rel = _Release(index=i + self.release_offset, scheduled=t)
+            rel = _Release(index=i, scheduled=t)
             rel.stop = self.env.event()
             rel.serial_exit = {pid: self.env.event() for pid in self.serialize}
             previous, self._previous = self._previous, rel
@@ -595,11 +594,18 @@ class _Block:
         if self.main and phase.id in self.engine.serialize and self.previous is not None:
             exit_event = self.previous.serial_exit.get(phase.id)
             if exit_event is not None and not exit_event.triggered:
-                self.env.process(self._gate_wait(k))
+                exit_event.callbacks.append(lambda _: self._gate_after_serialize(k))
                 return
-        # no serialisation to wait for: wait for the anchor with a timer, then take the
-        # environments at once if they are free (a process only when they are not)
+        self._gate_after_serialize(k)
+
+    def _gate_after_serialize(self, k: int) -> None:
+        """Wait for the phase's anchor with a timer, then take the environments at once if
+        they are free (a process only when they are not)."""
+        if self.rel.stopped:
+            return
+        phase = self.model.phases[k]
         now = self.env.now
+        self.gates[k].after_serialize = now
         t = now
         if phase.anchor is not None:
             t = _not_before(self.rel, phase.anchor, phase.slot_week, phase.anchor_calendar,
@@ -670,30 +676,6 @@ class _Block:
         serial = self.main and phase.id in self.engine.serialize and self.previous is not None
         return bool(serial or phase.anchor is not None or phase.uses
                     or phase.freeze_calendars)
-
-    def _gate_wait(self, k: int) -> _Proc:
-        """Pass a phase's gate: serialisation, weekly anchor, environments, freezes."""
-        env, rel = self.env, self.rel
-        phase = self.model.phases[k]
-        gate = self.gates[k]
-        if self.main and phase.id in self.engine.serialize and self.previous is not None:
-            exit_event = self.previous.serial_exit.get(phase.id)
-            if exit_event is not None and not exit_event.triggered:
-                yield exit_event
-        gate.after_serialize = env.now
-        if phase.anchor is not None:
-            t = _not_before(rel, phase.anchor, phase.slot_week, phase.anchor_calendar,
-                            env.now)
-            if t > env.now:
-                yield env.timeout(t - env.now)
-        gate.after_anchor = env.now
-        held = yield from self.engine._acquire(rel, phase.uses, phase.freeze_calendars,
-                                               priority=gate.ready)
-        gate.started = env.now
-        if rel.stopped:
-            self.engine._free(held)
-            return
-        self._gate_end(k, held)
 
     def _gate_end(self, k: int, held: list[tuple[str, Any, int]]) -> None:
         rel = self.rel
