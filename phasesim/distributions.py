@@ -606,6 +606,22 @@ def _check_bounds(kind: str, low: float, high: float) -> None:
         )
 
 
+def _check_three_points(kind: str, low: float, mode: float, high: float
+                        ) -> tuple[float, float, float]:
+    """Validate a (min, mode, max) estimate; return it as floats."""
+    low = _check_hours(kind, "min", low)
+    mode = _check_hours(kind, "mode", mode)
+    high = _check_hours(kind, "max", high)
+    _check_bounds(kind, low, high)
+    if not low <= mode <= high:
+        raise DurationSpecError(
+            f"{kind} mode ({_human(mode)}) is outside [min, max] = "
+            f"[{_human(low)}, {_human(high)}]",
+            "mode",
+        )
+    return low, mode, high
+
+
 def _list_data(spec: DurationSpec, *values: float) -> dict[str, Any]:
     return {spec.kind: [_duration_data(v) for v in values]}
 
@@ -640,16 +656,7 @@ class Triangular(DurationSpec):
     _right: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        low = _check_hours(self.kind, "min", self.low)
-        mode = _check_hours(self.kind, "mode", self.mode)
-        high = _check_hours(self.kind, "max", self.high)
-        _check_bounds(self.kind, low, high)
-        if not low <= mode <= high:
-            raise DurationSpecError(
-                f"triangular mode ({_human(mode)}) is outside [min, max] = "
-                f"[{_human(low)}, {_human(high)}]",
-                "mode",
-            )
+        low, mode, high = _check_three_points(self.kind, self.low, self.mode, self.high)
         width = high - low
         for name, value in (
             ("low", low),
@@ -748,16 +755,7 @@ class Pert(DurationSpec):
     _beta: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        low = _check_hours(self.kind, "min", self.low)
-        mode = _check_hours(self.kind, "mode", self.mode)
-        high = _check_hours(self.kind, "max", self.high)
-        _check_bounds(self.kind, low, high)
-        if not low <= mode <= high:
-            raise DurationSpecError(
-                f"pert mode ({_human(mode)}) is outside [min, max] = "
-                f"[{_human(low)}, {_human(high)}]",
-                "mode",
-            )
+        low, mode, high = _check_three_points(self.kind, self.low, self.mode, self.high)
         width = high - low
         alpha = 1.0 + 4.0 * (mode - low) / width if width > 0 else 3.0
         beta = 1.0 + 4.0 * (high - mode) / width if width > 0 else 3.0
