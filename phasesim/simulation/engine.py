@@ -205,17 +205,24 @@ class RunEngine:
                 grant = resource.take(priority)
                 if grant is not None:
                     yield grant
-                held.append((name, resource, len(self.usage)))
-                self.usage.append((self.run, "environment", name, rel.index, requested,
-                                   self.env.now, None))
+                held.append((name, resource, self._hold("environment", name, rel, requested)))
             if not any(cal.freeze_end_h(self.env.now) is not None for cal in freezes):
                 return held
             self._free(held)
 
+    def _hold(self, kind: str, name: str, rel: _Release, requested: float) -> int:
+        """Record that a team member or environment slot is held from now; return the
+        usage row, which :meth:`_unhold` closes."""
+        self.usage.append((self.run, kind, name, rel.index, requested, self.env.now, None))
+        return len(self.usage) - 1
+
+    def _unhold(self, usage_row: int) -> None:
+        self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
+
     def _free(self, held: list[tuple[str, Any, int]]) -> None:
         for _name, resource, usage_row in held:
             resource.give()
-            self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
+            self._unhold(usage_row)
 
 
     # -- one activity ------------------------------------------------------------------
@@ -296,10 +303,9 @@ class RunEngine:
             env.process(self._node(block, spec, gate))
             return
         usage_row = -1
-        if team is not None:
+        if team is not None and spec.team is not None:
             team.take(now)
-            usage_row = len(self.usage)
-            self.usage.append((self.run, "team", spec.team, rel.index, now, now, None))
+            usage_row = self._hold("team", spec.team, rel, now)
         ready, cause, serialize_h, anchor_h, environment_h = self._readiness(block, spec, gate)
         waits = (ready, cause, serialize_h, anchor_h + tries[0][0] - now, environment_h)
         if t > now:
@@ -317,7 +323,7 @@ class RunEngine:
         if usage_row >= 0:
             assert spec.team is not None
             self.teams[spec.team].give()
-            self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
+            self._unhold(usage_row)
         ready, cause, serialize_h, anchor_h, environment_h = waits
         for i, (granted, start, end, hours, failed) in enumerate(tries):
             if rel.stopped and end > rel.halted_at:
@@ -452,12 +458,10 @@ class RunEngine:
             if grant is not None:
                 yield grant
             team_h = env.now - requested
-            usage_row = len(self.usage)
-            self.usage.append((self.run, "team", spec.team, rel.index, requested, env.now,
-                               None))
+            usage_row = self._hold("team", spec.team, rel, requested)
             if rel.stopped:
                 team.give()
-                self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
+                self._unhold(usage_row)
                 return None
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
         status, row = "succeeded", -1
@@ -491,7 +495,7 @@ class RunEngine:
             ready, cause = end, row
         if team is not None:
             team.give()
-            self.usage[usage_row] = (*self.usage[usage_row][:6], env.now)
+            self._unhold(usage_row)
         if rel.stopped:
             return None
         if status == "failed":
@@ -632,9 +636,8 @@ class _Block:
         for name in sorted(phase.uses):
             if name in pools:
                 pools[name].take(gate.ready)
-                held.append((name, pools[name], len(self.engine.usage)))
-                self.engine.usage.append((self.engine.run, "environment", name, rel.index,
-                                          env.now, env.now, None))
+                held.append((name, pools[name],
+                             self.engine._hold("environment", name, rel, env.now)))
         gate.started = env.now
         self._gate_end(k, held)
 
