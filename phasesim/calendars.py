@@ -70,6 +70,8 @@ _US_PER_MINUTE = 60_000_000
 _US_PER_DAY = 86_400_000_000
 _SNAP_US = 4
 _SNAP_H = _SNAP_US / _US_PER_HOUR
+#: Remembered local midnights per calendar (random arrivals never repeat one).
+_MIDNIGHT_MEMO = 4096
 _INF = math.inf
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
@@ -841,6 +843,9 @@ class Calendar:
     _anchor_memo: dict[WeeklyAnchor, list[float]] = field(
         init=False, repr=False, compare=False, hash=False
     )
+    _midnight_memo: dict[tuple[float, int], float] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -885,6 +890,7 @@ class Calendar:
             )
         set_ = object.__setattr__
         set_(self, "_anchor_memo", {})
+        set_(self, "_midnight_memo", {})
         set_(self, "holidays", tuple(sorted(holidays)))
         set_(self, "freezes", tuple(sorted(freezes)))
         per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
@@ -1080,10 +1086,19 @@ class Calendar:
         >>> t == to_epoch_hours("2026-03-30 00:00+02:00")  # Monday, after the DST change
         True
         """
+        # a release train asks again for the same releases' days, run after run
+        memo = self._midnight_memo
+        hit = memo.get((t, days))
+        if hit is not None:
+            return hit
         _check_finite(t)
         zone = self._timeline.zone
         local = (_EPOCH_UTC + timedelta(microseconds=round(t * _US_PER_HOUR))).astimezone(zone)
-        return _local_us(zone, local.date() + timedelta(days=days), 0) / _US_PER_HOUR
+        if len(memo) >= _MIDNIGHT_MEMO:
+            memo.clear()
+        out = memo[(t, days)] = \
+            _local_us(zone, local.date() + timedelta(days=days), 0) / _US_PER_HOUR
+        return out
 
     def _next_anchor_slow(self, t: float, anchor: WeeklyAnchor) -> float:
         zone = self._timeline.zone

@@ -789,3 +789,15 @@ def test_anchor_memo_agrees_with_direct_computation(t: float, text: str) -> None
     anchor = WeeklyAnchor.parse(text)
     cal.next_anchor_h(t + 2000.0, anchor)  # a memo built for a later time first
     assert cal.next_anchor_h(t, anchor) == cal._next_anchor_slow(t, anchor)
+
+
+def test_midnight_memo_agrees_with_pandas_and_survives_being_cleared() -> None:
+    cal = Calendar("ny", "America/New_York")
+    rng = np.random.default_rng(5)
+    moments = rng.uniform(490_000.0, 500_000.0, size=calendars._MIDNIGHT_MEMO + 50)
+    for t in [*moments, *moments[:50]]:  # past the cap, then asked again
+        days = int(t) % 9
+        expected = (from_epoch_hours(t).tz_convert("America/New_York").normalize()
+                    .tz_localize(None) + pd.Timedelta(days=days)).tz_localize("America/New_York")
+        assert cal.local_midnight_h(t, days) == to_epoch_hours(expected)
+    assert len(cal._midnight_memo) <= calendars._MIDNIGHT_MEMO

@@ -431,17 +431,21 @@ def test_calibrate_rejects_logs_it_cannot_read() -> None:
 def test_simulated_gate_gives_back_one_approvers_wait_and_the_rejection_rate() -> None:
     """conditional.yaml: a 2-of-3 change-board gate, lognormal(2h, 8h) waits, 10% rejected."""
     bp = phasesim.load_blueprint(ROOT / "data" / "blueprints" / "conditional.yaml")
-    log = phasesim.simulate(bp, releases=20, runs=30, seed=4, progress=False).log
+    log = phasesim.simulate(bp, releases=20, runs=100, seed=4, progress=False).log
     cal = calibrate(bp, log, families=["lognormal"])
     gate = activity(cal.blueprint, "qa", "approval_gate").approval
     assert gate is not None and isinstance(gate.wait, LogNormal)
-    assert_allclose([gate.wait.median, gate.wait.p90], [2.0, 8.0], rtol=0.05)
+    # ~1,800 gates: over seeds 1-8 the fits spread +-3.5% (median) and +-3% (p90)
+    assert_allclose([gate.wait.median, gate.wait.p90], [2.0, 8.0], rtol=0.08)
     assert gate.reject is not None
     r = row_of(cal, "approval_gate")
     assert r["p_low"] <= 0.1 <= r["p_high"]
     assert gate.reject.probability == round(int(r["events"]) / int(r["trials"]), 3)
-    assert row_of(cal, "compile")["note"] == "fixed: all 600 observations are 40m"
-    assert row_of(cal, "revert")["note"] == "kept: no observations"
+    assert row_of(cal, "compile")["note"] == "fixed: all 2000 observations are 40m"
+    # the deploy fails twice in a row (0.05 ** 2 per release) a handful of times in 2,000
+    reverts = int((log["activity_id"] == "revert").sum())
+    assert 0 < reverts < 8
+    assert row_of(cal, "revert")["note"].startswith(f"empirical: {reverts} < min_samples=8")
 
 
 def test_subprocess_is_kept_and_its_rows_are_not_unmatched() -> None:

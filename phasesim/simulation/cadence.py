@@ -57,9 +57,13 @@ class Cadence:
     def is_random(self) -> bool:
         return self.freq == "random"
 
-    def starts(self, n: int, start: float, rng: np.random.Generator | None = None
+    def starts(self, n: int, start: float, uniforms: np.ndarray | None = None
                ) -> np.ndarray:
-        """Start times (epoch hours, ascending) of ``n`` releases from ``start``."""
+        """Start times (epoch hours, ascending) of ``n`` releases from ``start``.
+
+        Random arrivals take ``n - 1`` uniform numbers in (0, 1), turned into the gaps
+        between releases by the interarrival distribution's inverse CDF.
+        """
         if self.freq == "list":
             times = np.array([t for t in self.times if t >= start - 1e-9])
             if len(times) < n:
@@ -67,8 +71,8 @@ class Cadence:
                                  f"start, but {n} releases were asked for")
             return times[:n]
         if self.freq == "random":
-            assert self.interarrival is not None and rng is not None
-            gaps = np.asarray(self.interarrival.sample(rng, size=max(n - 1, 0)), dtype=float)
+            assert self.interarrival is not None and uniforms is not None
+            gaps = self.interarrival.quantile(np.asarray(uniforms, dtype=float)[:n - 1])
             return start + np.concatenate([[0.0], np.cumsum(gaps)])
         first = self._first(start)
         if self.freq == "hours":

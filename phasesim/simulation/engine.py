@@ -19,6 +19,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
 from phasesim.calendars import Calendar, WeeklyAnchor
@@ -115,6 +116,7 @@ class RunEngine:
         self.releases: list[tuple[Any, ...]] = []
         self.usage: list[tuple[Any, ...]] = []
         self._previous: _Release | None = None
+        self._drawn: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
 
     # -- driver --------------------------------------------------------------------------
     def execute(self) -> None:
@@ -226,6 +228,33 @@ class RunEngine:
 
 
     # -- one activity ------------------------------------------------------------------
+    def _draw(self, spec: NodeSpec, release: int, execution: int) -> tuple[float, float]:
+        """The outcome coin (uniform) and the hours of one execution of an activity.
+
+        The numbers of one (activity, execution number) are drawn for every release of
+        the run at once, the first time any release needs them.
+        """
+        drawn = self._drawn.get((spec.stream, execution))
+        if drawn is None:
+            drawn = self._drawn[(spec.stream, execution)] = self._sample(spec, execution)
+        return drawn[0][release], drawn[1][release]
+
+    def _sample(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
+        """Draw 0 is the coin (whether or not the activity can fail or be rejected), so
+        outcomes stay put when durations change; then the duration, or each approver's
+        wait, by inverse transform. An approval lasts its ``required``-th fastest wait."""
+        n = len(self.starts)
+        if spec.kind == "approval":
+            assert spec.wait_spec is not None
+            u = self.streams.uniforms(spec.stream, self.run, execution, n, 1 + spec.approvers)
+            waits = np.sort(spec.wait_spec.quantile(u[:, 1:]), axis=1)
+            hours = waits[:, spec.required - 1]
+        else:
+            u = self.streams.uniforms(spec.stream, self.run, execution, n, 2)
+            hours = spec.duration.quantile(u[:, 1]) if spec.duration is not None \
+                else np.zeros(n)
+        return u[:, 0].tolist(), hours.tolist()
+
     @staticmethod
     def _readiness(block: _Block, spec: NodeSpec, gate: _Gate
                    ) -> tuple[float, int, float, float, float]:
@@ -278,16 +307,10 @@ class RunEngine:
         base = rel.attempts.get(spec.key, 0)
         tries: list[tuple[float, float, float, float, bool]] = []
         for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
-            rng = self.streams.at(spec.stream, self.run, rel.index, base + attempt)
-            coin = rng.random()  # first, so outcomes stay put when durations change
+            coin, hours = self._draw(spec, rel.index, base + attempt)
             if spec.kind == "approval":
-                assert spec.wait_spec is not None
-                sample = spec.wait_spec.sample
-                hours = sorted([float(sample(rng)) for _ in range(spec.approvers)])[
-                    spec.required - 1]
                 start, end = t, spec.calendar.add_working_hours_h(t, hours)
             else:
-                hours = float(spec.duration.sample(rng)) if spec.duration is not None else 0.0
                 if spec.kind == "manual" and hours > 0:
                     start = spec.calendar.next_working_h(t)
                     end = spec.calendar.add_working_hours_h(t, hours)
@@ -431,12 +454,9 @@ class RunEngine:
                                env.now - start, rework)
             return "succeeded", row
         attempt_base = rel.attempts.get(spec.key, 0)
-        rng = self.streams.at(spec.stream, self.run, rel.index, attempt_base)
         if kind == "approval":
-            assert spec.wait_spec is not None
-            rejected = rng.random() < spec.reject_p  # the outcome first, then the waits
-            waits = sorted(float(spec.wait_spec.sample(rng)) for _ in range(spec.approvers))
-            wait = waits[spec.required - 1]
+            coin, wait = self._draw(spec, rel.index, attempt_base)
+            rejected = coin < spec.reject_p
             start = env.now
             end = spec.calendar.add_working_hours_h(start, wait)
             if end > start:
@@ -466,11 +486,8 @@ class RunEngine:
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
         status, row = "succeeded", -1
         for attempt in range(tries):
-            # positioned here, after any wait for a team member: other activities draw
-            # from the same generator while this one waits
-            rng = self.streams.at(spec.stream, self.run, rel.index, attempt_base + attempt)
-            failed = rng.random() < spec.fail_p  # the outcome first, then the duration
-            hours = float(spec.duration.sample(rng)) if spec.duration is not None else 0.0
+            coin, hours = self._draw(spec, rel.index, attempt_base + attempt)
+            failed = coin < spec.fail_p
             granted = env.now
             if kind == "manual":
                 start = spec.calendar.next_working_h(granted) if hours > 0 else granted

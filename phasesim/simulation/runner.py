@@ -198,8 +198,10 @@ def _run_chunk(model: CompiledModel, rule: Cadence, releases: int, start_h: floa
     rels: list[Any] = []
     usage: list[Any] = []
     for run in chunk:
-        rng = streams.at(_ARRIVALS, run, 0, 0) if rule.is_random else None
-        starts = rule.starts(releases, start_h, rng)
+        # gap i is the arrivals stream's draw of release i + 1
+        gaps = streams.uniforms(_ARRIVALS, run, 0, releases, 1)[1:, 0] \
+            if rule.is_random else None
+        starts = rule.starts(releases, start_h, gaps)
         engine = RunEngine(model, run, starts.tolist(), streams, **policies)
         engine.execute()
         rows.extend(engine.rows)
