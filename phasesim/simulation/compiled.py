@@ -101,6 +101,8 @@ class CompiledModel:
     team_capacity: dict[str, int] = field(default_factory=dict)
     environment_capacity: dict[str, int] = field(default_factory=dict)
     prefix: str = ""
+    #: the engine's book-keeping of each block of nodes, built once (see engine._Plan)
+    plans: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:

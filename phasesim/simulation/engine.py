@@ -114,7 +114,7 @@ class RunEngine:
         self.serialize = {ph.id for ph in model.phases if ph.id in set(serialize)}
         self.rows: list[tuple[Any, ...]] = []
         self.releases: list[tuple[Any, ...]] = []
-        self.usage: list[tuple[Any, ...]] = []
+        self.usage: list[list[Any]] = []
         self._previous: _Release | None = None
         self._drawn: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
 
@@ -215,11 +215,11 @@ class RunEngine:
     def _hold(self, kind: str, name: str, rel: _Release, requested: float) -> int:
         """Record that a team member or environment slot is held from now; return the
         usage row, which :meth:`_unhold` closes."""
-        self.usage.append((self.run, kind, name, rel.index, requested, self.env.now, None))
+        self.usage.append([self.run, kind, name, rel.index, requested, self.env.now, None])
         return len(self.usage) - 1
 
     def _unhold(self, usage_row: int) -> None:
-        self.usage[usage_row] = (*self.usage[usage_row][:6], self.env.now)
+        self.usage[usage_row][6] = self.env.now
 
     def _free(self, held: list[tuple[str, Any, int]]) -> None:
         for _name, resource, usage_row in held:
@@ -234,10 +234,13 @@ class RunEngine:
         The numbers of one (activity, execution number) are drawn for every release of
         the run at once, the first time any release needs them.
         """
-        drawn = self._drawn.get((spec.stream, execution))
-        if drawn is None:
-            drawn = self._drawn[(spec.stream, execution)] = self._sample(spec, execution)
+        drawn = self._drawn.get((spec.stream, execution)) or \
+            self._drawn_for(spec, execution)
         return drawn[0][release], drawn[1][release]
+
+    def _drawn_for(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
+        drawn = self._drawn[(spec.stream, execution)] = self._sample(spec, execution)
+        return drawn
 
     def _sample(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
         """Draw 0 is the coin (whether or not the activity can fail or be rejected), so
@@ -259,12 +262,11 @@ class RunEngine:
     def _readiness(block: _Block, spec: NodeSpec, gate: _Gate
                    ) -> tuple[float, int, float, float, float]:
         """(ready, cause row, serialize, anchor and environment hours of its gate)."""
-        rel, nodes = block.rel, block.model.nodes
+        rel = block.rel
         # ready: when the last of its predecessors, or of its phase's, ended
         ready, cause = gate.ready, gate.cause
         end_time, last_row = rel.end_time, rel.last_row
-        for p in block.preds[spec.index]:
-            key = nodes[p].key
+        for key in block.plan.pred_keys[spec.index]:
             t = end_time.get(key, -1.0)
             if t >= ready and key in last_row:
                 ready, cause = t, last_row[key]
@@ -307,7 +309,9 @@ class RunEngine:
         base = rel.attempts.get(spec.key, 0)
         tries: list[tuple[float, float, float, float, bool]] = []
         for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
-            coin, hours = self._draw(spec, rel.index, base + attempt)
+            drawn = self._drawn.get((spec.stream, base + attempt)) or \
+                self._drawn_for(spec, base + attempt)
+            coin, hours = drawn[0][rel.index], drawn[1][rel.index]
             if spec.kind == "approval":
                 start, end = t, spec.calendar.add_working_hours_h(t, hours)
             else:
@@ -348,6 +352,14 @@ class RunEngine:
             self.teams[spec.team].give()
             self._unhold(usage_row)
         ready, cause, serialize_h, anchor_h, environment_h = waits
+        if len(tries) == 1 and not rel.stopped and not tries[0][4]:
+            granted, start, end, hours, _ = tries[0]
+            self._record(rel, spec, "succeeded", ready, start, end, cause, serialize_h,
+                         anchor_h, environment_h, 0.0, _positive(end - granted - hours),
+                         hours, block.rework)
+            rel.end_time[spec.key] = end
+            block.node_done(spec.index)
+            return
         for i, (granted, start, end, hours, failed) in enumerate(tries):
             if rel.stopped and end > rel.halted_at:
                 if granted < rel.halted_at:
@@ -545,6 +557,41 @@ class RunEngine:
         return row
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What every block of the same nodes shares: who waits for whom (read only)."""
+
+    preds: dict[int, tuple[int, ...]]
+    succs: dict[int, list[int]]
+    remaining: dict[int, int]  # predecessors not yet finished, at the start
+    phase_left: dict[int, int]  # nodes of each phase in the block
+    pred_keys: dict[int, tuple[str, ...]]  # the keys of each node's predecessors
+    upstream: dict[int, tuple[str, ...]]  # keys of the nodes of the phases it depends on
+    dependents: dict[int, tuple[int, ...]]  # phases in the block that depend on a phase
+
+    @classmethod
+    def of(cls, model: CompiledModel, members: Sequence[int], main: bool) -> _Plan:
+        in_block = set(members)
+        nodes = model.nodes
+        preds = {n: nodes[n].preds if main else
+                 tuple(p for p in nodes[n].all_preds if p in in_block) for n in members}
+        succs: dict[int, list[int]] = {n: [] for n in members}
+        for n in members:
+            for p in preds[n]:
+                succs[p].append(n)
+        phase_left: dict[int, int] = {}
+        for n in members:
+            phase_left[nodes[n].phase] = phase_left.get(nodes[n].phase, 0) + 1
+        phases = model.phases
+        upstream = {k: tuple(nodes[n].key for d in phases[k].deps for n in phases[d].nodes)
+                    for k in phase_left}
+        dependents = {k: tuple(j for j in phase_left if k in phases[j].deps)
+                      for k in phase_left}
+        pred_keys = {n: tuple(nodes[p].key for p in preds[n]) for n in members}
+        return cls(preds, succs, {n: len(preds[n]) for n in members}, phase_left, pred_keys,
+                   upstream, dependents)
+
+
 class _Block:
     """Book-keeping of one block of nodes inside a release (see ``RunEngine._block``)."""
 
@@ -559,21 +606,15 @@ class _Block:
         self.cause = cause
         self.previous = previous
         self.rework = rework
-        self.start = engine.env.now
-        in_block = set(members)
-        nodes = model.nodes
-        self.preds = {n: nodes[n].preds if main else
-                      tuple(p for p in nodes[n].all_preds if p in in_block) for n in members}
-        self.succs: dict[int, list[int]] = {n: [] for n in members}
-        for n in members:
-            for p in self.preds[n]:
-                self.succs[p].append(n)
-        self.remaining = {n: len(self.preds[n]) for n in members}
-        self.phase_left: dict[int, int] = {}
-        for n in members:
-            self.phase_left[nodes[n].phase] = self.phase_left.get(nodes[n].phase, 0) + 1
-        self.gates = {k: _Gate() for k in self.phase_left}
-        self.waiting: dict[int, list[int]] = {k: [] for k in self.phase_left}
+        plan = model.plans.get((main, members))
+        if plan is None:
+            plan = model.plans[(main, members)] = _Plan.of(model, members, main)
+        self.plan = plan
+        self.preds, self.succs = plan.preds, plan.succs
+        self.remaining = plan.remaining.copy()
+        self.phase_left = plan.phase_left.copy()
+        self.gates = {k: _Gate() for k in plan.phase_left}
+        self.waiting: dict[int, list[int]] = {k: [] for k in plan.phase_left}
         self.opening: set[int] = set()
         self.opened_here: set[int] = set()
         self.open: set[int] = set()
@@ -680,13 +721,12 @@ class _Block:
         gate.ready = self.env.now
         gate.cause = self.cause
         if self.main:
-            upstream = [n for d in phase.deps for n in model.phases[d].nodes]
+            upstream: Sequence[str] = self.plan.upstream[k]
         else:
-            upstream = [p for n in self.waiting[k] for p in self.preds[n]
+            upstream = [model.nodes[p].key for n in self.waiting[k] for p in self.preds[n]
                         if model.nodes[p].phase != k]
         best = -1.0
-        for n in upstream:
-            key = model.nodes[n].key
+        for key in upstream:
             if rel.end_time.get(key, -1.0) > best and key in rel.last_row:
                 best = rel.end_time[key]
                 gate.cause = rel.last_row[key]
@@ -736,9 +776,8 @@ class _Block:
             rel.serial_exit[phase.id].succeed()
         self.phases_done.add(k)
         if self.main:
-            for j in self.phase_left:
-                if j not in self.opening and k in self.model.phases[j].deps and \
-                        self._deps_done(j):
+            for j in self.plan.dependents[k]:
+                if j not in self.opening and self._deps_done(j):
                     self._open_gate(j)
 
 

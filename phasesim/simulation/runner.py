@@ -13,6 +13,7 @@ import itertools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -197,12 +198,14 @@ def _run_chunk(model: CompiledModel, rule: Cadence, releases: int, start_h: floa
     rows: list[Any] = []
     rels: list[Any] = []
     usage: list[Any] = []
+    # a calendar cadence starts every run's releases at the same times
+    fixed = None if rule.is_random else rule.starts(releases, start_h).tolist()
     for run in chunk:
-        # gap i is the arrivals stream's draw of release i + 1
-        gaps = streams.uniforms(_ARRIVALS, run, 0, releases, 1)[1:, 0] \
-            if rule.is_random else None
-        starts = rule.starts(releases, start_h, gaps)
-        engine = RunEngine(model, run, starts.tolist(), streams, **policies)
+        starts = fixed
+        if starts is None:  # gap i is the arrivals stream's draw of release i + 1
+            gaps = streams.uniforms(_ARRIVALS, run, 0, releases, 1)[1:, 0]
+            starts = rule.starts(releases, start_h, gaps).tolist()
+        engine = RunEngine(model, run, starts, streams, **policies)
         engine.execute()
         rows.extend(engine.rows)
         rels.extend(engine.releases)
@@ -226,11 +229,9 @@ def _timestamps(hours: np.ndarray) -> pd.Series:
     return series.where(np.isfinite(values))
 
 
-def _columns(rows: list[tuple[Any, ...]], fields: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
+def _columns(rows: list[tuple[Any, ...]], fields: tuple[str, ...]) -> dict[str, list[Any]]:
     """Rows of tuples as columns (much faster than ``DataFrame.from_records``)."""
-    if not rows:
-        return {name: () for name in fields}
-    return dict(zip(fields, zip(*rows, strict=True), strict=True))
+    return {name: list(map(itemgetter(i), rows)) for i, name in enumerate(fields)}
 
 
 def _log_frame(rows: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:
