@@ -11,38 +11,7 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from phasesim.blueprint import (
-    Activity,
-    Approval,
-    Blueprint,
-    CriticalPath,
-    Environment,
-    Failure,
-    InputSpec,
-    Phase,
-    Rejection,
-    Slot,
-    Team,
-    json_schema,
-    load_blueprint,
-)
-from phasesim.calendars import Calendar, WeeklyAnchor
-from phasesim.distributions import DurationSpec, DurationSpecError, parse_duration_spec
-from phasesim.errors import BlueprintError, LogError, PhasesimError, Problem, ScenarioError
-from phasesim.eventlog import (
-    AUDIT_RULES,
-    FORMATS,
-    EventLog,
-    audit_log,
-    audit_table,
-    empty_log,
-    read_log,
-    validate_log,
-)
-from phasesim.simulation import SimulationResult, parse_cadence, simulate
-from phasesim.units import format_hours, parse_duration
-
-if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
+if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
     from phasesim.analysis import (
         activity_stats,
         bottlenecks,
@@ -57,6 +26,22 @@ if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
     )
     from phasesim.analysis.scenario import Scenario, load_scenario
     from phasesim.analysis.whatif import Comparison, cadence_sweep, compare, sensitivity
+    from phasesim.blueprint import (
+        Activity,
+        Approval,
+        Blueprint,
+        CriticalPath,
+        Environment,
+        Failure,
+        InputSpec,
+        Phase,
+        Rejection,
+        Slot,
+        Team,
+        json_schema,
+        load_blueprint,
+    )
+    from phasesim.calendars import Calendar, WeeklyAnchor
     from phasesim.calibration import (
         Calibration,
         ModelCheck,
@@ -64,6 +49,18 @@ if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
         fit_duration,
         plot_validation,
         validate_model,
+    )
+    from phasesim.distributions import DurationSpec, DurationSpecError, parse_duration_spec
+    from phasesim.errors import BlueprintError, LogError, PhasesimError, Problem, ScenarioError
+    from phasesim.eventlog import (
+        AUDIT_RULES,
+        FORMATS,
+        EventLog,
+        audit_log,
+        audit_table,
+        empty_log,
+        read_log,
+        validate_log,
     )
     from phasesim.plotting import (
         plot_bottlenecks,
@@ -83,11 +80,27 @@ if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
         plot_utilization,
     )
     from phasesim.report import render_report, write_report
+    from phasesim.simulation import SimulationResult, parse_cadence, simulate
+    from phasesim.units import format_hours, parse_duration
 
-#: Names that load their module on first use: analyses, calibration, what-if, plots and
-#: the report pull in scipy.stats, scipy.optimize and matplotlib helpers that a simulation
-#: (and each of its parallel workers) does not need.
+#: Every public name loads its module on first use, so that ``import phasesim`` is quick
+#: and a simulation's parallel workers import only the engine (numpy, SciPy's special
+#: functions and SimPy), not pandas, networkx, YAML or matplotlib.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["Activity", "Approval", "Blueprint", "CriticalPath", "Environment",
+                     "Failure", "InputSpec", "Phase", "Rejection", "Slot", "Team",
+                     "json_schema", "load_blueprint"], "phasesim.blueprint"),
+    "Calendar": "phasesim.calendars",
+    "WeeklyAnchor": "phasesim.calendars",
+    **dict.fromkeys(["DurationSpec", "DurationSpecError", "parse_duration_spec"],
+                    "phasesim.distributions"),
+    **dict.fromkeys(["BlueprintError", "LogError", "PhasesimError", "Problem",
+                     "ScenarioError"], "phasesim.errors"),
+    **dict.fromkeys(["AUDIT_RULES", "FORMATS", "EventLog", "audit_log", "audit_table",
+                     "empty_log", "read_log", "validate_log"], "phasesim.eventlog"),
+    **dict.fromkeys(["SimulationResult", "parse_cadence", "simulate"], "phasesim.simulation"),
+    "format_hours": "phasesim.units",
+    "parse_duration": "phasesim.units",
     "activity_stats": "phasesim.analysis",
     "bottlenecks": "phasesim.analysis",
     "critical_paths": "phasesim.analysis",
@@ -130,11 +143,22 @@ _LAZY: dict[str, str] = {
 }
 
 
+#: Subpackages and modules reachable as attributes (``phasesim.calendars``) after only
+#: ``import phasesim``.
+_SUBMODULES = frozenset({
+    "analysis", "blueprint", "calendars", "calibration", "cli", "distributions", "errors",
+    "eventlog", "plotting", "report", "simulation", "units",
+})
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
-    if module is None:
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"phasesim.{name}")
+    else:
         raise AttributeError(f"module 'phasesim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -52,10 +52,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads on first use: the engine's workers never need it
+    import pandas as pd
 
 __all__ = [
     "Calendar",
@@ -139,6 +142,8 @@ def to_epoch_hours(t: datetime | pd.Timestamp | np.datetime64 | str) -> float:
     >>> to_epoch_hours("2026-01-12 10:00+01:00")
     491169.0
     """
+    import pandas as pd
+
     if isinstance(t, str | np.datetime64):
         try:
             t = pd.Timestamp(t)
@@ -187,6 +192,8 @@ def from_epoch_hours(h: float) -> pd.Timestamp:
     >>> from_epoch_hours(10.999999999999)
     Timestamp('1970-01-01 11:00:00+0000', tz='UTC')
     """
+    import pandas as pd
+
     if not math.isfinite(h):
         raise ValueError(f"expected finite epoch hours, found {h!r}")
     return pd.Timestamp(round(h * 3_600_000) * 1000, unit="us", tz="UTC")

@@ -280,6 +280,32 @@ def test_same_seed_same_log_whatever_the_workers():
     assert not one.log["end"].equals(other.log["end"])
 
 
+def test_a_worker_imports_the_engine_without_pandas_networkx_or_yaml(tmp_path: Path):
+    """A first parallel call waits for its workers' imports: they stay light."""
+    import pickle
+    import subprocess
+    import sys
+
+    from phasesim.simulation.compiled import compile_blueprint
+
+    model = compile_blueprint(load_blueprint("data/blueprints/harness-system-release.yaml"))
+    (tmp_path / "task.pkl").write_bytes(pickle.dumps(
+        (model, [0], [[to_epoch_hours(START)]], 7, {"max_in_flight": None, "serialize": (),
+                                                    "max_rework": 20})))
+    script = textwrap.dedent(f"""\
+        import pickle, sys
+        from phasesim.simulation.batch import run_chunk
+        log, releases, usage = run_chunk(*pickle.loads(open({str(tmp_path / "task.pkl")!r},
+                                                            "rb").read()))
+        heavy = sorted({{"pandas", "networkx", "yaml", "matplotlib", "scipy.stats"}}
+                       & set(sys.modules))
+        print(len(log["row"]), releases["status"][0], heavy)
+        """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split(maxsplit=2)
+    assert int(out[0]) > 20 and out[1] == "['succeeded']" and out[2].strip() == "[]"
+
+
 def test_same_seed_same_log_on_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config

@@ -12,14 +12,14 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from phasesim.blueprint.graph import is_skipped
-from phasesim.blueprint.model import NotBefore, Slot
 from phasesim.calendars import Calendar, WeeklyAnchor
 
 if TYPE_CHECKING:
-    from phasesim.blueprint.model import Activity, Blueprint, Phase
+    # compiling runs where the blueprint was loaded; a parallel worker only unpickles
+    # the result, so it never imports networkx or the blueprint package
+    import networkx as nx
+
+    from phasesim.blueprint.model import Activity, Blueprint, NotBefore, Phase
     from phasesim.distributions import DurationSpec
 
 __all__ = ["CompiledModel", "NodeSpec", "PhaseSpec", "compile_blueprint"]
@@ -28,7 +28,7 @@ __all__ = ["CompiledModel", "NodeSpec", "PhaseSpec", "compile_blueprint"]
 WALL_CLOCK = Calendar.always("wall clock")
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeSpec:
     """One activity instance, resolved for the engine."""
 
@@ -72,7 +72,7 @@ class NodeSpec:
         self.simple = not self.uses and self.reject_p == 0.0 and self.sub is None
 
 
-@dataclass
+@dataclass(slots=True)
 class PhaseSpec:
     """One phase's gating: what must happen before its entry activities may start."""
 
@@ -110,10 +110,14 @@ class CompiledModel:
 
 
 def _anchor(value: NotBefore | None) -> WeeklyAnchor | None:
+    from phasesim.blueprint.model import Slot
+
     return value.at if isinstance(value, Slot) else value
 
 
 def _slot_week(value: NotBefore | None) -> int:
+    from phasesim.blueprint.model import Slot
+
     return value.week if isinstance(value, Slot) else 0
 
 
@@ -142,6 +146,10 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
     ``prefix`` names the phases of a subprocess inside its parent
     (``"parent_phase.activity/"``), so the event log keeps them apart.
     """
+    import networkx as nx
+
+    from phasesim.blueprint.graph import is_skipped
+
     graph = bp.graph
     order = list(nx.lexicographical_topological_sort(
         graph, key={n: i for i, n in enumerate(graph.nodes)}.__getitem__))
@@ -275,6 +283,8 @@ def _rework_block(bp: Blueprint, graph: nx.DiGraph, index: dict[str, int], order
         pid = pid or phase_id
         targets = [n for n in graph.nodes if graph.nodes[n]["phase_id"] == pid
                    and graph.nodes[n]["activity"].template_id == aid]
+    import networkx as nx
+
     ancestors = nx.ancestors(graph, gate)
     block: set[str] = set()
     for target in targets:

@@ -46,7 +46,7 @@ USAGE_FIELDS = ("run", "kind", "resource", "release", "requested", "granted", "r
 _Proc = Generator[simpy.Event, Any, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Gate:
     """Times at which a phase passed its gate, and the row that made it ready."""
 
@@ -57,7 +57,7 @@ class _Gate:
     cause: int = -1
 
 
-@dataclass
+@dataclass(slots=True)
 class _Release:
     index: int
     scheduled: float
@@ -557,7 +557,7 @@ class RunEngine:
         return row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Plan:
     """What every block of the same nodes shares: who waits for whom (read only)."""
 

@@ -13,7 +13,6 @@ import itertools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -23,22 +22,17 @@ from phasesim.blueprint import Blueprint, load_blueprint
 from phasesim.calendars import to_epoch_hours
 from phasesim.errors import PhasesimError
 from phasesim.eventlog.schema import validate_log
+from phasesim.simulation.batch import Columns, run_chunk
 from phasesim.simulation.cadence import Cadence, parse_cadence
 from phasesim.simulation.compiled import CompiledModel, compile_blueprint
-from phasesim.simulation.engine import (
-    DEFAULT_MAX_REWORK,
-    RELEASE_FIELDS,
-    ROW_FIELDS,
-    USAGE_FIELDS,
-    RunEngine,
-)
+from phasesim.simulation.engine import DEFAULT_MAX_REWORK
 from phasesim.simulation.result import SimulationResult
 from phasesim.simulation.streams import Streams, seed_key
 
 __all__ = ["simulate"]
 
-#: What one chunk of runs gives back: its log, releases and resource usage.
-_Frames = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+#: What one chunk of runs gives back: the columns of its log, releases and usage.
+_Parts = tuple[Columns, Columns, Columns]
 
 #: Stream id of the arrival process (random cadences).
 _ARRIVALS = 0xA7A7A7A7
@@ -128,12 +122,16 @@ def simulate(
     model = compile_blueprint(bp)
     policies = {"max_in_flight": max_in_flight, "serialize": tuple(serialize),
                 "max_rework": max_rework}
+    try:
+        starts = _starts(rule, releases, start_h, key, runs)
+    except ValueError as exc:
+        raise PhasesimError(str(exc)) from None
     chunks = _chunks(runs, n_jobs)
-    parts = _execute(model, rule, releases, start_h, key, chunks, policies, n_jobs, progress)
+    parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
     return SimulationResult(
-        log=_concat([part[0] for part in parts]),
-        releases=_concat([part[1] for part in parts]),
-        usage=_concat([part[2] for part in parts]),
+        log=_log_frame(_merge([part[0] for part in parts]), releases),
+        releases=_release_frame(_merge([part[1] for part in parts]), releases),
+        usage=_usage_frame(_merge([part[2] for part in parts]), releases),
         blueprint=bp,
         params={"releases": releases, "cadence": cadence, "start": start, "runs": runs,
                 "inputs": dict(bp.input_values), "seed": entropy, "n_jobs": n_jobs,
@@ -153,14 +151,27 @@ def _zone_name(start: Any) -> str | None:
 
 def _chunks(runs: int, n_jobs: int) -> list[list[int]]:
     workers = os.cpu_count() or 1 if n_jobs < 0 else max(1, n_jobs)
-    count = min(runs, workers * 4) if workers > 1 else 1
+    count = min(runs, workers * 8) if workers > 1 else 1
     bounds = np.linspace(0, runs, count + 1).round().astype(int)
     return [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float, key: int,
+def _starts(rule: Cadence, releases: int, start_h: float, key: int, runs: int
+            ) -> list[list[float]]:
+    """Each run's release starts (epoch hours): the same for a calendar cadence (one list,
+    shared), drawn per run for random arrivals (gap i is the arrival stream's draw of
+    release i + 1)."""
+    if not rule.is_random:
+        return [rule.starts(releases, start_h).tolist()] * runs
+    streams = Streams(key)
+    return [rule.starts(releases, start_h,
+                        streams.uniforms(_ARRIVALS, run, 0, releases, 1)[1:, 0]).tolist()
+            for run in range(runs)]
+
+
+def _execute(model: CompiledModel, starts: list[list[float]], key: int,
              chunks: list[list[int]], policies: dict[str, Any], n_jobs: int, progress: bool
-             ) -> list[_Frames]:
+             ) -> list[_Parts]:
     from tqdm.auto import tqdm
 
     bar = tqdm(total=sum(len(c) for c in chunks), disable=not progress, unit="run",
@@ -169,14 +180,14 @@ def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float,
         if n_jobs == 1 or len(chunks) == 1:
             out = []
             for chunk in chunks:
-                out.append(_run_chunk(model, rule, releases, start_h, key, chunk, policies))
+                out.append(run_chunk(model, chunk, [starts[r] for r in chunk], key, policies))
                 bar.update(len(chunk))
             return out
         from joblib import Parallel, delayed
 
-        jobs = (delayed(_run_chunk)(model, rule, releases, start_h, key, chunk, policies)
+        jobs = (delayed(run_chunk)(model, chunk, [starts[r] for r in chunk], key, policies)
                 for chunk in chunks)
-        results: list[_Frames] = []
+        results: list[_Parts] = []
         for chunk, part in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
                                strict=True):
             results.append(part)
@@ -186,33 +197,20 @@ def _execute(model: CompiledModel, rule: Cadence, releases: int, start_h: float,
         bar.close()
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Chunks are runs in order; their frames stack into one."""
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
-
-def _run_chunk(model: CompiledModel, rule: Cadence, releases: int, start_h: float, key: int,
-               chunk: list[int], policies: dict[str, Any]
-               ) -> _Frames:
-    streams = Streams(key)
-    rows: list[Any] = []
-    rels: list[Any] = []
-    usage: list[Any] = []
-    # a calendar cadence starts every run's releases at the same times
-    fixed = None if rule.is_random else rule.starts(releases, start_h).tolist()
-    for run in chunk:
-        starts = fixed
-        if starts is None:  # gap i is the arrivals stream's draw of release i + 1
-            gaps = streams.uniforms(_ARRIVALS, run, 0, releases, 1)[1:, 0]
-            starts = rule.starts(releases, start_h, gaps).tolist()
-        engine = RunEngine(model, run, starts, streams, **policies)
-        engine.execute()
-        rows.extend(engine.rows)
-        rels.extend(engine.releases)
-        usage.extend(engine.usage)
-    # the frames are built in the worker: it parallelises and ships numpy buffers
-    return (_log_frame(rows, releases), _release_frame(rels, releases),
-            _usage_frame(usage, releases))
+def _merge(parts: list[Columns]) -> dict[str, Any]:
+    """The columns of consecutive chunks as one: arrays joined, text as pandas strings."""
+    out: dict[str, Any] = {}
+    for name, first in parts[0].items():
+        if isinstance(first, tuple):
+            values = list(dict.fromkeys(v for part in parts for v in part[name][0]))
+            index = {v: code for code, v in enumerate(values)}
+            codes = np.concatenate([
+                np.array([index[v] for v in part[name][0]], dtype=np.int32)[part[name][1]]
+                for part in parts])
+            out[name] = pd.Series(pd.array(values, dtype="string").take(codes))
+        else:
+            out[name] = np.concatenate([part[name] for part in parts])
+    return out
 
 
 def _release_ids(index: np.ndarray, releases: int) -> np.ndarray:
@@ -229,75 +227,49 @@ def _timestamps(hours: np.ndarray) -> pd.Series:
     return series.where(np.isfinite(values))
 
 
-def _columns(rows: list[tuple[Any, ...]], fields: tuple[str, ...]) -> dict[str, list[Any]]:
-    """Rows of tuples as columns (much faster than ``DataFrame.from_records``)."""
-    return {name: list(map(itemgetter(i), rows)) for i, name in enumerate(fields)}
-
-
-def _log_frame(rows: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:
+def _log_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
     # the engine appends rows run by run, each run's in ``row`` order; ``row`` numbers
     # rows within a run and ``cause`` points at a row of the same run
-    raw = _columns(rows, ROW_FIELDS)
-
-    def floats(name: str) -> np.ndarray:
-        return np.array(raw[name], dtype=float)
-
-    def texts(name: str) -> pd.Series:
-        return pd.Series(np.array(raw[name], dtype=object), dtype="string")
-
     frame = pd.DataFrame({
-        "run": np.array(raw["run"], dtype="int64"),
-        "release_id": pd.Series(_release_ids(np.array(raw["release"], dtype=int), releases),
-                                dtype="string"),
-        "phase_id": texts("phase_id"),
-        "activity_id": texts("activity_id"),
-        "activity_type": texts("activity_type"),
-        "owner": texts("owner"),
-        "status": texts("status"),
-        "attempt": np.array(raw["attempt"], dtype="int64"),
-        "ready": _timestamps(floats("ready")),
-        "start": _timestamps(floats("start")),
-        "end": _timestamps(floats("end")),
+        "run": cols["run"],
+        "release_id": pd.Series(_release_ids(cols["release"], releases), dtype="string"),
+        **{name: cols[name] for name in ("phase_id", "activity_id", "activity_type",
+                                         "owner", "status", "attempt")},
+        **{name: _timestamps(cols[name]) for name in ("ready", "start", "end")},
+        **{name: cols[name] for name in ("wait_serialize_h", "wait_anchor_h",
+                                         "wait_environment_h", "wait_team_h", "offhours_h",
+                                         "work_h", "rework", "row", "cause")},
     })
-    for col in ("wait_serialize_h", "wait_anchor_h", "wait_environment_h", "wait_team_h",
-                "offhours_h", "work_h"):
-        frame[col] = floats(col)
-    frame["rework"] = np.array(raw["rework"], dtype=bool)
-    frame["row"] = np.array(raw["row"], dtype="int64")
-    frame["cause"] = np.array(raw["cause"], dtype="int64")
     return validate_log(frame)
 
 
-def _release_frame(rels: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:
-    raw = pd.DataFrame.from_records(rels, columns=list(RELEASE_FIELDS))
-    raw = raw.sort_values(["run", "release"], kind="stable").reset_index(drop=True)
-    frame = pd.DataFrame({
-        "run": raw["run"].astype("int64"),
-        "release_id": _release_ids(raw["release"].to_numpy(dtype=int), releases),
-        "scheduled": _timestamps(raw["scheduled"].to_numpy()),
-        "start": _timestamps(raw["start"].to_numpy()),
-        "end": _timestamps(raw["end"].to_numpy()),
-        "lead_time_h": (raw["end"] - raw["scheduled"]).astype(float),
-        "status": raw["status"].astype("string"),
-        "reason": raw["reason"].astype("string"),
-        "attempts": raw["attempts"].astype("int64"),
-        "rework": raw["rework"].astype("int64"),
-        "capped": raw["capped"].astype(bool),
-    })
-    return frame
-
-
-def _usage_frame(usage: list[tuple[Any, ...]], releases: int) -> pd.DataFrame:
-    raw = pd.DataFrame.from_records(usage, columns=list(USAGE_FIELDS))
-    released = raw["released"].astype(float)
+def _release_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
+    # releases are recorded as they end; the frame lists them by run and release
+    order = np.lexsort((cols["release"], cols["run"]))
     return pd.DataFrame({
-        "run": raw["run"].astype("int64"),
-        "kind": raw["kind"].astype("string"),
-        "resource": raw["resource"].astype("string"),
-        "release_id": _release_ids(raw["release"].to_numpy(dtype=int), releases),
-        "requested": _timestamps(raw["requested"].to_numpy(dtype=float)),
-        "granted": _timestamps(raw["granted"].to_numpy(dtype=float)),
-        "released": _timestamps(released.to_numpy()),
-        "wait_h": (raw["granted"] - raw["requested"]).astype(float),
-        "busy_h": (released - raw["granted"]).astype(float),
+        "run": cols["run"][order],
+        "release_id": _release_ids(cols["release"][order], releases),
+        "scheduled": _timestamps(cols["scheduled"][order]),
+        "start": _timestamps(cols["start"][order]),
+        "end": _timestamps(cols["end"][order]),
+        "lead_time_h": (cols["end"] - cols["scheduled"])[order],
+        "status": cols["status"].iloc[order].reset_index(drop=True),
+        "reason": cols["reason"].iloc[order].reset_index(drop=True),
+        "attempts": cols["attempts"][order],
+        "rework": cols["rework"][order],
+        "capped": cols["capped"][order],
+    })
+
+
+def _usage_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "run": cols["run"],
+        "kind": cols["kind"],
+        "resource": cols["resource"],
+        "release_id": _release_ids(cols["release"], releases),
+        "requested": _timestamps(cols["requested"]),
+        "granted": _timestamps(cols["granted"]),
+        "released": _timestamps(cols["released"]),
+        "wait_h": cols["granted"] - cols["requested"],
+        "busy_h": cols["released"] - cols["granted"],
     })

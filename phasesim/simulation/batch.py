@@ -1,0 +1,77 @@
+"""What one parallel worker does: simulate a chunk of runs and pack the rows as columns.
+
+This module and what it imports (the engine, calendars, distributions, numpy, SciPy's
+special functions, SimPy) are all a worker loads, which keeps a first parallel call
+quick; the runner turns the columns into DataFrames. Text columns travel as codes into a
+short list of their distinct values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from phasesim.simulation.compiled import CompiledModel
+from phasesim.simulation.engine import RELEASE_FIELDS, ROW_FIELDS, USAGE_FIELDS, RunEngine
+from phasesim.simulation.streams import Streams
+
+__all__ = ["Columns", "run_chunk"]
+
+#: Field name -> numpy array, or (distinct values, int32 codes) for a text field.
+Columns = dict[str, Any]
+
+#: The text fields of the engine's rows.
+TEXTS = frozenset({"phase_id", "activity_id", "activity_type", "owner", "status", "reason",
+                   "kind", "resource"})
+#: Fields that are not floats, per kind of row (the rest are floats, None as nan).
+LOG_DTYPES = {"row": np.int64, "run": np.int64, "release": np.int64, "attempt": np.int64,
+              "rework": np.bool_, "cause": np.int64}
+RELEASE_DTYPES = {"run": np.int64, "release": np.int64, "attempts": np.int64,
+                  "rework": np.int64, "capped": np.bool_}
+USAGE_DTYPES = {"run": np.int64, "release": np.int64}
+
+
+def run_chunk(model: CompiledModel, runs: Sequence[int], starts: Sequence[Sequence[float]],
+              key: int, policies: dict[str, Any]) -> tuple[Columns, Columns, Columns]:
+    """Simulate ``runs`` (with the release starts of each) and return the columns of
+    their log, release and usage rows, runs in order."""
+    streams = Streams(key)
+    rows: list[tuple[Any, ...]] = []
+    rels: list[tuple[Any, ...]] = []
+    usage: list[list[Any]] = []
+    for run, run_starts in zip(runs, starts, strict=True):
+        engine = RunEngine(model, run, run_starts, streams, **policies)
+        engine.execute()
+        rows.extend(engine.rows)
+        rels.extend(engine.releases)
+        usage.extend(engine.usage)
+    return (pack(rows, ROW_FIELDS, LOG_DTYPES), pack(rels, RELEASE_FIELDS, RELEASE_DTYPES),
+            pack(usage, USAGE_FIELDS, USAGE_DTYPES))
+
+
+def pack(rows: Sequence[Sequence[Any]], fields: Sequence[str],
+         dtypes: dict[str, Any]) -> Columns:
+    """Rows as columns: text as (values, codes), the others as numpy arrays of their
+    ``dtypes`` entry, else floats (None as nan).
+
+    Examples
+    --------
+    >>> cols = pack([(1, "a", 2.5), (2, "b", None), (3, "a", 1)], ("n", "status", "x"),
+    ...             {"n": np.int64})
+    >>> cols["n"].tolist(), cols["status"][0], cols["status"][1].tolist(), cols["x"].tolist()
+    ([1, 2, 3], ['a', 'b'], [0, 1, 0], [2.5, nan, 1.0])
+    """
+    out: Columns = {}
+    for i, name in enumerate(fields):
+        column = list(map(itemgetter(i), rows))
+        if name in TEXTS:
+            values = list(dict.fromkeys(column))
+            index = {value: code for code, value in enumerate(values)}
+            out[name] = (values, np.fromiter(map(index.__getitem__, column), dtype=np.int32,
+                                             count=len(column)))
+        else:
+            out[name] = np.array(column, dtype=dtypes.get(name, np.float64))
+    return out
