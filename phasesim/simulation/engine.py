@@ -234,13 +234,10 @@ class RunEngine:
         The numbers of one (activity, execution number) are drawn for every release of
         the run at once, the first time any release needs them.
         """
-        drawn = self._drawn.get((spec.stream, execution)) or \
-            self._drawn_for(spec, execution)
+        drawn = self._drawn.get((spec.stream, execution))
+        if drawn is None:
+            drawn = self._drawn[(spec.stream, execution)] = self._sample(spec, execution)
         return drawn[0][release], drawn[1][release]
-
-    def _drawn_for(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
-        drawn = self._drawn[(spec.stream, execution)] = self._sample(spec, execution)
-        return drawn
 
     def _sample(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
         """Draw 0 is the coin (whether or not the activity can fail or be rejected), so
@@ -309,9 +306,7 @@ class RunEngine:
         base = rel.attempts.get(spec.key, 0)
         tries: list[tuple[float, float, float, float, bool]] = []
         for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
-            drawn = self._drawn.get((spec.stream, base + attempt)) or \
-                self._drawn_for(spec, base + attempt)
-            coin, hours = drawn[0][rel.index], drawn[1][rel.index]
+            coin, hours = self._draw(spec, rel.index, base + attempt)
             if spec.kind == "approval":
                 start, end = t, spec.calendar.add_working_hours_h(t, hours)
             else:
