@@ -16,6 +16,11 @@ MODULES = [
     "phasesim.analysis.trends",
     "phasesim.plotting.history",
     "phasesim.report",
+    "phasesim.simulation.streams",
+    "phasesim.simulation.batch",
+    "phasesim.simulation.cadence",
+    "phasesim.distributions",
+    "phasesim.units",
 ]
 
 
