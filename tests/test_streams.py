@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 import numpy as np
@@ -18,24 +19,26 @@ START = pd.Timestamp("2026-03-02 10:00", tz="UTC")
 
 
 def test_layout_is_philox_keyed_by_seed_and_stream_counted_by_release_block_execution_run():
-    key, stream, run, execution = seed_key(3), 1234, 5, 2
-    u = Streams(key).uniforms(stream, run, execution, releases=4, draws=6)
-    for release in range(4):
-        for draw in range(6):
-            block, lane = divmod(draw, 4)
-            # numpy's Philox increments word 0 before each block
-            reference = np.random.Philox(key=np.array([key, stream], dtype=np.uint64),
-                                         counter=[0, block, execution, run])
-            raw = reference.random_raw(4 * (release + 1))[4 * release + lane]
-            assert u[release, draw] == ((int(raw) >> 12) + 0.5) / 2 ** 52
+    key, stream, execution = seed_key(3), 1234, 2
+    u = Streams(key).uniforms(stream, [5, 9], execution, releases=4, draws=6)
+    assert u.shape == (2, 4, 6)
+    for (i, run), release, draw in itertools.product(enumerate([5, 9]), range(4), range(6)):
+        block, lane = divmod(draw, 4)
+        # numpy's Philox increments word 0 before each block
+        reference = np.random.Philox(key=np.array([key, stream], dtype=np.uint64),
+                                     counter=[0, block, execution, run])
+        raw = reference.random_raw(4 * (release + 1))[4 * release + lane]
+        assert u[i, release, draw] == ((int(raw) >> 12) + 0.5) / 2 ** 52
 
 
 def test_addresses_do_not_overlap_and_do_not_depend_on_how_many_are_asked_for():
     streams = Streams(seed_key(1))
-    many = streams.uniforms(7, run=0, execution=0, releases=50, draws=9)
-    assert np.array_equal(streams.uniforms(7, 0, 0, releases=3, draws=2), many[:3, :2])
-    others = [streams.uniforms(7, 0, 1, 50, 9), streams.uniforms(7, 1, 0, 50, 9),
-              streams.uniforms(8, 0, 0, 50, 9), Streams(seed_key(2)).uniforms(7, 0, 0, 50, 9)]
+    many = streams.uniforms(7, runs=[0], execution=0, releases=50, draws=9)
+    assert np.array_equal(streams.uniforms(7, [0], 0, releases=3, draws=2), many[:, :3, :2])
+    assert np.array_equal(streams.uniforms(7, [4, 0], 0, 50, 9)[1], many[0])
+    others = [streams.uniforms(7, [0], 1, 50, 9), streams.uniforms(7, [1], 0, 50, 9),
+              streams.uniforms(8, [0], 0, 50, 9),
+              Streams(seed_key(2)).uniforms(7, [0], 0, 50, 9)]
     seen = set(many.ravel())
     assert len(seen) == many.size
     for other in others:
@@ -44,8 +47,8 @@ def test_addresses_do_not_overlap_and_do_not_depend_on_how_many_are_asked_for():
 
 def test_uniforms_are_uniform_and_uncorrelated_between_executions():
     streams = Streams(seed_key(11))
-    first = streams.uniforms(99, 0, 0, releases=20_000, draws=2)
-    second = streams.uniforms(99, 0, 1, releases=20_000, draws=2)
+    first = streams.uniforms(99, [0], 0, releases=20_000, draws=2)[0]
+    second = streams.uniforms(99, [0], 1, releases=20_000, draws=2)[0]
     assert stats.kstest(first.ravel(), "uniform").pvalue > 0.01
     assert ((first > 0) & (first < 1)).all()
     # |r| of independent samples of 20,000 is below 4 / sqrt(20,000) = 0.028 but for 6e-5
@@ -121,3 +124,14 @@ def test_the_most_extreme_draws_give_finite_positive_durations(spec: object):
     smallest, largest = 0.5 / 2 ** 52, (2 ** 52 - 0.5) / 2 ** 52
     hours = parse_duration_spec(spec).quantile([smallest, largest])
     assert np.isfinite(hours).all() and (hours >= 0).all() and hours[0] < hours[1]
+
+
+def test_drawing_for_groups_of_runs_gives_each_run_its_own_numbers(monkeypatch):
+    from phasesim.simulation import batch
+
+    text = ONE_STEP.format(duration="{pert: [1h, 2h, 6h]}", required=2)
+    together = run_text(text, releases=4, runs=6)
+    monkeypatch.setattr(batch, "_GROUP_RELEASES", 1)  # every run draws on its own
+    alone = run_text(text, releases=4, runs=6)
+    pd.testing.assert_frame_equal(together, alone)
+    assert together["work_h"].nunique() > 40

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from phasesim.simulation.compiled import CompiledModel
-from phasesim.simulation.engine import RELEASE_FIELDS, ROW_FIELDS, USAGE_FIELDS, RunEngine
+from phasesim.simulation.engine import (
+    RELEASE_FIELDS,
+    ROW_FIELDS,
+    USAGE_FIELDS,
+    Draws,
+    RunEngine,
+)
 from phasesim.simulation.streams import Streams
 
 __all__ = ["Columns", "run_chunk"]
@@ -23,6 +29,8 @@ __all__ = ["Columns", "run_chunk"]
 #: Field name -> numpy array, or (distinct values, int32 codes) for a text field.
 Columns = dict[str, Any]
 
+#: Runs draw their random numbers together, in groups of about this many releases.
+_GROUP_RELEASES = 4096
 #: The text fields of the engine's rows.
 TEXTS = frozenset({"phase_id", "activity_id", "activity_type", "owner", "status", "reason",
                    "kind", "resource"})
@@ -42,12 +50,17 @@ def run_chunk(model: CompiledModel, runs: Sequence[int], starts: Sequence[Sequen
     rows: list[tuple[Any, ...]] = []
     rels: list[tuple[Any, ...]] = []
     usage: list[list[Any]] = []
-    for run, run_starts in zip(runs, starts, strict=True):
-        engine = RunEngine(model, run, run_starts, streams, **policies)
-        engine.execute()
-        rows.extend(engine.rows)
-        rels.extend(engine.releases)
-        usage.extend(engine.usage)
+    releases = len(starts[0]) if starts else 0
+    # random numbers are drawn for a group of runs at once, a few thousand releases
+    group = max(1, _GROUP_RELEASES // max(releases, 1))
+    for g in range(0, len(runs), group):
+        draws = Draws(streams, runs[g:g + group], releases)
+        for run, run_starts in zip(runs[g:g + group], starts[g:g + group], strict=True):
+            engine = RunEngine(model, run, run_starts, draws, **policies)
+            engine.execute()
+            rows.extend(engine.rows)
+            rels.extend(engine.releases)
+            usage.extend(engine.usage)
     return (pack(rows, ROW_FIELDS, LOG_DTYPES), pack(rels, RELEASE_FIELDS, RELEASE_DTYPES),
             pack(usage, USAGE_FIELDS, USAGE_DTYPES))
 

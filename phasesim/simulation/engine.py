@@ -26,7 +26,8 @@ from phasesim.calendars import Calendar, WeeklyAnchor
 from phasesim.simulation.compiled import CompiledModel, NodeSpec
 from phasesim.simulation.streams import Streams
 
-__all__ = ["DEFAULT_MAX_REWORK", "RELEASE_FIELDS", "ROW_FIELDS", "USAGE_FIELDS", "RunEngine"]
+__all__ = ["DEFAULT_MAX_REWORK", "RELEASE_FIELDS", "ROW_FIELDS", "USAGE_FIELDS", "Draws",
+           "RunEngine"]
 
 #: A release sent back (rejections, resumed rollbacks) more often than this is aborted.
 DEFAULT_MAX_REWORK = 20
@@ -88,7 +89,8 @@ class RunEngine:
         The run number (part of every random stream's address).
     starts : sequence of float
         Scheduled start of each release, epoch hours, ascending.
-    streams : Streams
+    draws : Draws
+        The random numbers of a group of runs that includes this one.
     max_in_flight : int, optional
         At most this many releases in flight; others wait to start.
     serialize : sequence of str
@@ -98,13 +100,14 @@ class RunEngine:
     """
 
     def __init__(self, model: CompiledModel, run: int, starts: Sequence[float],
-                 streams: Streams, *, max_in_flight: int | None = None,
+                 draws: Draws, *, max_in_flight: int | None = None,
                  serialize: Sequence[str] = (), max_rework: int = DEFAULT_MAX_REWORK
                  ) -> None:
         self.model = model
         self.run = run
         self.starts = list(starts)
-        self.streams = streams
+        self.draws = draws
+        self._offset = draws.offset(run)
         self.max_rework = max_rework
         self.env = simpy.Environment(initial_time=self.starts[0] if self.starts else 0.0)
         self.teams = {name: _Pool(self.env, cap) for name, cap in model.team_capacity.items()}
@@ -116,7 +119,6 @@ class RunEngine:
         self.releases: list[tuple[Any, ...]] = []
         self.usage: list[list[Any]] = []
         self._previous: _Release | None = None
-        self._drawn: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
 
     # -- driver --------------------------------------------------------------------------
     def execute(self) -> None:
@@ -229,31 +231,10 @@ class RunEngine:
 
     # -- one activity ------------------------------------------------------------------
     def _draw(self, spec: NodeSpec, release: int, execution: int) -> tuple[float, float]:
-        """The outcome coin (uniform) and the hours of one execution of an activity.
-
-        The numbers of one (activity, execution number) are drawn for every release of
-        the run at once, the first time any release needs them.
-        """
-        drawn = self._drawn.get((spec.stream, execution))
-        if drawn is None:
-            drawn = self._drawn[(spec.stream, execution)] = self._sample(spec, execution)
-        return drawn[0][release], drawn[1][release]
-
-    def _sample(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
-        """Draw 0 is the coin (whether or not the activity can fail or be rejected), so
-        outcomes stay put when durations change; then the duration, or each approver's
-        wait, by inverse transform. An approval lasts its ``required``-th fastest wait."""
-        n = len(self.starts)
-        if spec.kind == "approval":
-            assert spec.wait_spec is not None
-            u = self.streams.uniforms(spec.stream, self.run, execution, n, 1 + spec.approvers)
-            waits = np.sort(spec.wait_spec.quantile(u[:, 1:]), axis=1)
-            hours = waits[:, spec.required - 1]
-        else:
-            u = self.streams.uniforms(spec.stream, self.run, execution, n, 2)
-            hours = spec.duration.quantile(u[:, 1]) if spec.duration is not None \
-                else np.zeros(n)
-        return u[:, 0].tolist(), hours.tolist()
+        """The outcome coin (uniform) and the hours of one execution of an activity."""
+        coins, hours = self.draws.table(spec, execution)
+        i = self._offset + release
+        return coins[i], hours[i]
 
     @staticmethod
     def _readiness(block: _Block, spec: NodeSpec, gate: _Gate
@@ -774,6 +755,49 @@ class _Block:
             for j in self.plan.dependents[k]:
                 if j not in self.opening and self._deps_done(j):
                     self._open_gate(j)
+
+
+class Draws:
+    """Every execution's outcome coin and hours, for a group of runs.
+
+    The numbers of one (activity, execution number) are drawn for every release of every
+    run of the group at once, the first time any of them needs them: draw 0 is the coin
+    (whether or not the activity can fail or be rejected), so outcomes stay put when
+    durations change; then the duration, or each approver's wait, by inverse transform.
+    An approval lasts its ``required``-th fastest wait.
+    """
+
+    def __init__(self, streams: Streams, runs: Sequence[int], releases: int) -> None:
+        self.streams = streams
+        self.runs = list(runs)
+        self.releases = releases
+        self._tables: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
+
+    def offset(self, run: int) -> int:
+        """Where ``run``'s release 0 stands in a table."""
+        return self.runs.index(run) * self.releases
+
+    def table(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
+        """(coins, hours) of one execution number of an activity, by run and release."""
+        table = self._tables.get((spec.stream, execution))
+        if table is None:
+            table = self._tables[(spec.stream, execution)] = self._sample(spec, execution)
+        return table
+
+    def _sample(self, spec: NodeSpec, execution: int) -> tuple[list[float], list[float]]:
+        n = len(self.runs) * self.releases
+        if spec.kind == "approval":
+            assert spec.wait_spec is not None
+            u = self.streams.uniforms(spec.stream, self.runs, execution, self.releases,
+                                      1 + spec.approvers).reshape(n, 1 + spec.approvers)
+            waits = np.sort(spec.wait_spec.quantile(u[:, 1:]), axis=1)
+            hours = waits[:, spec.required - 1]
+        else:
+            u = self.streams.uniforms(spec.stream, self.runs, execution, self.releases,
+                                      2).reshape(n, 2)
+            hours = spec.duration.quantile(u[:, 1]) if spec.duration is not None \
+                else np.zeros(n)
+        return u[:, 0].tolist(), hours.tolist()
 
 
 class _Pool:

@@ -163,10 +163,8 @@ def _starts(rule: Cadence, releases: int, start_h: float, key: int, runs: int
     release i + 1)."""
     if not rule.is_random:
         return [rule.starts(releases, start_h).tolist()] * runs
-    streams = Streams(key)
-    return [rule.starts(releases, start_h,
-                        streams.uniforms(_ARRIVALS, run, 0, releases, 1)[1:, 0]).tolist()
-            for run in range(runs)]
+    gaps = Streams(key).uniforms(_ARRIVALS, range(runs), 0, releases, 1)[:, 1:, 0]
+    return [rule.starts(releases, start_h, gaps[run]).tolist() for run in range(runs)]
 
 
 def _execute(model: CompiledModel, starts: list[list[float]], key: int,

@@ -17,6 +17,7 @@ that changes a distribution moves each sampled duration monotonically.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -41,10 +42,10 @@ class Streams:
     Examples
     --------
     >>> streams = Streams(seed_key(7))
-    >>> u = streams.uniforms(stream=12, run=0, execution=0, releases=3, draws=2)
+    >>> u = streams.uniforms(stream=12, runs=[0, 1], execution=0, releases=3, draws=2)
     >>> u.shape, bool(((0 < u) & (u < 1)).all())
-    ((3, 2), True)
-    >>> bool((streams.uniforms(12, 0, 0, releases=5, draws=1)[:3, 0] == u[:, 0]).all())
+    ((2, 3, 2), True)
+    >>> bool((streams.uniforms(12, [1], 0, releases=5, draws=1)[0, :3, 0] == u[1, :, 0]).all())
     True
     """
 
@@ -61,34 +62,39 @@ class Streams:
             "uinteger": 0,
         }
 
-    def uniforms(self, stream: int, run: int, execution: int, releases: int,
+    def uniforms(self, stream: int, runs: Sequence[int], execution: int, releases: int,
                  draws: int) -> np.ndarray:
-        """Draws ``0 .. draws - 1`` of releases ``0 .. releases - 1``.
+        """Draws ``0 .. draws - 1`` of releases ``0 .. releases - 1`` of each of ``runs``.
 
         Parameters
         ----------
         stream : int
             The activity's stable id (or another stream's, such as arrivals).
-        run, execution : int
-            The Monte Carlo run, and how many times the activity ran before in the
-            release.
+        runs : sequence of int
+            Monte Carlo runs.
+        execution : int
+            How many times the activity ran before in the release.
         releases, draws : int
             How many releases and how many numbers each.
 
         Returns
         -------
         numpy.ndarray
-            Shape ``(releases, draws)``, uniform on the open interval (0, 1): the
-            midpoints of 2**52 equal steps. Release ``r``'s numbers do not depend on
-            ``releases``, and draw ``j``'s not on ``draws``.
+            Shape ``(len(runs), releases, draws)``, uniform on the open interval (0, 1):
+            the midpoints of 2**52 equal steps. Release ``r``'s numbers do not depend on
+            ``releases``, draw ``j``'s not on ``draws``, and a run's not on the others.
         """
         blocks = -(-draws // _LANES)
-        out = np.empty((releases, blocks * _LANES), dtype=np.float64)
+        raw = np.empty((len(runs), releases, blocks * _LANES), dtype=np.uint64)
         self._key[1] = stream
+        counter = self._counter
+        counter[2] = execution
         for block in range(blocks):
-            self._counter[:] = (0, block, execution, run)
-            self._philox.state = self._state
-            raw = self._philox.random_raw(releases * _LANES)
-            out[:, block * _LANES:(block + 1) * _LANES] = \
-                (raw >> np.uint64(64 - _BITS)).reshape(releases, _LANES)
-        return (out[:, :draws] + 0.5) * _UNIT
+            counter[1] = block
+            for i, run in enumerate(runs):
+                counter[0] = 0
+                counter[3] = run
+                self._philox.state = self._state
+                raw[i, :, block * _LANES:(block + 1) * _LANES] = \
+                    self._philox.random_raw(releases * _LANES).reshape(releases, _LANES)
+        return ((raw[:, :, :draws] >> np.uint64(64 - _BITS)) + 0.5) * _UNIT
