@@ -186,8 +186,9 @@ def _execute(model: CompiledModel, starts: list[list[float]], key: int,
         jobs = (delayed(run_chunk)(model, chunk, [starts[r] for r in chunk], key, policies)
                 for chunk in chunks)
         results: list[_Parts] = []
-        for chunk, part in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
-                               strict=True):
+        # one chunk per task: joblib's automatic batching would make the last ones longer
+        parallel = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")
+        for chunk, part in zip(chunks, parallel(jobs), strict=True):
             results.append(part)
             bar.update(len(chunk))
         return results
