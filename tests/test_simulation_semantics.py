@@ -306,6 +306,22 @@ def test_a_worker_imports_the_engine_without_pandas_networkx_or_yaml(tmp_path: P
     assert int(out[0]) > 20 and out[1] == "['succeeded']" and out[2].strip() == "[]"
 
 
+def test_simulating_does_not_integrate_approval_means(monkeypatch: pytest.MonkeyPatch):
+    """Mean durations (numerical integration for a k-of-n approval) are for the critical
+    path, not the simulator: a first simulate must not pay for them."""
+    from phasesim.distributions import DurationSpec
+
+    def refuse(*args: object) -> float:
+        raise AssertionError("order_statistic_mean called")
+
+    bp = load_blueprint("data/blueprints/conditional.yaml")  # a 2-of-3 gate
+    monkeypatch.setattr(DurationSpec, "order_statistic_mean", refuse)
+    result = simulate(bp, releases=2, runs=2, seed=3, progress=False)
+    assert (result.log["activity_id"] == "approval_gate").any()
+    with pytest.raises(AssertionError, match="order_statistic_mean called"):
+        bp.critical_path()
+
+
 def test_same_seed_same_log_on_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config

@@ -100,8 +100,10 @@ def build_phase_graph(bp: Blueprint) -> nx.DiGraph:
     return graph
 
 
-def build_graph(bp: Blueprint) -> nx.DiGraph:
-    """The activity DAG of a blueprint (see the module docstring)."""
+def build_graph(bp: Blueprint, *, durations: bool = True) -> nx.DiGraph:
+    """The activity DAG of a blueprint (see the module docstring); ``durations=False``
+    leaves out the mean durations (``duration_h``), which the simulator does not need and
+    which for a k-of-n approval means numerical integration."""
     graph = nx.DiGraph()
     templates: dict[tuple[str, str], list[Activity]] = {}
     phases = {ph.id: ph for ph in bp.phases}
@@ -119,8 +121,9 @@ def build_graph(bp: Blueprint) -> nx.DiGraph:
                 activity=inst,
                 rollback=ph.rollback,
                 skipped=phase_skipped or is_skipped(bp, ph, inst),
-                duration_h=inst.mean_duration_h(),
             )
+            if durations:
+                graph.nodes[node_id(ph.id, inst.id)]["duration_h"] = inst.mean_duration_h()
 
     def template_nodes(pid: str, tid: str, seen: frozenset[tuple[str, str]] = frozenset()
                        ) -> list[str]:

@@ -148,9 +148,9 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
     """
     import networkx as nx
 
-    from phasesim.blueprint.graph import is_skipped
+    from phasesim.blueprint.graph import build_graph, is_skipped
 
-    graph = bp.graph
+    graph = build_graph(bp, durations=False)
     order = list(nx.lexicographical_topological_sort(
         graph, key={n: i for i, n in enumerate(graph.nodes)}.__getitem__))
     index = {n: i for i, n in enumerate(graph.nodes)}
@@ -163,7 +163,7 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
         node = spec.key if not prefix else spec.key[len(prefix):]
         own_phase = graph.nodes[node]["phase_id"]
         local = [index[p] for p in graph.predecessors(node)
-                 if _is_activity_edge(bp, p, node, own_phase)]
+                 if _is_activity_edge(graph, p, node, own_phase)]
         spec.preds = tuple(sorted(local))
         spec.all_preds = tuple(sorted(index[p] for p in graph.predecessors(node)))
     succs: dict[int, list[int]] = {i: [] for i in range(len(nodes))}
@@ -216,11 +216,11 @@ def compile_blueprint(bp: Blueprint, prefix: str = "") -> CompiledModel:
     return model
 
 
-def _is_activity_edge(bp: Blueprint, pred: str, node: str, phase_id: str) -> bool:
+def _is_activity_edge(graph: nx.DiGraph, pred: str, node: str, phase_id: str) -> bool:
     """Whether ``pred -> node`` comes from an activity's own depends-on (not a phase's)."""
-    act = bp.graph.nodes[node]["activity"]
-    pred_phase = bp.graph.nodes[pred]["phase_id"]
-    pred_template = bp.graph.nodes[pred]["activity"].template_id
+    act = graph.nodes[node]["activity"]
+    pred_phase = graph.nodes[pred]["phase_id"]
+    pred_template = graph.nodes[pred]["activity"].template_id
     for dep in act.depends_on:
         pid, _, aid = dep.rpartition(".")
         if (pid or phase_id) == pred_phase and aid == pred_template:
