@@ -358,6 +358,10 @@ def test_bad_arguments_are_clear_errors():
         simulate(bp, releases=2, runs=1, cadence="fortnighty", progress=False)
     with pytest.raises(PhasesimError, match="releases and runs must be at least 1"):
         simulate(bp, releases=0, runs=1, progress=False)
+    with pytest.raises(PhasesimError, match=r"the cadence lists 2 start\(s\) at or after the "
+                                            "start, but 3 releases were asked for"):
+        simulate(bp, releases=3, runs=1, cadence=["2026-03-02 10:00", "2026-03-09 10:00"],
+                 start=START, progress=False)
 
 
 # -- properties ------------------------------------------------------------------------
