@@ -121,9 +121,8 @@ def build_graph(bp: Blueprint, *, durations: bool = True) -> nx.DiGraph:
                 activity=inst,
                 rollback=ph.rollback,
                 skipped=phase_skipped or is_skipped(bp, ph, inst),
+                **({"duration_h": inst.mean_duration_h()} if durations else {}),
             )
-            if durations:
-                graph.nodes[node_id(ph.id, inst.id)]["duration_h"] = inst.mean_duration_h()
 
     def template_nodes(pid: str, tid: str, seen: frozenset[tuple[str, str]] = frozenset()
                        ) -> list[str]:
