@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--start", default="2026-01-05 09:00",
                    help="first release start; naive means UTC (2026-01-05 09:00)")
     p.add_argument("--runs", type=int, default=200, help="Monte Carlo runs (200)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (fresh if omitted)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="random seed (if omitted, a fresh one is drawn and printed so the "
+                   "run can be repeated)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (1; -1 all)")
     p.add_argument("--max-in-flight", type=int, default=None)
     p.add_argument("--serialize", action="append", default=[], metavar="PHASE",
@@ -53,15 +55,26 @@ def _cadence(text: str) -> Any:
     return stripped
 
 
+def fresh_seed() -> int:
+    """A fresh random seed, short enough to type back with ``--seed``."""
+    import secrets
+
+    return secrets.randbelow(2**31)
+
+
 def simulate_command(args: argparse.Namespace) -> int:
     from phasesim.simulation import simulate
 
     if args.out is not None and args.out.suffix.lower() not in (".parquet", ".csv"):
         raise PhasesimError(f"--out must end in .parquet or .csv, found {args.out.name!r}")
+    seed = args.seed
+    if seed is None:
+        seed = fresh_seed()
+        print(f"seed {seed} (none given; repeat this run with --seed {seed})")
     result = simulate(
         args.blueprint, releases=args.releases, cadence=_cadence(args.cadence),
         start=args.start, runs=args.runs, inputs=_inputs(args.input) or None,
-        seed=args.seed, n_jobs=args.jobs, progress=not args.no_progress,
+        seed=seed, n_jobs=args.jobs, progress=not args.no_progress,
         max_in_flight=args.max_in_flight, serialize=args.serialize)
     print(repr(result))
     table = result.summary(target=args.target)
