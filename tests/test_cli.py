@@ -30,3 +30,35 @@ def test_simulate_with_seed_prints_no_seed_line(capsys: pytest.CaptureFixture[st
     assert main(["simulate", str(PARALLEL), "--releases", "2", "--runs", "2",
                  "--no-progress", "--seed", "3"]) == 0
     assert "none given" not in capsys.readouterr().out
+
+
+def test_ctrl_c_is_a_short_message_and_exit_130(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]):
+    import phasesim.cli.blueprint as cli_blueprint
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_blueprint, "load_blueprint", interrupted)
+    assert main(["show", str(PARALLEL)]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "phasesim show: interrupted\n"
+    assert captured.out == ""
+
+
+def test_closed_pipe_exits_quietly():
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line, like `| head -0`
+    try:
+        done = subprocess.run([sys.executable, "-m", "phasesim", "show", str(PARALLEL)],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              cwd=ROOT, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 0

@@ -3,13 +3,16 @@
 Each sub-command lives in its own module with a ``register(subparsers)`` function that
 adds its parser and sets ``func`` to a callable taking the parsed arguments and returning
 the exit code. A :class:`~phasesim.errors.PhasesimError` becomes a message on stderr and
-exit code 1, never a traceback.
+exit code 1, never a traceback. Ctrl-C prints "interrupted" and exits 130 (128 + SIGINT,
+as shells do); a reader that closes the pipe early (``phasesim show BP | head -1``) ends
+the command quietly with exit code 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,13 +43,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        print(f"phasesim {args.command}: interrupted", file=sys.stderr)
+        return 130
     except PhasesimError as exc:
         print(f"phasesim {args.command}: {exc}", file=sys.stderr)
         return 1
-    except (OSError, KeyboardInterrupt) as exc:
+    except OSError as exc:
         print(f"phasesim {args.command}: {exc}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the final flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. captured in a test)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
