@@ -62,3 +62,30 @@ def test_closed_pipe_exits_quietly():
         os.close(write_end)
     assert done.stderr == ""
     assert done.returncode == 0
+
+
+def test_validate_a_directory_reports_each_yaml_file(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]):
+    text = PARALLEL.read_text()
+    (tmp_path / "b.yml").write_text(text)
+    (tmp_path / "a.yaml").write_text(text.replace("depends-on: [", "depends-on: [nothere, ", 1))
+    (tmp_path / "notes.txt").write_text("not a blueprint")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.yaml").write_text("not: [valid")
+    assert main(["validate", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0] == f"FAIL {tmp_path / 'a.yaml'}: 1 problem"
+    assert lines[1].endswith("a.yaml:13:21: phases[0].depends-on: unknown phase 'nothere' "
+                             "(known phases: build, security_scan, performance_test, "
+                             "integration, deployment)")
+    assert lines[2] == f"ok   {tmp_path / 'b.yml'}: 5 phases, 6 activities"
+    assert len(lines) == 3  # notes.txt and sub/ are not read
+    assert captured.err == "1 of 2 file(s) invalid\n"
+
+
+def test_validate_an_empty_directory_is_a_message(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]):
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: no *.yaml or *.yml files in this directory" in err

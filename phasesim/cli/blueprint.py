@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -36,8 +37,11 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("validate", help="check blueprint files; list every problem",
                               description="Check blueprint files and list every problem "
-                              "with file:line:column. Exit 0 if all are valid, else 1.")
-    p.add_argument("files", nargs="+", metavar="FILE")
+                              "with file:line:column. A directory stands for the *.yaml and "
+                              "*.yml files in it (not in its subdirectories). Exit 0 if all "
+                              "are valid, else 1.")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="a blueprint file, or a directory of them")
     _add_inputs(p)
     p.set_defaults(func=validate)
 
@@ -54,10 +58,28 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=schema)
 
 
+def _expand(paths: list[str]) -> list[str]:
+    """Each path, a directory replaced by its YAML files (sorted by name)."""
+    out: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if not folder.is_dir():
+            out.append(path)
+            continue
+        found = sorted(str(f) for f in folder.iterdir()
+                       if f.is_file() and f.suffix.lower() in (".yaml", ".yml"))
+        if not found:
+            raise PhasesimError(f"{path}: no *.yaml or *.yml files in this directory; give "
+                                "blueprint files or a directory that holds them")
+        out.extend(found)
+    return out
+
+
 def validate(args: argparse.Namespace) -> int:
     inputs = _inputs(args.input)
+    files = _expand(args.files)
     failed = 0
-    for file in args.files:
+    for file in files:
         try:
             bp = load_blueprint(file, inputs=inputs or None)
         except BlueprintError as exc:
@@ -69,7 +91,7 @@ def validate(args: argparse.Namespace) -> int:
             continue
         print(f"ok   {file}: {len(bp.phases)} phases, {len(bp.graph)} activities")
     if failed:
-        print(f"{failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
+        print(f"{failed} of {len(files)} file(s) invalid", file=sys.stderr)
     return 1 if failed else 0
 
 
