@@ -1,8 +1,8 @@
 """Durations as text (``"45m"``, ``"4h"``, ``"2d"``, ``"1w"``) and as float hours.
 
 phasesim measures every duration in hours. A bare number means hours. The units are
-``s``, ``m``/``min``, ``h``, ``d`` (24 h) and ``w`` (168 h); several may be combined, as
-in ``"1d 4h"`` or ``"1h30m"``.
+``s``/``sec``, ``m``/``min``, ``h``/``hr``, ``d`` (24 h) and ``w`` (168 h); several may
+be combined, as in ``"1d 4h"`` or ``"1h30m"``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ UNIT_HOURS: dict[str, float] = {
     "d": 24.0,
     "w": 168.0,
 }
+
+#: The accepted units, for messages: every key of :data:`UNIT_HOURS`.
+_UNITS_TEXT = "s/sec (seconds), m/min (minutes), h/hr (hours), d (24 h) or w (168 h)"
 
 _PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]+)\s*")
 
@@ -87,7 +90,7 @@ def _parse_text(text: str) -> float:
         factor = UNIT_HOURS.get(unit.lower())
         if factor is None:
             raise ValueError(
-                f"unknown unit {unit!r} in {text!r}; use s, m, h, d or w"
+                f"unknown unit {unit!r} in {text!r}; use {_UNITS_TEXT}"
             )
         total += float(number) * factor
         pos = match.end()

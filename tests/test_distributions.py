@@ -741,7 +741,8 @@ def test_empirical_needs_a_nonempty_list() -> None:
 @pytest.mark.parametrize(
     ("data", "match", "key"),
     [
-        ("3x", r"^unknown unit 'x' in '3x'; use s, m, h, d or w$", None),
+        ("3x", r"^unknown unit 'x' in '3x'; use s/sec \(seconds\), m/min \(minutes\), "
+         r"h/hr \(hours\), d \(24 h\) or w \(168 h\)$", None),
         ({"pert": ["1h", "2x", "3h"]}, r"^pert mode: unknown unit 'x' in '2x'", "pert"),
         (
             {"lognormal": {"median": "4hh", "p90": "12h"}},

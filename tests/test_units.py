@@ -41,7 +41,8 @@ def test_parse_duration(text: object, hours: float) -> None:
     [
         ("-1h", "cannot be negative, found '-1h'"),
         (-1, "cannot be negative, found -1"),
-        ("3x", "unknown unit 'x' in '3x'; use s, m, h, d or w"),
+        ("3x", r"unknown unit 'x' in '3x'; use s/sec \(seconds\), m/min \(minutes\), "
+               r"h/hr \(hours\), d \(24 h\) or w \(168 h\)$"),
         ("4 hours", "unknown unit 'hours'"),
         ("", "found an empty text"),
         ("   ", "found an empty text"),
