@@ -13,16 +13,42 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 
 from phasesim import __version__
 from phasesim.errors import PhasesimError
 
-__all__ = ["main"]
+__all__ = ["cli_words", "main"]
 
 #: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
 COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "report")
+
+
+#: The library's words for its arguments, and the CLI's words for the same options.
+_CLI_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bformat=(?=[\s,;)]|$)"), "--format"),
+    (re.compile(r"\binputs=\{\.\.\.\}"), "--input NAME=VALUE"),
+    (re.compile(r"\bmin_samples=(?=\d)"), "--min-samples "),
+    (re.compile(r"\bmin_samples=(?!\d)"), "--min-samples"),
+    (re.compile(r'try "MS", "W" or "QS"'), "try --freq months, weeks or quarters"),
+)
+
+
+def cli_words(text: str) -> str:
+    """``text`` with the library's argument names (``format=``) as CLI options (``--format``).
+
+    Examples
+    --------
+    >>> cli_words("pass format=, one of csv, parquet")
+    'pass --format, one of csv, parquet'
+    >>> cli_words("empirical: 3 < min_samples=8")
+    'empirical: 3 < --min-samples 8'
+    """
+    for pattern, words in _CLI_WORDS:
+        text = pattern.sub(words, text)
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"phasesim {args.command}: interrupted", file=sys.stderr)
         return 130
     except PhasesimError as exc:
-        print(f"phasesim {args.command}: {exc}", file=sys.stderr)
+        print(f"phasesim {args.command}: {cli_words(str(exc))}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"phasesim {args.command}: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from phasesim.blueprint import json_schema, load_blueprint
+from phasesim.cli import cli_words
 from phasesim.errors import BlueprintError, PhasesimError
 
 __all__ = ["register"]
@@ -48,7 +49,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("show", help="phases, activities, teams and critical path",
                               description="Explain a blueprint: phases, activities, "
                               "durations, teams, environments and the critical path.")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the blueprint file to explain")
     _add_inputs(p)
     p.set_defaults(func=show)
 
@@ -87,7 +88,7 @@ def validate(args: argparse.Namespace) -> int:
             n = len(exc.problems)
             print(f"FAIL {file}: {n} problem{'s' if n != 1 else ''}")
             for problem in exc.problems:
-                print(f"  {problem}")
+                print(f"  {cli_words(str(problem))}")
             continue
         print(f"ok   {file}: {len(bp.phases)} phases, {len(bp.graph)} activities")
     if failed:

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from phasesim.cli import cli_words
 from phasesim.cli.blueprint import _add_inputs, _inputs
 
 __all__ = ["calibrate_command", "register"]
@@ -61,10 +62,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
                                 criterion=args.criterion)
     print(repr(calibration))
     table = calibration.table[list(_COLUMNS)].rename(columns=_COLUMNS)
-    print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3g}",
-                          max_colwidth=48))
+    print(cli_words(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3g}",
+                                    max_colwidth=48)))
     for warning in caught:
-        print(f"note: {warning.message}", file=sys.stderr)
+        print(f"note: {cli_words(str(warning.message))}", file=sys.stderr)
     if not calibration.unmatched.empty:
         pairs = ", ".join(f"{r.phase_id}.{r.activity_id}" for r in
                           calibration.unmatched.itertuples())

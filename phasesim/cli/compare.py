@@ -19,11 +19,12 @@ def register(subparsers: Any) -> None:
         "compare", help="simulate scenarios against a base blueprint; print the differences",
         description="Simulate a base blueprint and each scenario with the same seed (common "
         "random numbers) and print, per scenario, P50/P80/P95 and mean lead time and the "
-        "difference to the base with a 95%% interval (paired by run and release; the "
+        "difference to the base with a 95% interval (paired by run and release; the "
         "interval resamples whole runs). Each scenario file names its changes; the "
         "BLUEPRINT given here takes the place of the scenarios' own 'base:'.")
-    p.add_argument("blueprint", metavar="BLUEPRINT")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+    p.add_argument("blueprint", metavar="BLUEPRINT", help="the base blueprint file")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml",
+                   help="scenario files, each a list of changes to the base")
     p.add_argument("--releases", type=int, default=26, help="releases per run (26)")
     p.add_argument("--cadence", default="weekly",
                    help="weekly, 'every 2w', ... or a YAML mapping (weekly); a scenario's "

@@ -7,6 +7,10 @@ from typing import Any
 
 __all__ = ["register", "report"]
 
+#: ``--freq`` words and the pandas offset aliases they stand for (an alias passes as is).
+PERIODS: dict[str, str] = {"days": "D", "weeks": "W", "months": "MS", "quarters": "QS",
+                           "years": "YS"}
+
 
 def register(subparsers: Any) -> None:
     """Add the ``report`` sub-command to ``subparsers``."""
@@ -29,9 +33,13 @@ def register(subparsers: Any) -> None:
         help="format of LOG (csv, parquet, jsonl, excel, harness-report, github-actions, ...); "
         "by default from the file",
     )
-    p.add_argument("--title", help="title of the report")
+    p.add_argument("--title", help="title of the report (by default from the log)")
     p.add_argument(
-        "--freq", default="MS", help="period of trends and delivery metrics (default MS: months)"
+        "--freq",
+        default="months",
+        metavar="PERIOD",
+        help="period of trends and delivery metrics: days, weeks, months, quarters or years "
+        "(default months)",
     )
     p.add_argument(
         "--boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)"
@@ -56,7 +64,7 @@ def report(args: argparse.Namespace) -> int:
         args.output,
         blueprint=blueprint,
         title=args.title,
-        freq=args.freq,
+        freq=PERIODS.get(args.freq.strip().lower(), args.freq),
         n_boot=args.boot,
         seed=args.seed,
     )

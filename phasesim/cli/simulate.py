@@ -19,7 +19,7 @@ def register(subparsers: Any) -> None:
         "simulate", help="simulate releases through a blueprint; print P50/P80/P95",
         description="Simulate many overlapping releases through a blueprint and print "
         "the lead-time summary. The event log is written with --out (.parquet or .csv).")
-    p.add_argument("blueprint", metavar="BLUEPRINT")
+    p.add_argument("blueprint", metavar="BLUEPRINT", help="the blueprint file to simulate")
     p.add_argument("--releases", type=int, default=26, help="releases per run (26)")
     p.add_argument("--cadence", default="weekly",
                    help="weekly, 'every 2w', daily, ... or a YAML mapping such as "
@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
                    help="random seed (if omitted, a fresh one is drawn and printed so the "
                    "run can be repeated)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (1; -1 all)")
-    p.add_argument("--max-in-flight", type=int, default=None)
+    p.add_argument("--max-in-flight", type=int, default=None, metavar="N",
+                   help="a release waits to start while N are in flight (no limit if omitted)")
     p.add_argument("--serialize", action="append", default=[], metavar="PHASE",
                    help="phase a release may enter only after the previous left it")
     p.add_argument("--target", default=None, help="lead-time target, e.g. 21d")
