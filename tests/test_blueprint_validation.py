@@ -195,6 +195,37 @@ def test_unknown_goto_target():
     assert "unknown goto target 'biuld'" in found and "did you mean 'build'" in found
 
 
+BLOCK_SHIP = """\
+          - activity:
+              id: ship
+              type: manual
+              approval:
+                wait: 1h
+                reject:
+                  probability: 0.1
+                  goto: biuld
+          - activity:
+              id: push
+              type: automated
+              failure:
+                probability: 0.1
+                on-failure: rolback
+"""
+
+
+def test_goto_and_on_failure_problems_point_at_their_own_lines():
+    text = PROCESS.format(extra="").replace(
+        "          - activity: {id: ship, type: automated, duration: 30m}\n", BLOCK_SHIP)
+    assert text.splitlines()[21].strip() == "goto: biuld"  # line 22
+    assert text.splitlines()[27].strip() == "on-failure: rolback"  # line 28
+    found = problems(text)
+    assert len(found) == 2
+    assert found[0].startswith("<string>:22:25: phases[1].activities[0].approval.reject.goto: "
+                               "unknown goto target 'biuld'")
+    assert found[1].startswith("<string>:28:29: phases[1].activities[1].failure.on-failure: "
+                               "unknown on-failure phase 'rolback'")
+
+
 def test_unknown_on_failure_phase():
     text = PROCESS.format(extra="").replace(
         "{id: ship, type: automated, duration: 30m}",

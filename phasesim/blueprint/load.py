@@ -1005,14 +1005,14 @@ class _Loader:
                 if act.approval and act.approval.reject:
                     goto = act.approval.reject.goto
                     if goto not in seen and self.activity_ref(goto, ph, bp) is None:
-                        self.problem(where.activity(i, j, "approval"),
+                        self.problem(where.activity_nested(i, j, "approval", "reject", "goto"),
                                      f"{ap}.approval.reject.goto",
                                      f"unknown goto target {goto!r}",
                                      _did_you_mean(goto, [*phase_ids, *act_ids])
                                      or "name a phase, or an activity of this phase")
                 if act.failure and act.failure.on_failure != "abort" and \
                         act.failure.on_failure not in seen:
-                    self.problem(where.activity(i, j, "failure"),
+                    self.problem(where.activity_nested(i, j, "failure", "on-failure"),
                                  f"{ap}.failure.on-failure",
                                  f"unknown on-failure phase {act.failure.on_failure!r}",
                                  _did_you_mean(act.failure.on_failure, [*phase_ids, "abort"])
@@ -1100,6 +1100,22 @@ class _WhereIndex:
         if isinstance(item, LocatedDict) and isinstance(item.get("activity"), LocatedDict):
             item = item["activity"]
         return _Loader.at(item, key)
+
+    def activity_nested(self, i: int, j: int, *keys: str) -> Located | None:
+        """The location of ``activity.keys[0].keys[1]...`` (e.g. approval, reject, goto):
+        the deepest key that is there, so a problem points at its own line."""
+        body = self.phase_body(i)
+        acts = body.get("activities") if body is not None else None
+        if not isinstance(acts, LocatedList) or j >= len(acts):
+            return None
+        item = acts[j]
+        if isinstance(item, LocatedDict) and isinstance(item.get("activity"), LocatedDict):
+            item = item["activity"]
+        for key in keys[:-1]:
+            if not isinstance(item, LocatedDict) or not isinstance(item.get(key), LocatedDict):
+                return _Loader.at(item, key)
+            item = item[key]
+        return _Loader.at(item, keys[-1])
 
     def section(self, section: str, name: str, key: str) -> Located | None:
         body, top = self._root()
