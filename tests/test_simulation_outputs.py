@@ -182,3 +182,30 @@ def test_cadences():
                          ({"interval": 0}, "interval"), ({"weekday": "thurs day"}, "weekday")):
         with pytest.raises(phasesim.PhasesimError, match=message):
             simulate(bp, releases=1, runs=1, cadence=bad, start=start, progress=False)
+
+
+def test_simulated_log_read_back_from_parquet_is_not_unsorted(result, tmp_path: Path):
+    from phasesim.eventlog import audit_table
+
+    path = tmp_path / "sim.parquet"
+    result.log.to_parquet(path, index=False)
+    table = audit_table(read_log(path)).set_index("rule")
+    assert table.loc["unsorted", "count"] == 0
+    # the log is listed by run, release and start, as read_log lists one
+    log = result.log
+    assert log["run"].is_monotonic_increasing
+    for _, rows in log.groupby(["run", "release_id"], sort=False):
+        started = rows["start"].dropna()
+        assert started.is_monotonic_increasing
+        assert rows["start"].isna().to_numpy()[len(started):].all()  # never started: last
+    keys = list(zip(log["run"], log["release_id"], strict=True))
+    assert keys == sorted(keys)
+
+
+def test_cause_still_names_the_row_whose_end_made_a_row_ready(result):
+    log = result.log
+    by_row = log.set_index(["run", "row"])
+    caused = log[log["cause"] >= 0]
+    assert len(caused) > 100
+    cause_end = by_row.loc[list(zip(caused["run"], caused["cause"], strict=True)), "end"]
+    assert (cause_end.to_numpy() == caused["ready"].to_numpy()).all()
