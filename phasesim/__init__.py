@@ -51,7 +51,14 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
         validate_model,
     )
     from phasesim.distributions import DurationSpec, DurationSpecError, parse_duration_spec
-    from phasesim.errors import BlueprintError, LogError, PhasesimError, Problem, ScenarioError
+    from phasesim.errors import (
+        BlueprintError,
+        CalibrationError,
+        LogError,
+        PhasesimError,
+        Problem,
+        ScenarioError,
+    )
     from phasesim.eventlog import (
         AUDIT_RULES,
         FORMATS,
@@ -94,8 +101,8 @@ _LAZY: dict[str, str] = {
     "WeeklyAnchor": "phasesim.calendars",
     **dict.fromkeys(["DurationSpec", "DurationSpecError", "parse_duration_spec"],
                     "phasesim.distributions"),
-    **dict.fromkeys(["BlueprintError", "LogError", "PhasesimError", "Problem",
-                     "ScenarioError"], "phasesim.errors"),
+    **dict.fromkeys(["BlueprintError", "CalibrationError", "LogError", "PhasesimError",
+                     "Problem", "ScenarioError"], "phasesim.errors"),
     **dict.fromkeys(["AUDIT_RULES", "FORMATS", "EventLog", "audit_log", "audit_table",
                      "empty_log", "read_log", "validate_log"], "phasesim.eventlog"),
     **dict.fromkeys(["SimulationResult", "parse_cadence", "simulate"], "phasesim.simulation"),
@@ -181,6 +188,7 @@ __all__ = [
     "BlueprintError",
     "Calendar",
     "Calibration",
+    "CalibrationError",
     "Comparison",
     "CriticalPath",
     "DurationSpec",

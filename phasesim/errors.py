@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BlueprintError",
+    "CalibrationError",
     "LogError",
     "PhasesimError",
     "Problem",
@@ -103,3 +104,18 @@ class LogError(_ProblemsError):
     """A release log cannot be read (raised by ``read_log(strict=True)``)."""
 
     what = "log"
+
+
+class CalibrationError(PhasesimError, ValueError):
+    """A log cannot calibrate a blueprint: none of its rows match the blueprint's activities.
+
+    Attributes
+    ----------
+    closest : dict
+        ``"phase.activity"`` of a few blueprint activities -> the closest names in the log
+        (:func:`difflib.get_close_matches`; an empty list when none is close).
+    """
+
+    def __init__(self, message: str, closest: dict[str, list[str]] | None = None) -> None:
+        self.closest: dict[str, list[str]] = dict(closest or {})
+        super().__init__(message)

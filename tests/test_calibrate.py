@@ -46,7 +46,7 @@ from phasesim.distributions import (
     Weibull,
     parse_duration_spec,
 )
-from phasesim.errors import LogError, PhasesimError
+from phasesim.errors import CalibrationError, LogError, PhasesimError
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "data" / "blueprints" / "harness-system-release.yaml"
@@ -426,6 +426,50 @@ def test_calibrate_rejects_logs_it_cannot_read() -> None:
         calibrate(mini(), phasesim.empty_log())
     with pytest.raises(PhasesimError, match="log must be an event log"):
         calibrate(mini(), 42)  # type: ignore[arg-type]
+
+
+# A log of another process: misspelt, re-cased and foreign names, none the blueprint's.
+FOREIGN = [("r", "Build", "deploi", "succeeded", 1, "2026-01-05 09:00", "2026-01-05 10:00"),
+           ("r", "ship", "pushh", "succeeded", 1, "2026-01-05 10:00", "2026-01-05 10:20"),
+           ("r", "zzz", None, "succeeded", 1, "2026-01-05 09:00", "2026-01-05 10:20")]
+
+
+def test_calibrate_fails_when_nothing_matches_and_names_the_closest() -> None:
+    with pytest.raises(CalibrationError) as info:
+        calibrate(mini(), make_log(FOREIGN))
+    # activities with a close log name first, then the rest in blueprint order, up to 5
+    assert info.value.closest == {"build.deploy": ["Build.deploi"], "ship.push": ["ship.pushh"],
+                                  "build.fix": [], "build.review": [], "build.smoke": []}
+    message = str(info.value)
+    assert message.startswith("nothing matched: none of the log's 3 rows match an activity "
+                              "or phase of blueprint 'mini'")
+    assert "build.deploy: Build.deploi; ship.push: ship.pushh; build.fix: nothing close" \
+        in message
+    assert isinstance(info.value, PhasesimError)
+    with pytest.raises(CalibrationError, match=r"no log name is close to any of its "
+                       r"activities \(build\.fix, build\.deploy, .*\); the log has qqq\.xyz"):
+        calibrate(mini(), make_log([("r", "qqq", "xyz", "succeeded", 1, "2026-01-05 09:00",
+                                     "2026-01-05 10:00")]))
+    # one matching row is enough: the rest are listed as unmatched, as before
+    push = ("r", "ship", "push", "succeeded", 1, "2026-01-05 10:00", "2026-01-05 10:20")
+    cal = quiet_calibrate(mini(), make_log([*FOREIGN, push]))
+    assert len(cal.unmatched) == 3
+
+
+def test_cli_calibrate_nothing_matched_exits_1_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "log.csv"
+    make_log(FOREIGN).to_csv(src, index=False)
+    bp = tmp_path / "mini.yaml"
+    bp.write_text(MINI)
+    out = tmp_path / "out" / "c.yaml"
+    table = tmp_path / "t.csv"
+    assert main(["calibrate", str(bp), str(src), "-o", str(out), "--table", str(table)]) == 1
+    captured = capsys.readouterr()
+    assert "phasesim calibrate: nothing matched: none of the log's 3 rows" in captured.err
+    assert "build.deploy: Build.deploi" in captured.err
+    assert "Traceback" not in captured.err and "wrote" not in captured.out
+    assert not out.exists() and not out.parent.exists() and not table.exists()
 
 
 def test_simulated_gate_gives_back_one_approvers_wait_and_the_rejection_rate() -> None:

@@ -29,6 +29,7 @@ The method, in the order it is applied to each activity of the blueprint (as wri
 
 from __future__ import annotations
 
+import difflib
 import html
 import os
 import warnings
@@ -60,7 +61,7 @@ from phasesim.distributions import (
     Pert,
     Weibull,
 )
-from phasesim.errors import PhasesimError
+from phasesim.errors import CalibrationError, PhasesimError
 from phasesim.eventlog import read_log, validate_log
 from phasesim.units import parse_duration
 
@@ -430,6 +431,39 @@ def _as_log(log: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
                         f"{type(log).__name__}")
 
 
+#: How many blueprint activities the "nothing matched" message gives closest names for.
+_CLOSEST_SHOWN = 5
+
+
+def _nothing_matched(bp: Blueprint, unmatched: pd.DataFrame, rows: int) -> CalibrationError:
+    """The error for a log none of whose rows match an activity (or phase) of ``bp``: the
+    closest log names (``phase.activity``, or ``phase`` for a phase row) for a few of the
+    blueprint's activities, those with a close name first."""
+    names = sorted({str(phase) if pd.isna(act) else f"{phase}.{act}"
+                    for phase, act in zip(unmatched["phase_id"].astype("string"),
+                                          unmatched["activity_id"].astype("string"),
+                                          strict=True)
+                    if not pd.isna(phase)})
+    wanted = [f"{ph.id}.{act.id}" for ph in bp.phases for act in ph.activities]
+    close = {w: difflib.get_close_matches(w, names, n=3) for w in wanted}
+    shown = sorted(wanted, key=lambda w: not close[w])[:_CLOSEST_SHOWN]
+    closest = {w: close[w] for w in shown}
+    if any(closest.values()):
+        listed = "; ".join(f"{w}: {', '.join(close[w]) or 'nothing close'}"
+                           for w in shown)
+        detail = f"closest log names to the blueprint's activities: {listed}"
+    else:
+        some = ", ".join(names[:_CLOSEST_SHOWN]) + (", ..." if len(names) > _CLOSEST_SHOWN
+                                                     else "")
+        detail = (f"no log name is close to any of its activities ({', '.join(shown)}"
+                  f"{', ...' if len(wanted) > len(shown) else ''}); the log has {some}")
+    return CalibrationError(
+        f"nothing matched: none of the log's {rows:,} rows match an activity or phase of "
+        f"blueprint {bp.id!r} (rows are matched by phase id and activity id); {detail}. "
+        "Check that the log is a history of this blueprint, or rename its phases and "
+        "activities to the blueprint's ids", closest)
+
+
 def _revalidated(new: Blueprint, original: Blueprint) -> Blueprint:
     """Load the new blueprint's YAML back: every rule of the format is checked again.
 
@@ -486,7 +520,10 @@ def calibrate(
     ------
     PhasesimError
         For a bad argument; :class:`~phasesim.BlueprintError` or
-        :class:`~phasesim.LogError` for a blueprint or log that cannot be read.
+        :class:`~phasesim.LogError` for a blueprint or log that cannot be read;
+        :class:`~phasesim.CalibrationError` when no row of the log matches an activity
+        or phase of the blueprint (its message and ``closest`` give, for a few of the
+        blueprint's activities, the closest names in the log).
 
     Warns
     -----
@@ -517,6 +554,8 @@ def calibrate(
     if frame.empty:
         raise PhasesimError("the log is empty: nothing to calibrate from")
     view = observe(bp, frame)
+    if not view.activities and not view.phase_level_only:
+        raise _nothing_matched(bp, view.unmatched, len(frame))
     rows: list[dict[str, Any]] = []
     fits: list[pd.DataFrame] = []
     phases: list[Phase] = []
