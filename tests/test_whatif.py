@@ -660,6 +660,55 @@ def test_cadence_sweep_flags_an_overloaded_cadence():
     # the weekly queue: release i waits 32 h x i, mean over 9 releases 128 h
     assert weekly["lead_mean_h"] == pytest.approx(200 + 32 * 4)
     assert weekly["wait_p95_h"] > 200
+    assert weekly["warning"].startswith("P95 wait for team Solo is ")
+    assert weekly["warning"].endswith("(more than the interval between releases, 1w)")
+    assert fortnightly["warning"] == ""
+
+
+def test_cadence_sweep_states_its_criterion_and_warns_on_a_sustainable_crowd():
+    # No resources, 130 h of automated work every 24 h: nothing ever queues, so it is
+    # sustainable, but release i runs over [24i, 24i + 130): at t = 120, releases 0..5 are
+    # in flight (release 0 ends at 130), 6 at the peak, more than the default limit of 5.
+    crowd = bp_of("""\
+        process:
+          id: crowd
+          phases:
+            - phase:
+                id: work
+                activities:
+                  - activity: {id: soak, type: automated, duration: 130h}
+        """)
+    sweep = cadence_sweep(crowd, ["24h"], releases=9, runs=1, **QUIET)
+    row = sweep.loc["24h"]
+    assert row["sustainable"] and row["reason"] == "queues stable"
+    assert row["in_flight_max"] == 6.0
+    assert row["warning"] == "6 releases in flight at the peak (more than 5)"
+    assert sweep.attrs["criterion"].startswith("sustainable: the queues do not grow")
+    assert "more than 5 releases in flight at the peak" in sweep.attrs["criterion"]
+    assert "longer than the interval between releases" in sweep.attrs["criterion"]
+    assert cadence_sweep(crowd, ["24h"], releases=9, runs=1, in_flight_limit=6,
+                         **QUIET).loc["24h", "warning"] == ""
+    # One person, two 10 h jobs per release every 24 h: one of them waits 10 h for the
+    # other each time (busy 20/24 of the time, no growth), so the P95 wait is 10 h:
+    # within the 24 h interval by default, a warning with a limit of 8 h.
+    pair = bp_of("""\
+        process:
+          id: pair
+          teams: {Solo: 1}
+          phases:
+            - phase:
+                id: work
+                owners: [Solo]
+                activities:
+                  - activity: {id: a, type: manual, duration: 10h}
+                  - activity: {id: b, type: manual, duration: 10h}
+        """)
+    row = cadence_sweep(pair, ["24h"], releases=9, runs=1, **QUIET).loc["24h"]
+    assert row["sustainable"] and row["wait_p95_h"] == 10.0 and row["warning"] == ""
+    strict = cadence_sweep(pair, ["24h"], releases=9, runs=1, wait_limit_h=8, **QUIET)
+    assert strict.loc["24h", "sustainable"]
+    assert strict.loc["24h", "warning"] == "P95 wait for team Solo is 10h (more than 8h)"
+    assert "longer than 8h" in strict.attrs["criterion"]
 
 
 def test_cadence_sweep_is_not_fooled_by_a_freeze():

@@ -818,6 +818,8 @@ def cadence_sweep(
     growth_tolerance: float = 0.05,
     busy_limit: float = 0.98,
     n_boot: int = 1000,
+    in_flight_limit: float = 5,
+    wait_limit_h: float | None = None,
 ) -> pd.DataFrame:
     """Simulate the train at each cadence; report lead time, queues and sustainability.
 
@@ -840,6 +842,13 @@ def cadence_sweep(
         no slack left.
     n_boot : int
         Bootstrap replicates for the intervals (whole runs resampled).
+    in_flight_limit : float
+        A cadence with more releases than this in flight at its peak (``in_flight_max``)
+        gets a ``warning``, sustainable or not.
+    wait_limit_h : float or None
+        A cadence whose worst P95 wait for a team or environment (``wait_p95_h``) is
+        longer than this gets a ``warning``; None: longer than the interval between
+        releases (``interval_h``).
 
     Returns
     -------
@@ -852,9 +861,13 @@ def cadence_sweep(
         at a team or environment), ``wait_p95_h`` (the worst P95 wait for one),
         ``busy_share_max`` and ``bottleneck`` (the busiest, while releases arrive),
         ``growth_h`` with ``growth_low_h`` / ``growth_high_h`` (queueing delay of the last
-        third of the releases minus the middle third), ``sustainable``, ``reason`` and
-        ``first_sustainable`` (the most frequent sustainable cadence).
-        ``attrs["first_sustainable"]`` names that cadence (or None).
+        third of the releases minus the middle third), ``sustainable``, ``reason``,
+        ``warning`` (empty, or what a release manager should look at although the
+        queues are stable: too many releases in flight, a long P95 wait; see
+        ``in_flight_limit`` and ``wait_limit_h``) and ``first_sustainable`` (the most
+        frequent sustainable cadence). ``attrs["first_sustainable"]`` names that cadence
+        (or None); ``attrs["criterion"]`` says in words what *sustainable* and a warning
+        mean with the limits used.
 
     Notes
     -----
@@ -877,6 +890,11 @@ def cadence_sweep(
        tolerance is unsustainable. Fewer than 6 releases leave this test out.
     2. **Slack.** A team or environment busy ``busy_limit`` (98%) or more of the time while
        releases keep arriving has no slack: its queue can only grow.
+
+    Sustainable says only that the queues do not grow; it says nothing about how long
+    they are. A cadence can be sustainable with many releases in flight or a long wait
+    for one team, so those get a ``warning`` (the criterion is in
+    ``attrs["criterion"]``).
 
     Examples
     --------
@@ -944,6 +962,11 @@ def cadence_sweep(
             worst = table.iloc[int(np.argmax(table["queue_mean"].to_numpy()))]
             row.update(queue_mean=float(worst["queue_mean"]), queue_resource=worst["label"],
                        wait_p95_h=float(table["wait_p95_h"].max()))
+        wait_resource = None
+        if not table.empty:
+            waits = table["wait_p95_h"].to_numpy(dtype=float)
+            if np.isfinite(waits).any():
+                wait_resource = str(table["label"].iloc[int(np.nanargmax(waits))])
         if len(busy):
             row.update(busy_share_max=float(busy.max()), bottleneck=str(busy.idxmax()))
         reasons = []
@@ -956,12 +979,33 @@ def cadence_sweep(
                            "time while releases arrive")
         row["sustainable"] = not reasons
         row["reason"] = "; ".join(reasons) if reasons else "queues stable"
+        warns = []
+        if row["in_flight_max"] > in_flight_limit:
+            warns.append(f"{row['in_flight_max']:g} releases in flight at the peak (more "
+                         f"than {in_flight_limit:g})")
+        limit = interval if wait_limit_h is None else wait_limit_h
+        if np.isfinite(limit) and row["wait_p95_h"] > limit:
+            than = ("the interval between releases, " if wait_limit_h is None else "")
+            warns.append(f"P95 wait for {wait_resource} is {format_hours(row['wait_p95_h'])} "
+                         f"(more than {than}{format_hours(limit)})")
+        row["warning"] = "; ".join(warns)
         rows.append(row)
     out = pd.DataFrame(rows).sort_values("interval_h", kind="stable").set_index("cadence")
     ok = out.index[out["sustainable"]]
     first = ok[0] if len(ok) else None
     out["first_sustainable"] = out.index == first
     out.attrs["first_sustainable"] = first
+    wait_words = ("the interval between releases" if wait_limit_h is None
+                  else format_hours(wait_limit_h))
     out.attrs.update({"releases": releases, "runs": runs, "seed": seed,
-                      "growth_tolerance": growth_tolerance, "busy_limit": busy_limit})
+                      "growth_tolerance": growth_tolerance, "busy_limit": busy_limit,
+                      "in_flight_limit": in_flight_limit, "wait_limit_h": wait_limit_h})
+    out.attrs["criterion"] = (
+        f"sustainable: the queues do not grow (the queueing delay of the last third of the "
+        f"releases is not above the middle third's by more than {growth_tolerance:.0%} of "
+        f"the interval between releases, 95% interval) and no team or environment is busy "
+        f"{busy_limit:.0%} or more of the time while releases arrive; it says nothing about "
+        f"how long the queues are. warning: more than {in_flight_limit:g} releases in "
+        f"flight at the peak, or a P95 wait for a team or environment longer than "
+        f"{wait_words}.")
     return out
