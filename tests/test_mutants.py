@@ -108,3 +108,34 @@ def test_delivery_metrics_counts_a_release_in_the_month_it_ended():
     assert list(m["releases"]) == [1, 1]
     assert list(m["lead_time_median_h"]) == [2.0, 8.0]
     assert list(m["days"]) == [31.0, 28.0]
+
+
+# -- team queue order ------------------------------------------------------------------
+def test_team_serves_the_earlier_ready_item_first_even_if_it_asked_later():
+    # hog holds the one Ops member 10:00-20:00. b is ready at 11:00 (after pre) and asks
+    # for Ops at once; a is ready at 10:00 but waits for its 12:00 anchor before asking.
+    # First come first served by ready time: a goes first when hog ends, then b.
+    result = run("""\
+        process:
+          id: p
+          teams: {Ops: {capacity: 1}}
+          phases:
+            - phase:
+                id: work
+                owners: [Ops]
+                activities:
+                  - activity: {id: hog, type: manual, duration: 10h}
+                  - activity: {id: pre, type: automated, duration: 1h}
+                  - activity: {id: b, type: manual, duration: 1h, depends-on: [pre]}
+                  - activity: {id: a, type: manual, duration: 1h, not-before: Mon 12:00}
+        """)
+    log = result.log.set_index("activity_id")
+    at = lambda h: START + pd.Timedelta(hours=h)  # noqa: E731
+    assert log.loc["hog", "end"] == at(10)
+    assert (log.loc["a", "ready"], log.loc["a", "start"], log.loc["a", "end"]) == (
+        at(0), at(10), at(11))
+    assert (log.loc["b", "ready"], log.loc["b", "start"], log.loc["b", "end"]) == (
+        at(1), at(11), at(12))
+    assert log.loc["a", "wait_anchor_h"] == pytest.approx(2.0)
+    assert log.loc["a", "wait_team_h"] == pytest.approx(8.0)
+    assert log.loc["b", "wait_team_h"] == pytest.approx(10.0)
