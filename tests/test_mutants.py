@@ -139,3 +139,35 @@ def test_team_serves_the_earlier_ready_item_first_even_if_it_asked_later():
     assert log.loc["a", "wait_anchor_h"] == pytest.approx(2.0)
     assert log.loc["a", "wait_team_h"] == pytest.approx(8.0)
     assert log.loc["b", "wait_team_h"] == pytest.approx(10.0)
+
+
+# -- an abort gives back the environment its phase holds -------------------------------
+def test_an_abort_inside_a_phase_gives_its_environment_back():
+    # every release's push fails for good after 2 h, aborting it while its phase holds
+    # the one staging slot; the next release (an hour behind) gets the slot then
+    result = run("""\
+        process:
+          id: p
+          environments: {staging: {capacity: 1}}
+          phases:
+            - phase:
+                id: deploy
+                uses: [staging]
+                activities:
+                  - activity:
+                      id: push
+                      type: automated
+                      duration: 2h
+                      failure: {probability: 1.0, retries: 0}
+        """, releases=3, cadence="every 1h")
+    at = lambda h: START + pd.Timedelta(hours=h)  # noqa: E731
+    rel = result.releases
+    assert list(rel["release_id"]) == ["R001", "R002", "R003"]
+    assert (rel["status"] == "aborted").all()
+    assert list(rel["end"]) == [at(2), at(4), at(6)]
+    assert list(rel["lead_time_h"]) == [2.0, 3.0, 4.0]
+    held = result.usage[result.usage["kind"] == "environment"]
+    assert held["released"].notna().all()
+    assert list(held["granted"]) == [at(0), at(2), at(4)]
+    assert list(held["released"]) == [at(2), at(4), at(6)]
+    assert list(held["wait_h"]) == [0.0, 1.0, 2.0]
