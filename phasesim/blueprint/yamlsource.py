@@ -9,14 +9,19 @@ No YAML tags that construct objects are honoured: only the safe scalar types.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from phasesim.errors import Problem
 
-__all__ = ["Located", "LocatedDict", "LocatedList", "YamlSource", "parse_yaml"]
+__all__ = ["MAX_YAML_NODES", "Located", "LocatedDict", "LocatedList", "YamlSource",
+           "parse_yaml"]
+
+#: Most values (mappings, lists and scalars) a document may expand to once its aliases
+#: (``*name``) are followed: a "billion laughs" document is refused, not expanded.
+MAX_YAML_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,17 @@ class LocatedList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader without YAML 1.1's sexagesimal numbers (``12:00`` stays text)."""
+    """The safe loader without YAML 1.1's sexagesimal numbers (``12:00`` stays text).
+
+    It remembers where the first alias (``*name``) stands, for the expansion limit.
+    """
+
+    first_alias: yaml.Mark | None = None
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.first_alias is None and self.check_event(yaml.AliasEvent):
+            self.first_alias = self.peek_event().start_mark
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -74,6 +89,7 @@ class YamlSource:
 
     text: str
     name: str
+    _budget: int = field(default=MAX_YAML_NODES, init=False, repr=False)
 
     def parse(self) -> tuple[Any, list[Problem]]:
         """Return the document as located Python values, and any problems found."""
@@ -103,9 +119,22 @@ class YamlSource:
             loader.dispose()
         if node is None:
             return None, problems
-        return self._build(node, loader, problems), problems
+        self._budget = MAX_YAML_NODES
+        try:
+            return self._build(node, loader, problems), problems
+        except _TooLarge:
+            mark = loader.first_alias or node.start_mark
+            return None, [Problem(
+                f"the document expands to more than {MAX_YAML_NODES:,} values once its "
+                "aliases (*name) are followed", file=self.name, line=mark.line + 1,
+                column=mark.column + 1,
+                hint="this is the first alias; write the repeated parts out or use fewer "
+                     "aliases")]
 
     def _build(self, node: yaml.Node, loader: _Loader, problems: list[Problem]) -> Any:
+        self._budget -= 1
+        if self._budget < 0:
+            raise _TooLarge
         if node.tag not in _SAFE_TAGS:
             problems.append(self._problem(node, f"YAML tag {node.tag!r} is not allowed",
                                           "blueprints hold plain values only"))
@@ -148,6 +177,10 @@ class YamlSource:
     def _problem(self, node: yaml.Node, message: str, hint: str | None) -> Problem:
         where = _where(node.start_mark)
         return Problem(message, file=self.name, line=where.line, column=where.column, hint=hint)
+
+
+class _TooLarge(Exception):
+    """The alias expansion went past :data:`MAX_YAML_NODES`."""
 
 
 _SAFE_TAGS = frozenset(
