@@ -89,3 +89,99 @@ def test_max_rework_is_validated(value: object):
     bp = load_blueprint(BLUEPRINT.replace("RETRIES", "1"))
     with pytest.raises(PhasesimError, match="max_rework must be a whole number from 0 to 1000"):
         simulate(bp, releases=1, runs=1, seed=1, max_rework=value)  # type: ignore[arg-type]
+
+
+# -- item 2: raw tracebacks become file:line errors -----------------------------------------
+
+def test_deep_nesting_is_a_located_problem_not_a_recursion_error():
+    data, found = parse_yaml("a: " + "[" * 5000 + "]" * 5000, "deep.yaml")
+    assert data is None
+    (problem,) = found
+    # the root mapping is level 1, so the 100th "[" (column 3 + 100) is level 101
+    assert (problem.file, problem.line, problem.column) == ("deep.yaml", 1, 103)
+    assert "nest more than 100 levels deep" in problem.message
+
+
+def test_nesting_at_the_limit_still_loads():
+    data, found = parse_yaml("[" * 100 + "]" * 100, "ok.yaml")
+    assert found == []
+    depth = 0
+    while isinstance(data, list) and data:
+        data, depth = data[0], depth + 1
+    assert depth == 99 and data == []
+
+
+def test_nul_byte_is_located():
+    data, found = parse_yaml("process:\n  id: p\x00\n", "nul.yaml")
+    assert data is None
+    (problem,) = found
+    assert (problem.file, problem.line, problem.column) == ("nul.yaml", 2, 8)
+    assert "U+0000" in problem.message
+
+
+def test_nul_byte_in_a_blueprint_file(tmp_path):
+    file = tmp_path / "bp.yaml"
+    file.write_text(BLUEPRINT.replace("RETRIES", "1").replace("id: p", "id: p\x00"))
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(file)
+    assert f"{file}:2:8" in str(info.value)
+
+
+def test_impossible_holiday_is_located():
+    text = BLUEPRINT.replace("RETRIES", "1").replace(
+        "  phases:", "  calendars:\n    office: {holidays: [2026-02-27, 2026-02-30]}"
+        "\n  phases:")
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column) == (4, 37)
+    assert "found '2026-02-30' (day is out of range for month)" in problem.message
+
+
+def test_impossible_freeze_day_is_located():
+    text = BLUEPRINT.replace("RETRIES", "1").replace(
+        "  phases:", "  calendars:\n    office: {freezes: [[2026-12-20, 2027-13-01]]}"
+        "\n  phases:")
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text)
+    (problem,) = info.value.problems
+    assert problem.line == 4
+    assert "month must be in 1..12" in problem.message
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "BP", "--seed", "-5"], "--seed: a seed cannot be negative, found -5"),
+    (["simulate", "BP", "--seed", "x"], "--seed: expected a whole number such as 42"),
+    (["simulate", "BP", "--target", "soon"], "--target: expected a duration such as"),
+    (["compare", "BP", "BP", "--seed", "-1"], "--seed: a seed cannot be negative"),
+    (["compare", "BP", "BP", "--target", "soon"], "--target: expected a duration"),
+    (["report", "LOG", "-o", "x.html", "--seed", "-5"], "--seed: a seed cannot be negative"),
+])
+def test_cli_arguments_fail_before_anything_is_printed(argv, message, capsys):
+    from phasesim.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert message in err
+
+
+def test_harness_report_format_on_a_csv_names_the_file(tmp_path, capsys):
+    from phasesim.cli import main
+    from phasesim.errors import LogError
+    from phasesim.eventlog import read_log
+
+    csv = tmp_path / "log.csv"
+    csv.write_text("release,phase\nr1,build\n")
+    with pytest.raises(LogError) as info:
+        read_log(csv, format="harness-report")
+    (problem,) = info.value.problems
+    assert problem.file == str(csv)
+    assert "cannot open as an Excel workbook" in problem.message
+    assert main(["report", str(csv), "--format", "harness-report",
+                 "-o", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err
+    assert str(csv) in err and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()

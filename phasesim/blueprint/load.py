@@ -569,7 +569,8 @@ class _Loader:
             day = _as_date(value)
             if day is None:
                 self.problem(self.at(raw, i), f"{path}.{key}[{i}]",
-                             f"expected a date such as 2026-12-25, found {value!r}")
+                             f"expected a date such as 2026-12-25, found {value!r}"
+                             f"{_date_reason(value)}")
             else:
                 out.append(day)
         return tuple(out)
@@ -589,9 +590,11 @@ class _Loader:
                 pair = [pair.get("start"), pair.get("end")]
             days = [_as_date(v) for v in pair] if isinstance(pair, list) else []
             if len(days) != 2 or days[0] is None or days[1] is None:
+                reasons = "".join(_date_reason(v) for v in pair) if isinstance(
+                    pair, list) else ""
                 self.problem(self.at(raw, i), here,
-                             f"expected [first day, last day], found {_plain(pair)!r}",
-                             "e.g. [2026-12-20, 2027-01-04]")
+                             f"expected [first day, last day], found {_plain(pair)!r}"
+                             f"{reasons}", "e.g. [2026-12-20, 2027-01-04]")
                 continue
             if days[1] < days[0]:
                 self.problem(self.at(raw, i), here,
@@ -1191,6 +1194,16 @@ def _as_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def _date_reason(value: Any) -> str:
+    """Why a text that looks like a date is none (``" (day is out of range for month)"``)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            return f" ({exc})"
+    return ""
 
 
 def _infer_type(value: Any) -> str | None:

@@ -16,12 +16,14 @@ import yaml
 
 from phasesim.errors import Problem
 
-__all__ = ["MAX_YAML_NODES", "Located", "LocatedDict", "LocatedList", "YamlSource",
-           "parse_yaml"]
+__all__ = ["MAX_YAML_DEPTH", "MAX_YAML_NODES", "Located", "LocatedDict", "LocatedList",
+           "YamlSource", "parse_yaml"]
 
 #: Most values (mappings, lists and scalars) a document may expand to once its aliases
 #: (``*name``) are followed: a "billion laughs" document is refused, not expanded.
 MAX_YAML_NODES = 100_000
+#: Deepest nesting of mappings and lists a document may have.
+MAX_YAML_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,28 @@ class LocatedList(list[Any]):
 class _Loader(yaml.SafeLoader):
     """The safe loader without YAML 1.1's sexagesimal numbers (``12:00`` stays text).
 
-    It remembers where the first alias (``*name``) stands, for the expansion limit.
+    It remembers where the first alias (``*name``) stands, for the expansion limit, and
+    refuses nesting deeper than :data:`MAX_YAML_DEPTH` (instead of a ``RecursionError``).
     """
 
     first_alias: yaml.Mark | None = None
+    depth: int = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.first_alias is None and self.check_event(yaml.AliasEvent):
             self.first_alias = self.peek_event().start_mark
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise _TooDeep(None, None, f"values nest more than {MAX_YAML_DEPTH} levels "
+                               "deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    """The document nests deeper than :data:`MAX_YAML_DEPTH`."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -94,9 +109,20 @@ class YamlSource:
     def parse(self) -> tuple[Any, list[Problem]]:
         """Return the document as located Python values, and any problems found."""
         problems: list[Problem] = []
-        loader = _Loader(self.text)
+        try:
+            loader = _Loader(self.text)
+        except yaml.reader.ReaderError as exc:
+            return None, [self._reader_problem(exc)]
         try:
             node = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            return None, [self._reader_problem(exc)]
+        except _TooDeep as exc:
+            mark = exc.problem_mark
+            return None, [Problem(
+                str(exc.problem), file=self.name, line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                hint="flatten the structure; a blueprint needs only a few levels")]
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             message = (exc.problem or exc.context or "invalid YAML").strip()
@@ -130,6 +156,16 @@ class YamlSource:
                 column=mark.column + 1,
                 hint="this is the first alias; write the repeated parts out or use fewer "
                      "aliases")]
+
+    def _reader_problem(self, exc: yaml.reader.ReaderError) -> Problem:
+        """A character YAML does not allow (a NUL byte, say), at its line and column."""
+        before = self.text[:exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return Problem(f"character {char!r} (U+{ord(char):04X}) is not allowed in YAML",
+                       file=self.name, line=line, column=column,
+                       hint="remove it; is this a binary file or saved in a wrong encoding?")
 
     def _build(self, node: yaml.Node, loader: _Loader, problems: list[Problem]) -> Any:
         self._budget -= 1
@@ -170,6 +206,13 @@ class YamlSource:
             return items
         try:
             return loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError):
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                # looks like a date but is none (2026-02-30): the text, for the caller
+                # to report where a date is expected
+                return node.value
+            problems.append(self._problem(node, f"bad value {node.value!r}", None))
+            return None
         except yaml.YAMLError as exc:
             problems.append(self._problem(node, f"bad value {node.value!r}: {exc}", None))
             return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from phasesim.cli import seed_arg
+
 __all__ = ["register", "report"]
 
 
@@ -36,7 +38,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of the bootstrap (default 0)")
     p.set_defaults(func=report)
 
 
