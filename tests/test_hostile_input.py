@@ -185,3 +185,79 @@ def test_harness_report_format_on_a_csv_names_the_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(csv) in err and "Traceback" not in err
     assert not (tmp_path / "r.html").exists()
+
+
+# -- item 3: text from a log reaches matplotlib literally ------------------------------------
+
+def _drawn(text_artist) -> str:
+    """The string matplotlib renders for a Text artist, and fail if it would be mathtext."""
+    shown, ismath = text_artist._preprocess_math(text_artist.get_text())
+    assert ismath is False, text_artist.get_text()
+    return shown
+
+
+def _hostile_log():
+    import pandas as pd
+
+    from phasesim.eventlog.schema import validate_log
+
+    t0 = pd.Timestamp("2026-01-05", tz="UTC")
+    rows = [("r$1$", "$b$uild", "$x^2$", 0, 1), ("r$1$", "$b$uild", r"$\frac{$", 1, 3),
+            ("r2", "$b$uild", "$x^2$", 168, 170)]
+    return validate_log(pd.DataFrame([
+        {"run": 0, "release_id": r, "phase_id": p, "activity_id": a,
+         "activity_type": "manual", "status": "succeeded", "attempt": 1,
+         "start": t0 + pd.Timedelta(hours=s), "end": t0 + pd.Timedelta(hours=e)}
+        for r, p, a, s, e in rows]))
+
+
+def test_log_names_with_dollars_are_drawn_literally(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from phasesim.plotting import plot_gantt, plot_phase_durations, plot_timeline
+
+    log = _hostile_log()
+    fig, axes = plt.subplots(3, 1)
+    plot_phase_durations(log, ax=axes[0], level="activity")
+    plot_gantt(log, "r$1$", ax=axes[1])
+    plot_timeline(log, ax=axes[2], wip=False)
+    fig.savefig(tmp_path / "hostile.png")  # mathtext would raise on "$\frac{$"
+    durations = sorted(_drawn(t) for t in axes[0].get_yticklabels())
+    assert durations == ["$b$uild.$\\frac{$", "$b$uild.$x^2$"]
+    gantt = [_drawn(t) for t in axes[1].get_yticklabels()]
+    assert len(gantt) == 2 and all("$x^2$" in g or "$\\frac{$" in g for g in gantt)
+    assert _drawn(axes[1].title) == "Release r$1$"
+    assert sorted(_drawn(t) for t in axes[2].get_yticklabels()) == ["r$1$", "r2"]
+    legend = axes[2].get_legend()
+    assert legend is not None and [_drawn(t) for t in legend.get_texts()] == ["$b$uild"]
+    plt.close(fig)
+
+
+def test_literal_escapes_every_dollar():
+    from phasesim.plotting._text import literal
+
+    assert literal("$x^2$") == r"\$x^2\$"
+    assert literal("no dollars") == "no dollars"
+    assert literal(12) == "12"
+
+
+def test_blueprint_names_with_dollars_in_the_dag(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from phasesim.plotting import plot_dag
+
+    bp = load_blueprint(BLUEPRINT.replace("RETRIES", "1").replace(
+        "{id: compile, type: automated, duration: 1h}",
+        "{id: compile, name: '$\\frac{$ cost', type: automated, duration: 1h}"))
+    fig, ax = plt.subplots()
+    plot_dag(bp, ax=ax)
+    fig.savefig(tmp_path / "dag.png")
+    texts = [_drawn(t) for t in ax.texts]
+    assert "$\\frac{$ cost" in texts
+    plt.close(fig)
