@@ -261,3 +261,40 @@ def test_blueprint_names_with_dollars_in_the_dag(tmp_path):
     texts = [_drawn(t) for t in ax.texts]
     assert "$\\frac{$ cost" in texts
     plt.close(fig)
+
+
+# -- item 4: dates past pandas' range in a log ---------------------------------------------
+
+def test_log_cell_dated_2263_is_counted_not_fatal(tmp_path):
+    from phasesim.errors import LogError
+    from phasesim.eventlog import audit_table, read_log
+
+    csv = tmp_path / "far.csv"
+    csv.write_text("release_id,phase_id,activity_id,start,end\n"
+                   "r1,build,compile,2026-01-05 09:00,2026-01-05 10:00\n"
+                   "r1,build,test,2026-01-05 10:00,2263-01-05 10:00\n")
+    log = read_log(csv)
+    assert len(log) == 2
+    assert log["end"].isna().tolist() == [False, True]
+    assert str(log["end"].iloc[0]) == "2026-01-05 10:00:00+00:00"
+    counts = audit_table(log).set_index("rule")["count"]
+    assert counts["unparsable_timestamp"] == 1
+    with pytest.raises(LogError) as info:
+        read_log(csv, strict=True)
+    (problem,) = [p for p in info.value.problems if "2263" in p.message]
+    assert (problem.file, problem.line) == (str(csv), 3)
+    assert "outside 1677-09-21 to 2262-04-11" in problem.message
+
+
+def test_log_frame_with_second_resolution_dates_past_2262():
+    import pandas as pd
+
+    from phasesim.eventlog import audit_table, read_log
+
+    frame = pd.DataFrame({
+        "release_id": ["r1", "r1"], "phase_id": ["b", "b"], "activity_id": ["c", "t"],
+        "start": pd.Series(["2026-01-05T09:00", "2026-01-05T10:00"], dtype="datetime64[s]"),
+        "end": pd.Series(["2026-01-05T10:00", "2263-01-05T10:00"], dtype="datetime64[s]")})
+    log = read_log(frame)
+    assert log["end"].isna().tolist() == [False, True]
+    assert audit_table(log).set_index("rule")["count"]["unparsable_timestamp"] == 1
