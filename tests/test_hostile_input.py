@@ -298,3 +298,58 @@ def test_log_frame_with_second_resolution_dates_past_2262():
     log = read_log(frame)
     assert log["end"].isna().tolist() == [False, True]
     assert audit_table(log).set_index("rule")["count"]["unparsable_timestamp"] == 1
+
+
+# -- item 4: durations beyond the documented maximum --------------------------------------
+
+@pytest.mark.parametrize(("text", "hours"), [("1000000h", 1e6), ("5952w", 999_936.0),
+                                             (1_000_000, 1e6)])
+def test_durations_up_to_a_million_hours_are_accepted(text: object, hours: float):
+    from phasesim.units import parse_duration
+
+    assert parse_duration(text) == hours
+
+
+@pytest.mark.parametrize("text", ["1e308", 1e308, "1000001h", "5953w", "41667d"])
+def test_durations_beyond_a_million_hours_are_refused(text: object):
+    from phasesim.units import parse_duration
+
+    with pytest.raises(ValueError, match=r"cannot exceed 1,000,000h \(about 114 years\)"):
+        parse_duration(text)
+
+
+def test_blueprint_duration_of_1e308_is_located():
+    text = BLUEPRINT.replace("RETRIES", "1").replace(
+        "{id: compile, type: automated, duration: 1h}",
+        "{id: compile, type: automated, duration: 1e308}")
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text)
+    (problem,) = info.value.problems
+    assert problem.line == 7
+    assert "cannot exceed 1,000,000h" in problem.message
+
+
+def test_distribution_parameter_beyond_ten_years_is_located():
+    text = BLUEPRINT.replace("RETRIES", "1").replace(
+        "{id: compile, type: automated, duration: 1h}",
+        "{id: compile, type: automated, duration: {pert: [1h, 2h, 1e300]}}")
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text)
+    (problem,) = info.value.problems
+    assert problem.line == 7
+    assert "cannot exceed 1,000,000h" in problem.message
+
+
+@pytest.mark.parametrize(("factor", "ok"), [(1000, True), ("1.0e+300", False), (1000.5, False)])
+def test_scenario_scale_is_capped(factor: object, ok: bool):
+    bp = load_blueprint(BLUEPRINT.replace("RETRIES", "1"))
+    text = f"name: huge\nchanges:\n  - {{activity: build.compile, scale: {factor}}}\n"
+    if ok:
+        scenario = load_scenario(text, base=bp)
+        assert scenario.name == "huge"
+        return
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(text, base=bp)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.path) == (3, "changes[0].scale")
+    assert "a scale factor is at most 1000" in problem.message
