@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from phasesim.cli import seed_arg
+
 __all__ = ["register", "report"]
 
 #: ``--freq`` words and the pandas offset aliases they stand for (an alias passes as is).
@@ -44,7 +46,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of the bootstrap (default 0)")
     p.set_defaults(func=report)
 
 
