@@ -320,13 +320,17 @@ def reference_paths(log: pd.DataFrame) -> dict[str, list[tuple[str, float, float
     )
     out: dict[str, list[tuple[str, float, float]]] = {}
     for rel, g in spans.groupby("release_id"):
-        items = [(r.end, -r.start.value, r.phase_id, r.start) for r in g.itertuples(index=False)]
+        # by end; an instant after the others that end at that moment; shorter first
+        items = [
+            (r.end, r.start == r.end, -r.start.value, r.phase_id, r.start)
+            for r in g.itertuples(index=False)
+        ]
         items.sort()
-        rel_start = min(i[3] for i in items)
+        rel_start = min(i[4] for i in items)
         pos = len(items) - 1
         path = []
         while pos >= 0:
-            end, _, phase, start = items[pos]
+            end, _, _, phase, start = items[pos]
             prev = [j for j in range(pos) if items[j][0] <= start]
             before = items[prev[-1]][0] if prev else rel_start
             hours = pd.Timedelta(hours=1)
