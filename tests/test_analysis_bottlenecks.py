@@ -308,6 +308,24 @@ def test_phase_only_log_has_no_activity_ranking() -> None:
     assert "critical_share" in ranked.columns
 
 
+def test_exact_ties_share_the_time_equally_and_are_counted() -> None:
+    # x 0-1, a 1-2, b 1-2 (a and b tie exactly): lead 2 h; x holds 1 h = 0.5, a and b
+    # share the walked step's 1 h: 0.5 h each = 0.25 each. One tied step.
+    log = make_log([("r1", "x", None, 0, 1), ("r1", "a", None, 1, 2), ("r1", "b", None, 1, 2)])
+    ranked = bottlenecks(log, n_boot=0).set_index("phase_id")
+    assert_allclose(ranked.loc[["x", "a", "b"], "critical_share"], [0.5, 0.25, 0.25])
+    assert_allclose(ranked.loc[["x", "a", "b"], "critical_h_mean"], [1.0, 0.5, 0.5])
+    assert ranked.loc[["x", "a", "b"], "on_path_rate"].tolist() == [1.0, 1.0, 1.0]
+    assert ranked.attrs["ties"] == 1
+    path = critical_paths(log)
+    assert path["ties"].tolist() == [0, 1]
+    # no tie: b 1-2.5 ends last alone
+    untied = make_log(
+        [("r1", "x", None, 0, 1), ("r1", "a", None, 1, 2), ("r1", "b", None, 1, 2.5)]
+    )
+    assert bottlenecks(untied, n_boot=0).attrs["ties"] == 0
+
+
 # --- the vectorised walk against a per-release reference ---------------------------------
 
 
