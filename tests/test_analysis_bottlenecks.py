@@ -326,6 +326,35 @@ def test_exact_ties_share_the_time_equally_and_are_counted() -> None:
     assert bottlenecks(untied, n_boot=0).attrs["ties"] == 0
 
 
+def test_assumed_phases_rank_their_executions_not_their_span() -> None:
+    # no phase column: check 0-1, applicant 1-10, check 10-11. The span of "check" (0-11)
+    # would swallow the loop; over executions check holds 1 + 1 = 2 h of 11, applicant 9.
+    from phasesim import read_log
+
+    t = [(T0 + pd.Timedelta(hours=h)).isoformat() for h in (0, 1, 10, 11)]
+    log = read_log(
+        pd.DataFrame(
+            {
+                "release_id": ["r1"] * 3,
+                "activity_id": ["check", "applicant", "check"],
+                "start": [t[0], t[1], t[2]],
+                "end": [t[1], t[2], t[3]],
+            }
+        )
+    )
+    ranked = bottlenecks(log, n_boot=0)
+    assert ranked["phase_id"].tolist() == ["applicant", "check"]
+    assert "activity_id" not in ranked.columns
+    assert_allclose(ranked["critical_share"], [9 / 11, 2 / 11])
+    assert ranked.attrs["walked"] == "executions"
+    path = critical_paths(log)
+    assert path["phase_id"].tolist() == ["check", "applicant", "check"]
+    assert_allclose(path["critical_h"], [1.0, 9.0, 1.0])
+    # a log with real phases keeps its spans
+    phased = make_log([("r1", "p", "a", 0, 1), ("r1", "q", "b", 1, 10), ("r1", "p", "c", 10, 11)])
+    assert bottlenecks(phased, n_boot=0).attrs["walked"] == "phase"
+
+
 # --- the vectorised walk against a per-release reference ---------------------------------
 
 

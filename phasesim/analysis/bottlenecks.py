@@ -237,6 +237,9 @@ def critical_paths(
     2     3   deploy     0.0     2.0   0.25
     """
     prepared = prepare(log)
+    phase_level = level == "phase"
+    if phase_level and _phases_assumed(log, blueprint):
+        level = "activity"  # each phase is one activity: walk its executions, not its span
     contrib = contributions(prepared, level, blueprint, hotfix_phases)
     items = prepared.items(level)
     steps = contrib.steps
@@ -258,6 +261,8 @@ def critical_paths(
     out["work_h"] = steps["work_h"].to_numpy()[order]
     out["critical_h"] = out["wait_h"] + out["work_h"]
     out["ties"] = steps["ties"].to_numpy()[order]
+    if phase_level and level == "activity":
+        out = out.drop(columns=["activity_id", "attempt"])
     lead = contrib.lead[steps["row"].to_numpy(dtype=np.int64)[order]]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share"] = np.where(lead > 0, out["critical_h"].to_numpy() / lead, np.nan)
@@ -360,10 +365,38 @@ def bottlenecks(
     1   deploy     2           0.375        0.0
     """
     prepared = prepare(log)
-    contrib = contributions(prepared, level, blueprint, hotfix_phases)
-    out = _rank(prepared, level, contrib, n_boot, seed, min_releases, confidence)
+    walk: Level = "activity" if level == "phase" and _phases_assumed(log, blueprint) else level
+    contrib = contributions(prepared, walk, blueprint, hotfix_phases)
+    out = _rank(prepared, walk, contrib, n_boot, seed, min_releases, confidence)
+    if walk != level:
+        out = out.drop(columns="activity_id")
     out.attrs["ties"] = int((contrib.steps["ties"].to_numpy() > 0).sum())
+    out.attrs["walked"] = "executions" if walk != level else level
     return out
+
+
+def _phases_assumed(log: pd.DataFrame, blueprint: BlueprintLike | None) -> bool:
+    """Whether every phase of ``log`` is an activity standing for itself.
+
+    So it is when :func:`phasesim.read_log` read a log without a phase column (each
+    activity became its own phase), or when every row's phase is named as its activity.
+    A phase's span then runs from its first execution to its last and swallows whatever
+    ran in between (a loop back to it); the walk goes over its executions instead. With a
+    blueprint, its phase graph decides and nothing is changed.
+    """
+    if blueprint is not None or "activity_id" not in log.columns or len(log) == 0:
+        return False
+    for record in log.attrs.get("audit") or []:
+        if (
+            isinstance(record, dict)
+            and record.get("rule") == "phase_assumed"
+            and int(record.get("count", 0) or 0) > 0
+        ):
+            return True
+    act = log["activity_id"]
+    if act.isna().any():
+        return False
+    return bool((log["phase_id"].astype(str) == act.astype(str)).all())
 
 
 def _rank(
