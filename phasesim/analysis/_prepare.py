@@ -364,6 +364,23 @@ def prepare(log: pd.DataFrame) -> PreparedLog:
     from_act = _span_table(rel[is_act] * n_ph + ph[is_act], {c: v[is_act] for c, v in rows.items()})
     is_ph = ~is_act
     from_phase = _span_table(rel[is_ph] * n_ph + ph[is_ph], {c: v[is_ph] for c, v in rows.items()})
+    # a phase row beside activity rows (a job and its steps) gives the times to the
+    # activities but keeps its own outcome: a job concluded failure with succeeded
+    # steps failed; a job still running whose steps all ended is not finished
+    own = from_phase.index.intersection(from_act.index)
+    if len(own):
+        mine = from_phase.loc[own]
+        still_open = from_act.loc[own, "open"].to_numpy() | mine["open"].to_numpy()
+        from_act.loc[own, "open"] = still_open
+        from_act.loc[own, "failed"] = (
+            from_act.loc[own, "failed"].to_numpy() | mine["failed"].to_numpy()
+        )
+        from_act.loc[own, "status"] = np.where(
+            still_open, IN_PROGRESS, mine["status"].to_numpy()
+        ).astype(np.int8)
+        from_act.loc[own, "end_ns"] = np.where(
+            still_open, NAT, from_act.loc[own, "end_ns"].to_numpy()
+        )
     from_phase = from_phase.loc[~from_phase.index.isin(from_act.index)]
     from_act["from_activities"] = True
     from_phase["from_activities"] = False
