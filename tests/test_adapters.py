@@ -394,3 +394,37 @@ def test_github_job_status_counts_beside_succeeded_steps(tmp_path: Path) -> None
     assert stats.loc["build", "count"] == 2
     assert stats.loc["build", "failure_rate"] == 1.0
     assert stats.loc["lint", "failure_rate"] == 1.0
+
+
+def test_gitlab_jobs_that_never_ran_count_for_failure_not_durations(tmp_path: Path) -> None:
+    from phasesim.analysis import activity_stats, phase_stats
+
+    def glab(job_id: int, pipeline: int, stage: str, name: str, status: str,
+             start: str | None, end: str) -> dict[str, object]:
+        return {"id": job_id, "status": status, "stage": stage, "name": name, "ref": "main",
+                "allow_failure": False, "created_at": "2026-01-05T07:00:00Z",
+                "started_at": start, "finished_at": end,
+                "pipeline": {"id": pipeline, "status": status}}
+
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps([
+        glab(1, 10, "build", "compile", "success", "2026-01-05T08:00:00Z",
+             "2026-01-05T10:00:00Z"),
+        glab(2, 10, "test", "unit", "failed", None, "2026-01-05T12:00:00Z"),  # never ran
+        glab(3, 20, "build", "compile", "success", "2026-01-05T08:00:00Z",
+             "2026-01-05T09:00:00Z"),
+        glab(4, 20, "test", "unit", "success", "2026-01-05T09:00:00Z",
+             "2026-01-05T10:00:00Z"),
+    ]))
+    log = read_log(path, format="gitlab")
+    assert count(log, "never_started") == 1
+    assert log["never_started"].fillna(False).tolist() == [False, True, False, False]
+    acts = activity_stats(log).set_index("activity_id")
+    # unit: two executions, one failed; the only duration is pipeline 20's 1 h (not 0.5)
+    assert acts.loc["unit", "count"] == 2
+    assert acts.loc["unit", "failure_rate"] == 0.5
+    assert acts.loc["unit", "mean_h"] == 1.0
+    assert acts.loc["unit", "median_h"] == 1.0
+    phases = phase_stats(log).set_index("phase_id")
+    assert phases.loc["test", "failure_rate"] == 0.5
+    assert phases.loc["test", "mean_h"] == 1.0
