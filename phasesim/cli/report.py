@@ -1,4 +1,4 @@
-"""``phasesim report LOG [--blueprint BP] [--format F] -o report.html``."""
+"""``phasesim report LOG [LOG ...] [--blueprint BP] [--format F] -o report.html``."""
 
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ def register(subparsers: Any) -> None:
         "realised critical path, phase statistics, lead times, trends, delivery metrics and "
         "the method in plain words.",
     )
-    p.add_argument("log", metavar="LOG", help="the release log file")
+    p.add_argument(
+        "log",
+        nargs="+",
+        metavar="LOG",
+        help="the release log file; several files are read together as one log (runs and "
+        "jobs files, monthly exports), as read_log does",
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
     p.add_argument(
         "--blueprint", metavar="BP", help="a blueprint whose dependencies define waiting"
@@ -55,7 +61,7 @@ def report(args: argparse.Namespace) -> int:
     from phasesim.eventlog import audit_table, read_log
     from phasesim.report import write_report
 
-    log = read_log(args.log, format=args.format)
+    log = read_log(args.log[0] if len(args.log) == 1 else list(args.log), format=args.format)
     blueprint = None
     if args.blueprint:
         from phasesim.blueprint import load_blueprint

@@ -922,6 +922,9 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     frame["start"] = _from_ns(start_ns, frame.index)
     frame["end"] = _from_ns(end_ns, frame.index)
     frame["activity_type"] = _text(types, _TYPE_ORDER, frame.index)
+    if never.any():
+        # the analyses count these for status and failure, never as durations
+        frame["never_started"] = pd.Series(never, index=frame.index)
     if not keep.all():
         frame = frame.loc[keep]
         start_ns, end_ns, status = start_ns[keep], end_ns[keep], status[keep]
