@@ -1,10 +1,10 @@
-# phasesim: make demo | make test | make lint | make bench
+# phasesim: make demo | make test | make lint | make bench | make mutate
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint pytest notebooks bench install clean
+.PHONY: demo test lint pytest notebooks bench mutate install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ test: lint pytest notebooks
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# mutation testing (local, not CI): make mutate MODULES=phasesim/units.py TESTS=tests/test_units.py
+MODULES ?=
+TESTS ?= tests/
+mutate: install
+	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[mutate]"
+	$(BIN)/python scripts/mutate.py $(MODULES) --tests $(TESTS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,7 +2,9 @@
 
 phasesim measures every duration in hours. A bare number means hours. The units are
 ``s``/``sec``, ``m``/``min``, ``h``/``hr``, ``d`` (24 h) and ``w`` (168 h); several may
-be combined, as in ``"1d 4h"`` or ``"1h30m"``.
+be combined, as in ``"1d 4h"`` or ``"1h30m"``. No duration may exceed
+:data:`MAX_DURATION_H` (about 114 years): a longer one (``1e308``) is refused instead of
+overflowing the simulation clock.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import re
 
 import numpy as np
 
-__all__ = ["UNIT_HOURS", "format_hours", "parse_duration"]
+__all__ = ["MAX_DURATION_H", "UNIT_HOURS", "format_hours", "parse_duration"]
+
+#: Longest duration accepted, in hours: a million hours, about 114 years.
+MAX_DURATION_H = 1_000_000.0
 
 UNIT_HOURS: dict[str, float] = {
     "s": 1 / 3600,
@@ -43,8 +48,8 @@ def parse_duration(value: object) -> float:
     Raises
     ------
     ValueError
-        For an unknown unit, a negative value, or text that is not a duration; the
-        message says what was found.
+        For an unknown unit, a negative value, a value over :data:`MAX_DURATION_H`, or
+        text that is not a duration; the message says what was found.
 
     Examples
     --------
@@ -71,6 +76,9 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"a duration must be finite, found {value!r}")
     if hours < 0:
         raise ValueError(f"a duration cannot be negative, found {value!r}")
+    if hours > MAX_DURATION_H:
+        raise ValueError(f"a duration cannot exceed {MAX_DURATION_H:,.0f}h (about 114 "
+                         f"years), found {value!r}")
     return hours + 0.0  # -0.0 -> 0.0
 
 

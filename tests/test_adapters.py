@@ -337,3 +337,94 @@ def test_harness_report_header_without_times_is_an_error(tmp_path: Path) -> None
     book.save(path)
     with pytest.raises(LogError, match="no header row with release, phase, start time"):
         read_log(path)
+
+
+def _devlake_csv(path: Path, records: list[dict[str, object]]) -> Path:
+    pd.DataFrame({
+        "id": range(1, len(records) + 1),
+        "params": ['{"ConnectionId":1,"Name":"o/r"}'] * len(records),
+        "data": [json.dumps(r) for r in records],
+        "url": ["https://api.github.com/x"] * len(records),
+        "input": ["null"] * len(records),
+        "created_at": ["2026-01-05 00:00:00"] * len(records),
+    }).to_csv(path, index=False)
+    return path
+
+
+def _step(name: str, start: str, end: str | None, conclusion: str | None = "success",
+          status: str = "completed") -> dict[str, object]:
+    return {"name": name, "status": status, "conclusion": conclusion,
+            "started_at": start, "completed_at": end}
+
+
+def test_github_job_status_counts_beside_succeeded_steps(tmp_path: Path) -> None:
+    from phasesim.analysis import lead_times, phase_stats
+
+    def run(run_id: int) -> dict[str, object]:
+        return {"id": run_id, "name": "CI", "head_branch": "main", "run_number": run_id,
+                "status": "completed", "conclusion": "failure", "workflow_id": 1,
+                "created_at": "2026-01-05T08:00:00Z", "run_started_at": "2026-01-05T08:00:00Z",
+                "updated_at": "2026-01-05T10:00:00Z"}
+
+    def job(job_id: int, run_id: int, name: str, conclusion: str | None,
+            status: str = "completed", end: str | None = "2026-01-05T09:00:00Z",
+            ) -> dict[str, object]:
+        return {"id": job_id, "run_id": run_id, "name": name, "status": status,
+                "conclusion": conclusion, "created_at": "2026-01-05T08:00:00Z",
+                "started_at": "2026-01-05T08:00:00Z", "completed_at": end,
+                "steps": [_step("setup", "2026-01-05T16:00:00+08:00",
+                                "2026-01-05T16:30:00+08:00"),
+                          _step("test", "2026-01-05T08:30:00Z", "2026-01-05T09:00:00Z")]}
+
+    runs = _devlake_csv(tmp_path / "runs.csv", [run(1), run(2), run(3)])
+    jobs = _devlake_csv(tmp_path / "jobs.csv", [
+        job(11, 1, "build", "failure"),            # failed although both steps succeeded
+        job(21, 2, "build", "cancelled"),          # every job of run 2 cancelled
+        job(22, 2, "lint", "cancelled"),
+        job(31, 3, "build", None, status="in_progress", end=None),  # steps all ended
+    ])
+    log = read_log([runs, jobs])
+    leads = lead_times(log).set_index("release_id")
+    assert leads.loc[["1", "2", "3"], "status"].tolist() == ["failed", "aborted", "in_progress"]
+    assert leads.loc["1", "lead_time_h"] == 1.0
+    assert pd.isna(leads.loc["3", "lead_time_h"])
+    stats = phase_stats(log).set_index("phase_id")
+    # build: completed in runs 1 (failed) and 2 (aborted, which counts as a failure);
+    # run 3 is still running. Read from the steps alone, both would be 0.
+    assert stats.loc["build", "count"] == 2
+    assert stats.loc["build", "failure_rate"] == 1.0
+    assert stats.loc["lint", "failure_rate"] == 1.0
+
+
+def test_gitlab_jobs_that_never_ran_count_for_failure_not_durations(tmp_path: Path) -> None:
+    from phasesim.analysis import activity_stats, phase_stats
+
+    def glab(job_id: int, pipeline: int, stage: str, name: str, status: str,
+             start: str | None, end: str) -> dict[str, object]:
+        return {"id": job_id, "status": status, "stage": stage, "name": name, "ref": "main",
+                "allow_failure": False, "created_at": "2026-01-05T07:00:00Z",
+                "started_at": start, "finished_at": end,
+                "pipeline": {"id": pipeline, "status": status}}
+
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps([
+        glab(1, 10, "build", "compile", "success", "2026-01-05T08:00:00Z",
+             "2026-01-05T10:00:00Z"),
+        glab(2, 10, "test", "unit", "failed", None, "2026-01-05T12:00:00Z"),  # never ran
+        glab(3, 20, "build", "compile", "success", "2026-01-05T08:00:00Z",
+             "2026-01-05T09:00:00Z"),
+        glab(4, 20, "test", "unit", "success", "2026-01-05T09:00:00Z",
+             "2026-01-05T10:00:00Z"),
+    ]))
+    log = read_log(path, format="gitlab")
+    assert count(log, "never_started") == 1
+    assert log["never_started"].fillna(False).tolist() == [False, True, False, False]
+    acts = activity_stats(log).set_index("activity_id")
+    # unit: two executions, one failed; the only duration is pipeline 20's 1 h (not 0.5)
+    assert acts.loc["unit", "count"] == 2
+    assert acts.loc["unit", "failure_rate"] == 0.5
+    assert acts.loc["unit", "mean_h"] == 1.0
+    assert acts.loc["unit", "median_h"] == 1.0
+    phases = phase_stats(log).set_index("phase_id")
+    assert phases.loc["test", "failure_rate"] == 0.5
+    assert phases.loc["test", "mean_h"] == 1.0

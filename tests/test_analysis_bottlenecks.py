@@ -308,6 +308,53 @@ def test_phase_only_log_has_no_activity_ranking() -> None:
     assert "critical_share" in ranked.columns
 
 
+def test_exact_ties_share_the_time_equally_and_are_counted() -> None:
+    # x 0-1, a 1-2, b 1-2 (a and b tie exactly): lead 2 h; x holds 1 h = 0.5, a and b
+    # share the walked step's 1 h: 0.5 h each = 0.25 each. One tied step.
+    log = make_log([("r1", "x", None, 0, 1), ("r1", "a", None, 1, 2), ("r1", "b", None, 1, 2)])
+    ranked = bottlenecks(log, n_boot=0).set_index("phase_id")
+    assert_allclose(ranked.loc[["x", "a", "b"], "critical_share"], [0.5, 0.25, 0.25])
+    assert_allclose(ranked.loc[["x", "a", "b"], "critical_h_mean"], [1.0, 0.5, 0.5])
+    assert ranked.loc[["x", "a", "b"], "on_path_rate"].tolist() == [1.0, 1.0, 1.0]
+    assert ranked.attrs["ties"] == 1
+    path = critical_paths(log)
+    assert path["ties"].tolist() == [0, 1]
+    # no tie: b 1-2.5 ends last alone
+    untied = make_log(
+        [("r1", "x", None, 0, 1), ("r1", "a", None, 1, 2), ("r1", "b", None, 1, 2.5)]
+    )
+    assert bottlenecks(untied, n_boot=0).attrs["ties"] == 0
+
+
+def test_assumed_phases_rank_their_executions_not_their_span() -> None:
+    # no phase column: check 0-1, applicant 1-10, check 10-11. The span of "check" (0-11)
+    # would swallow the loop; over executions check holds 1 + 1 = 2 h of 11, applicant 9.
+    from phasesim import read_log
+
+    t = [(T0 + pd.Timedelta(hours=h)).isoformat() for h in (0, 1, 10, 11)]
+    log = read_log(
+        pd.DataFrame(
+            {
+                "release_id": ["r1"] * 3,
+                "activity_id": ["check", "applicant", "check"],
+                "start": [t[0], t[1], t[2]],
+                "end": [t[1], t[2], t[3]],
+            }
+        )
+    )
+    ranked = bottlenecks(log, n_boot=0)
+    assert ranked["phase_id"].tolist() == ["applicant", "check"]
+    assert "activity_id" not in ranked.columns
+    assert_allclose(ranked["critical_share"], [9 / 11, 2 / 11])
+    assert ranked.attrs["walked"] == "executions"
+    path = critical_paths(log)
+    assert path["phase_id"].tolist() == ["check", "applicant", "check"]
+    assert_allclose(path["critical_h"], [1.0, 9.0, 1.0])
+    # a log with real phases keeps its spans
+    phased = make_log([("r1", "p", "a", 0, 1), ("r1", "q", "b", 1, 10), ("r1", "p", "c", 10, 11)])
+    assert bottlenecks(phased, n_boot=0).attrs["walked"] == "phase"
+
+
 # --- the vectorised walk against a per-release reference ---------------------------------
 
 
@@ -320,13 +367,17 @@ def reference_paths(log: pd.DataFrame) -> dict[str, list[tuple[str, float, float
     )
     out: dict[str, list[tuple[str, float, float]]] = {}
     for rel, g in spans.groupby("release_id"):
-        items = [(r.end, -r.start.value, r.phase_id, r.start) for r in g.itertuples(index=False)]
+        # by end; an instant after the others that end at that moment; shorter first
+        items = [
+            (r.end, r.start == r.end, -r.start.value, r.phase_id, r.start)
+            for r in g.itertuples(index=False)
+        ]
         items.sort()
-        rel_start = min(i[3] for i in items)
+        rel_start = min(i[4] for i in items)
         pos = len(items) - 1
         path = []
         while pos >= 0:
-            end, _, phase, start = items[pos]
+            end, _, _, phase, start = items[pos]
             prev = [j for j in range(pos) if items[j][0] <= start]
             before = items[prev[-1]][0] if prev else rel_start
             hours = pd.Timedelta(hours=1)

@@ -327,6 +327,26 @@ def test_ready_after_start_counts_as_no_wait() -> None:
     assert_allclose(waiting_vs_working(log)["wait_h"], [0.0])
 
 
+def test_instant_execution_waits_for_what_ended_when_it_happened() -> None:
+    # a 8-8.5, b 9-10, c 10-10 (an instant): c was ready when b ended at 10 -> wait 0
+    # (not 1.5 from a's end at 8.5); b waited 0.5 after a; a waited 0 (release start)
+    log = make_log(
+        [
+            {"rel": "r1", "phase": "a", "start": 8, "end": 8.5},
+            {"rel": "r1", "phase": "b", "start": 9, "end": 10},
+            {"rel": "r1", "phase": "c", "start": 10, "end": 10},
+        ]
+    )
+    out = waiting_vs_working(log).set_index("phase_id")
+    assert out.loc["c", "ready"] == at(10)
+    assert_allclose(out.loc[["a", "b", "c"], "wait_h"], [0.0, 0.5, 0.0])
+    assert out.loc[["a", "b", "c"], "ready_source"].tolist() == [
+        "release_start",
+        "previous",
+        "previous",
+    ]
+
+
 # --- planned_vs_actual ------------------------------------------------------------------
 
 

@@ -469,3 +469,64 @@ def test_history_has_plans_ready_times_and_releases_in_progress(history: pd.Data
     assert count(history, "in_progress") == 2
     assert sorted(history.loc[history["status"] == "in_progress", "release_id"]) == [
         "R2026-49", "R2026-50"]
+
+
+_TINY_CSV = (
+    "release_id,phase_id,start,end\n"
+    "r1,build,2026-01-05T08:00:00Z,2026-01-05T09:30:00Z\n"
+    "r1,test,2026-01-05T09:30:00Z,2026-01-05T10:00:00Z\n"
+)
+
+
+def test_compressed_logs_read_like_the_plain_file(tmp_path: Path) -> None:
+    import gzip
+    import zipfile
+
+    plain = read_log(_put(tmp_path / "log.csv", _TINY_CSV))
+    assert plain["start"].tolist() == [pd.Timestamp("2026-01-05 08:00", tz="UTC"),
+                                       pd.Timestamp("2026-01-05 09:30", tz="UTC")]
+    gz = tmp_path / "log.csv.gz"
+    gz.write_bytes(gzip.compress(_TINY_CSV.encode()))
+    zipped = tmp_path / "log.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("export/log.csv", _TINY_CSV)
+    lines = "\n".join(
+        json.dumps({"release_id": "r1", "phase_id": p, "start": s, "end": e})
+        for p, s, e in (("build", "2026-01-05T08:00:00Z", "2026-01-05T09:30:00Z"),
+                        ("test", "2026-01-05T09:30:00Z", "2026-01-05T10:00:00Z"))
+    )
+    jgz = tmp_path / "log.jsonl.gz"
+    jgz.write_bytes(gzip.compress(lines.encode()))
+    cols = ["release_id", "phase_id", "start", "end"]
+    for path in (gz, zipped, jgz):
+        log = read_log(path)
+        pd.testing.assert_frame_equal(log[cols], plain[cols])
+        assert log.attrs["source"] == str(path)
+    assert read_log(gz).attrs["format"] == "csv"
+    assert read_log(jgz).attrs["format"] == "jsonl"
+
+
+def test_compressed_logs_that_cannot_be_read_are_clear_errors(tmp_path: Path) -> None:
+    import zipfile
+
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("a.csv", _TINY_CSV)
+        archive.writestr("b.csv", _TINY_CSV)
+    with pytest.raises(LogError, match=r"exactly one file; it holds 2 \(a.csv, b.csv\)"):
+        read_log(two)
+    broken = _put(tmp_path / "broken.csv.gz", "not gzip at all")
+    with pytest.raises(LogError, match="cannot decompress"):
+        read_log(broken)
+    zst = _put(tmp_path / "log.csv.zst", "whatever")
+    if importlib.util.find_spec("zstandard") is None:
+        with pytest.raises(LogError, match="pip install zstandard"):
+            read_log(zst)
+    else:
+        with pytest.raises(LogError, match="cannot decompress"):
+            read_log(zst)
+
+
+def _put(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -136,6 +136,25 @@ def test_cli_report_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert printed.startswith(f"wrote {target}")
 
 
+def test_cli_report_reads_several_logs_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = make_log()
+    releases = sorted(full["release_id"].unique())
+    first = full.loc[full["release_id"].isin(releases[:2])]
+    rest = full.loc[~full["release_id"].isin(releases[:2])]
+    assert len(first) and len(rest)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.to_csv(a, index=False)
+    rest.to_csv(b, index=False)
+    target = tmp_path / "report.html"
+    code = _run(["report", str(a), str(b), "-o", str(target), "--boot", "0"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"wrote {target} ({len(full)} rows;")
+    assert f"{len(releases)} releases" in target.read_text(encoding="utf-8")
+
+
 def test_cli_report_with_format_and_blueprint(tmp_path: Path) -> None:
     source = tmp_path / "history.parquet"
     make_log().to_parquet(source, index=False)

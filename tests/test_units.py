@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,6 +38,11 @@ def test_parse_duration(text: object, hours: float) -> None:
     assert isinstance(parse_duration(text), float)
 
 
+@pytest.mark.parametrize("value", [-0.0, "-0", "-0.0", "0"])
+def test_parse_duration_of_minus_zero_is_plus_zero(value: object) -> None:
+    assert math.copysign(1.0, parse_duration(value)) == 1.0
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -44,8 +51,8 @@ def test_parse_duration(text: object, hours: float) -> None:
         ("3x", r"unknown unit 'x' in '3x'; use s/sec \(seconds\), m/min \(minutes\), "
                r"h/hr \(hours\), d \(24 h\) or w \(168 h\)$"),
         ("4 hours", "unknown unit 'hours'"),
-        ("", "found an empty text"),
-        ("   ", "found an empty text"),
+        ("", "^expected a duration such as '4h', found an empty text$"),
+        ("   ", "^expected a duration such as '4h', found an empty text$"),
         ("1h30", "expected a duration such as '45m', '4h', '2d' or '1w', found '1h30'"),
         ("soon", "found 'soon'"),
         (True, "expected a duration such as '4h', found True"),
@@ -74,6 +81,10 @@ def test_parse_duration_errors(value: object, message: str) -> None:
         (28.0, "28h"),
         (1 / 3, "20m"),
         (0.123, "0.123h"),
+        (1 / 3600, "1s"),
+        (7 / 3600, "7s"),
+        # 7979 / 60 * 60 is 7979 + 9e-13: whole minutes within float noise
+        (7979 / 60, "7979m"),
     ],
 )
 def test_format_hours(hours: float, text: str) -> None:

@@ -10,7 +10,8 @@ the execution of the same release that it waited for:
   the release ended last at or before that time ("log ordering").
 
 The time searched from is ``ready`` where the log has it, else ``start``. Every execution
-is placed in one order per release: by end, then the longer first, then by label. A
+is placed in one order per release: by end, then instants (start == end) after the
+executions that end at that moment, then the shorter first, then by label. A
 predecessor always comes earlier in that order, so following predecessors ends.
 
 All of it is computed at once for every release with sorting and one ``searchsorted``:
@@ -69,8 +70,11 @@ def precedence(
     ready = items["ready_ns"].to_numpy(dtype=np.int64)
     t = np.where(ready != NAT, np.minimum(ready, start), start)
     end_key = np.where(end == NAT, _MAX, end)
+    # an instant (start == end) comes after the executions that end at the same moment,
+    # so that what ended when it happened can be what it waited for
+    instant = (end != NAT) & (start == end)
 
-    order = np.lexsort((label, -start, end_key, rel))
+    order = np.lexsort((label, -start, instant, end_key, rel))
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n, dtype=np.int64)
 

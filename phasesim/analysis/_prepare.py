@@ -14,7 +14,9 @@ group-bys and joins however many releases the log holds:
     one row per activity execution (each attempt is a row of its own).
 
 Rows without a start and skipped rows take no time and are left out of ``phases`` and
-``activities``; they still count towards a release being in progress.
+``activities``; they still count towards a release being in progress. Rows that ended
+without running (``never_started``, read with start = end) are kept for status and
+failure, with ``timed`` False: they give no time to a span and no duration.
 """
 
 from __future__ import annotations
@@ -199,6 +201,7 @@ def _last_per_group(key: IntArray, *sort_keys: IntArray) -> tuple[IntArray, IntA
 
 #: Columns of a span table, besides ``key``.
 _SPAN_COLUMNS = (
+    "timed",
     "start_ns",
     "end_ns",
     "ready_ns",
@@ -240,10 +243,17 @@ def _span_table(key: IntArray, rows: dict[str, npt.NDArray[Any]]) -> pd.DataFram
 
     is_open = anyof(rows["open"])
     status = rows["status"][order][last]
+    # rows that never started (``never_started``) give no time where the span has others
+    timed_rows = rows["timed"]
+    timed = anyof(timed_rows)
+    start_all = np.minimum.reduceat(start[order], first)
+    start_timed = np.minimum.reduceat(np.where(timed_rows, start, _MAX)[order], first)
+    end_timed = high(np.where(timed_rows, end, NAT))
     spans = pd.DataFrame(
         {
-            "start_ns": np.minimum.reduceat(start[order], first),
-            "end_ns": np.where(is_open, NAT, high(end)),
+            "timed": timed,
+            "start_ns": np.where(timed, start_timed, start_all),
+            "end_ns": np.where(is_open, NAT, np.where(timed, end_timed, high(end))),
             "ready_ns": low(rows["ready_ns"]),
             "planned_start_ns": low(rows["planned_start_ns"]),
             "planned_end_ns": high(rows["planned_end_ns"]),
@@ -337,7 +347,15 @@ def prepare(log: pd.DataFrame) -> PreparedLog:
         status, is_open, failed, retried, reworked = (
             x[item] for x in (status, is_open, failed, retried, reworked)
         )
+    timed = (
+        ~log["never_started"].fillna(False).to_numpy(dtype=bool)
+        if "never_started" in log.columns
+        else np.ones(len(log), dtype=bool)
+    )
+    if not item.all():
+        timed = timed[item]
     rows: dict[str, npt.NDArray[Any]] = {
+        "timed": timed,
         "start_ns": start,
         "end_ns": end,
         "ready_ns": _ns(log, "ready", item),
@@ -364,6 +382,23 @@ def prepare(log: pd.DataFrame) -> PreparedLog:
     from_act = _span_table(rel[is_act] * n_ph + ph[is_act], {c: v[is_act] for c, v in rows.items()})
     is_ph = ~is_act
     from_phase = _span_table(rel[is_ph] * n_ph + ph[is_ph], {c: v[is_ph] for c, v in rows.items()})
+    # a phase row beside activity rows (a job and its steps) gives the times to the
+    # activities but keeps its own outcome: a job concluded failure with succeeded
+    # steps failed; a job still running whose steps all ended is not finished
+    own = from_phase.index.intersection(from_act.index)
+    if len(own):
+        mine = from_phase.loc[own]
+        still_open = from_act.loc[own, "open"].to_numpy() | mine["open"].to_numpy()
+        from_act.loc[own, "open"] = still_open
+        from_act.loc[own, "failed"] = (
+            from_act.loc[own, "failed"].to_numpy() | mine["failed"].to_numpy()
+        )
+        from_act.loc[own, "status"] = np.where(
+            still_open, IN_PROGRESS, mine["status"].to_numpy()
+        ).astype(np.int8)
+        from_act.loc[own, "end_ns"] = np.where(
+            still_open, NAT, from_act.loc[own, "end_ns"].to_numpy()
+        )
     from_phase = from_phase.loc[~from_phase.index.isin(from_act.index)]
     from_act["from_activities"] = True
     from_phase["from_activities"] = False

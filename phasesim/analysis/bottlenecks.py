@@ -124,10 +124,19 @@ def contributions(
             "work_h": work,
         }
     )
-    cells = prow * n_labels + label[item]
+    # exact ties: executions of the release with the same start and end as a step share
+    # its time equally (the walk's pick among them would otherwise decide alone)
+    member_step, member_item, tie_size = _tie_members(rel_of, start, end, item)
+    steps["ties"] = tie_size - 1
+    weight = 1.0 / tie_size[member_step]
+    cells = prow[member_step] * n_labels + label[member_item]
     size = n * n_labels
-    critical = np.bincount(cells, weights=wait + work, minlength=size).astype(np.float64)
-    waiting = np.bincount(cells, weights=wait, minlength=size).astype(np.float64)
+    critical = np.bincount(
+        cells, weights=(wait + work)[member_step] * weight, minlength=size
+    ).astype(np.float64)
+    waiting = np.bincount(cells, weights=wait[member_step] * weight, minlength=size).astype(
+        np.float64
+    )
     on_path = np.bincount(cells, minlength=size).reshape(n, n_labels) > 0
     in_completed = row_of[rel_of] >= 0
     present_cells = row_of[rel_of[in_completed]] * n_labels + label[in_completed]
@@ -143,6 +152,34 @@ def contributions(
         present=present,
         steps=steps,
     )
+
+
+def _tie_members(
+    rel_of: IntArray, start: IntArray, end: IntArray, item: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """For each path step, every execution with the same release, start and end.
+
+    Returns ``(member_step, member_item, size)``: one row per (step, tied execution),
+    the step itself included, and per step the size of its tie group.
+    """
+    n = len(rel_of)
+    if n == 0 or item.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.ones(item.size, dtype=np.int64)
+    order = np.lexsort((end, start, rel_of))
+    r, s, e = rel_of[order], start[order], end[order]
+    new_group = np.r_[True, (r[1:] != r[:-1]) | (s[1:] != s[:-1]) | (e[1:] != e[:-1])]
+    group_sorted = np.cumsum(new_group) - 1
+    first = np.flatnonzero(new_group).astype(np.int64)
+    counts = np.diff(np.r_[first, n]).astype(np.int64)
+    group = np.empty(n, dtype=np.int64)
+    group[order] = group_sorted
+    g = group[item]
+    size = counts[g]
+    member_step = np.repeat(np.arange(item.size, dtype=np.int64), size)
+    offset = np.arange(member_step.size, dtype=np.int64) - np.repeat(np.cumsum(size) - size, size)
+    member_item = order[first[g][member_step] + offset]
+    return member_step, member_item.astype(np.int64), size
 
 
 def critical_paths(
@@ -174,8 +211,10 @@ def critical_paths(
         One row per execution on a path, in path order: ``run``, ``release_id``,
         ``step`` (1 is the first), ``phase_id`` (and ``activity_id``, ``attempt``),
         ``start``, ``end``, ``wait_h`` (from the predecessor's end, or the release
-        start, to this start), ``work_h``, ``critical_h`` (their sum) and ``share`` (of
-        the release's lead time; the shares of a release add up to 1).
+        start, to this start), ``work_h``, ``critical_h`` (their sum), ``share`` (of
+        the release's lead time; the shares of a release add up to 1) and ``ties`` (how
+        many other executions of the release have exactly this start and end; the
+        ranking of :func:`bottlenecks` shares the step's time equally among them).
 
     Examples
     --------
@@ -198,6 +237,9 @@ def critical_paths(
     2     3   deploy     0.0     2.0   0.25
     """
     prepared = prepare(log)
+    phase_level = level == "phase"
+    if phase_level and _phases_assumed(log, blueprint):
+        level = "activity"  # each phase is one activity: walk its executions, not its span
     contrib = contributions(prepared, level, blueprint, hotfix_phases)
     items = prepared.items(level)
     steps = contrib.steps
@@ -218,6 +260,9 @@ def critical_paths(
     out["wait_h"] = steps["wait_h"].to_numpy()[order]
     out["work_h"] = steps["work_h"].to_numpy()[order]
     out["critical_h"] = out["wait_h"] + out["work_h"]
+    out["ties"] = steps["ties"].to_numpy()[order]
+    if phase_level and level == "activity":
+        out = out.drop(columns=["activity_id", "attempt"])
     lead = contrib.lead[steps["row"].to_numpy(dtype=np.int64)[order]]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share"] = np.where(lead > 0, out["critical_h"].to_numpy() / lead, np.nan)
@@ -298,7 +343,9 @@ def bottlenecks(
         (completed releases that ran it), ``on_path_rate``, ``critical_h_mean``,
         ``wait_h_mean``, ``critical_share``, ``critical_share_low``,
         ``critical_share_high``, ``wait_share``, ``var_share``, ``var_share_low``,
-        ``var_share_high``, ``small_sample``.
+        ``var_share_high``, ``small_sample``. ``attrs["ties"]`` is the number of path
+        steps whose time was shared among executions with exactly the same start and
+        end (equal shares; see :func:`critical_paths`).
 
     Examples
     --------
@@ -318,8 +365,38 @@ def bottlenecks(
     1   deploy     2           0.375        0.0
     """
     prepared = prepare(log)
-    contrib = contributions(prepared, level, blueprint, hotfix_phases)
-    return _rank(prepared, level, contrib, n_boot, seed, min_releases, confidence)
+    walk: Level = "activity" if level == "phase" and _phases_assumed(log, blueprint) else level
+    contrib = contributions(prepared, walk, blueprint, hotfix_phases)
+    out = _rank(prepared, walk, contrib, n_boot, seed, min_releases, confidence)
+    if walk != level:
+        out = out.drop(columns="activity_id")
+    out.attrs["ties"] = int((contrib.steps["ties"].to_numpy() > 0).sum())
+    out.attrs["walked"] = "executions" if walk != level else level
+    return out
+
+
+def _phases_assumed(log: pd.DataFrame, blueprint: BlueprintLike | None) -> bool:
+    """Whether every phase of ``log`` is an activity standing for itself.
+
+    So it is when :func:`phasesim.read_log` read a log without a phase column (each
+    activity became its own phase), or when every row's phase is named as its activity.
+    A phase's span then runs from its first execution to its last and swallows whatever
+    ran in between (a loop back to it); the walk goes over its executions instead. With a
+    blueprint, its phase graph decides and nothing is changed.
+    """
+    if blueprint is not None or "activity_id" not in log.columns or len(log) == 0:
+        return False
+    for record in log.attrs.get("audit") or []:
+        if (
+            isinstance(record, dict)
+            and record.get("rule") == "phase_assumed"
+            and int(record.get("count", 0) or 0) > 0
+        ):
+            return True
+    act = log["activity_id"]
+    if act.isna().any():
+        return False
+    return bool((log["phase_id"].astype(str) == act.astype(str)).all())
 
 
 def _rank(

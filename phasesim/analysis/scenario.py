@@ -46,7 +46,10 @@ from phasesim.distributions import DurationSpec, parse_duration_spec
 from phasesim.errors import BlueprintError, Problem, ScenarioError
 from phasesim.simulation.cadence import parse_cadence
 
-__all__ = ["CHANGE_KEYS", "Change", "Scenario", "load_scenario", "scale_target"]
+__all__ = ["CHANGE_KEYS", "MAX_SCALE", "Change", "Scenario", "load_scenario", "scale_target"]
+
+#: Largest ``scale`` factor a scenario change may apply.
+MAX_SCALE = 1000.0
 
 #: For each target of a change, the keys that say what to change.
 CHANGE_KEYS: dict[str, tuple[str, ...]] = {
@@ -370,6 +373,11 @@ class _Reader:
                 not math.isfinite(value) or value <= 0:
             self.problem(where, path,
                          f"bad factor {value!r}: a scale factor must be a positive number",
+                         "e.g. 0.5 halves the time, 1.2 makes it 20% longer")
+            return _BAD
+        if value > MAX_SCALE:
+            self.problem(where, path,
+                         f"bad factor {value!r}: a scale factor is at most {MAX_SCALE:g}",
                          "e.g. 0.5 halves the time, 1.2 makes it 20% longer")
             return _BAD
         return float(value)

@@ -121,11 +121,13 @@ def _duration_table(
     w = waits(prepared, level)
     rel = items["rel"].to_numpy(dtype=np.int64)
     closed = items["end_ns"].to_numpy() != NAT
+    # executions that never started count for failure, not for durations
+    timed = items["timed"].to_numpy(dtype=bool)[closed]
     frame = pd.DataFrame(
         {
             "label": label[closed],
-            "duration": w["work_h"].to_numpy()[closed],
-            "wait": w["wait_h"].to_numpy()[closed],
+            "duration": np.where(timed, w["work_h"].to_numpy()[closed], np.nan),
+            "wait": np.where(timed, w["wait_h"].to_numpy()[closed], np.nan),
             "failed": items["failed"].to_numpy()[closed],
             "retried": items["retried"].to_numpy()[closed],
             "reworked": items["reworked"].to_numpy()[closed],

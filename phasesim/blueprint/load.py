@@ -45,10 +45,15 @@ from phasesim.calendars import Calendar, WeeklyAnchor
 from phasesim.distributions import DurationSpec, parse_duration_spec
 from phasesim.errors import BlueprintError, Problem
 
-__all__ = ["MAX_SUBPROCESS_DEPTH", "bind_inputs", "load_blueprint"]
+__all__ = ["MAX_APPROVERS", "MAX_RETRIES", "MAX_SUBPROCESS_DEPTH", "bind_inputs",
+           "load_blueprint"]
 
 #: Subprocesses nest at most this many levels below the top process.
 MAX_SUBPROCESS_DEPTH = 3
+#: Most ``failure.retries`` an activity may have (each retry is one more simulated try).
+MAX_RETRIES = 100
+#: Most ``approval.approvers`` an activity may have.
+MAX_APPROVERS = 100
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _INPUT_REFS = ("releaseInput.global.", "releaseInput.", "pipeline.variables.")
@@ -235,8 +240,8 @@ class _Loader:
                      f"expected a list of names, found {_kind_of(value)}")
         return ()
 
-    def integer(self, data: LocatedDict, key: str, path: str, default: int, minimum: int
-                ) -> int:
+    def integer(self, data: LocatedDict, key: str, path: str, default: int, minimum: int,
+                maximum: int | None = None) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(self.at(data, key), f"{path}.{key}",
@@ -245,6 +250,11 @@ class _Loader:
         if value < minimum:
             self.problem(self.at(data, key), f"{path}.{key}",
                          f"must be at least {minimum}, found {value}")
+            return default
+        if maximum is not None and value > maximum:
+            self.problem(self.at(data, key), f"{path}.{key}",
+                         f"must be at most {maximum}, found {value}",
+                         "see the limits in docs/blueprint-format.md")
             return default
         return value
 
@@ -559,7 +569,8 @@ class _Loader:
             day = _as_date(value)
             if day is None:
                 self.problem(self.at(raw, i), f"{path}.{key}[{i}]",
-                             f"expected a date such as 2026-12-25, found {value!r}")
+                             f"expected a date such as 2026-12-25, found {value!r}"
+                             f"{_date_reason(value)}")
             else:
                 out.append(day)
         return tuple(out)
@@ -579,9 +590,11 @@ class _Loader:
                 pair = [pair.get("start"), pair.get("end")]
             days = [_as_date(v) for v in pair] if isinstance(pair, list) else []
             if len(days) != 2 or days[0] is None or days[1] is None:
+                reasons = "".join(_date_reason(v) for v in pair) if isinstance(
+                    pair, list) else ""
                 self.problem(self.at(raw, i), here,
-                             f"expected [first day, last day], found {_plain(pair)!r}",
-                             "e.g. [2026-12-20, 2027-01-04]")
+                             f"expected [first day, last day], found {_plain(pair)!r}"
+                             f"{reasons}", "e.g. [2026-12-20, 2027-01-04]")
                 continue
             if days[1] < days[0]:
                 self.problem(self.at(raw, i), here,
@@ -810,8 +823,8 @@ class _Loader:
                          "add e.g. 'wait: {lognormal: {median: 2h, p90: 8h}}'")
             return None
         wait = self.duration(raw, "wait", here)
-        approvers = self.integer(raw, "approvers", here, 1, 1)
-        required = self.integer(raw, "required", here, 1, 1)
+        approvers = self.integer(raw, "approvers", here, 1, 1, MAX_APPROVERS)
+        required = self.integer(raw, "required", here, 1, 1, MAX_APPROVERS)
         if required > approvers:
             self.problem(self.at(raw, "required"), f"{here}.required",
                          f"{required} approvals required but only {approvers} approvers",
@@ -840,7 +853,7 @@ class _Loader:
         here = f"{path}.failure"
         self.check_keys(raw, "failure", here)
         return Failure(self.probability(raw, "probability", here),
-                       self.integer(raw, "retries", here, 0, 0),
+                       self.integer(raw, "retries", here, 0, 0, MAX_RETRIES),
                        self.text(raw, "on-failure", here) or "abort")
 
     def subprocess(self, body: LocatedDict, process: str, path: str) -> Blueprint | None:
@@ -1197,6 +1210,16 @@ def _as_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def _date_reason(value: Any) -> str:
+    """Why a text that looks like a date is none (``" (day is out of range for month)"``)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            return f" ({exc})"
+    return ""
 
 
 def _infer_type(value: Any) -> str | None:

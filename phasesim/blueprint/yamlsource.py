@@ -9,14 +9,21 @@ No YAML tags that construct objects are honoured: only the safe scalar types.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from phasesim.errors import Problem
 
-__all__ = ["Located", "LocatedDict", "LocatedList", "YamlSource", "parse_yaml"]
+__all__ = ["MAX_YAML_DEPTH", "MAX_YAML_NODES", "Located", "LocatedDict", "LocatedList",
+           "YamlSource", "parse_yaml"]
+
+#: Most values (mappings, lists and scalars) a document may expand to once its aliases
+#: (``*name``) are followed: a "billion laughs" document is refused, not expanded.
+MAX_YAML_NODES = 100_000
+#: Deepest nesting of mappings and lists a document may have.
+MAX_YAML_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,30 @@ class LocatedList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader without YAML 1.1's sexagesimal numbers (``12:00`` stays text)."""
+    """The safe loader without YAML 1.1's sexagesimal numbers (``12:00`` stays text).
+
+    It remembers where the first alias (``*name``) stands, for the expansion limit, and
+    refuses nesting deeper than :data:`MAX_YAML_DEPTH` (instead of a ``RecursionError``).
+    """
+
+    first_alias: yaml.Mark | None = None
+    depth: int = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.first_alias is None and self.check_event(yaml.AliasEvent):
+            self.first_alias = self.peek_event().start_mark
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise _TooDeep(None, None, f"values nest more than {MAX_YAML_DEPTH} levels "
+                               "deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    """The document nests deeper than :data:`MAX_YAML_DEPTH`."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -74,13 +104,25 @@ class YamlSource:
 
     text: str
     name: str
+    _budget: int = field(default=MAX_YAML_NODES, init=False, repr=False)
 
     def parse(self) -> tuple[Any, list[Problem]]:
         """Return the document as located Python values, and any problems found."""
         problems: list[Problem] = []
-        loader = _Loader(self.text)
+        try:
+            loader = _Loader(self.text)
+        except yaml.reader.ReaderError as exc:
+            return None, [self._reader_problem(exc)]
         try:
             node = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            return None, [self._reader_problem(exc)]
+        except _TooDeep as exc:
+            mark = exc.problem_mark
+            return None, [Problem(
+                str(exc.problem), file=self.name, line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                hint="flatten the structure; a blueprint needs only a few levels")]
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             message = (exc.problem or exc.context or "invalid YAML").strip()
@@ -103,9 +145,32 @@ class YamlSource:
             loader.dispose()
         if node is None:
             return None, problems
-        return self._build(node, loader, problems), problems
+        self._budget = MAX_YAML_NODES
+        try:
+            return self._build(node, loader, problems), problems
+        except _TooLarge:
+            mark = loader.first_alias or node.start_mark
+            return None, [Problem(
+                f"the document expands to more than {MAX_YAML_NODES:,} values once its "
+                "aliases (*name) are followed", file=self.name, line=mark.line + 1,
+                column=mark.column + 1,
+                hint="this is the first alias; write the repeated parts out or use fewer "
+                     "aliases")]
+
+    def _reader_problem(self, exc: yaml.reader.ReaderError) -> Problem:
+        """A character YAML does not allow (a NUL byte, say), at its line and column."""
+        before = self.text[:exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return Problem(f"character {char!r} (U+{ord(char):04X}) is not allowed in YAML",
+                       file=self.name, line=line, column=column,
+                       hint="remove it; is this a binary file or saved in a wrong encoding?")
 
     def _build(self, node: yaml.Node, loader: _Loader, problems: list[Problem]) -> Any:
+        self._budget -= 1
+        if self._budget < 0:
+            raise _TooLarge
         if node.tag not in _SAFE_TAGS:
             problems.append(self._problem(node, f"YAML tag {node.tag!r} is not allowed",
                                           "blueprints hold plain values only"))
@@ -141,6 +206,13 @@ class YamlSource:
             return items
         try:
             return loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError):
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                # looks like a date but is none (2026-02-30): the text, for the caller
+                # to report where a date is expected
+                return node.value
+            problems.append(self._problem(node, f"bad value {node.value!r}", None))
+            return None
         except yaml.YAMLError as exc:
             problems.append(self._problem(node, f"bad value {node.value!r}: {exc}", None))
             return None
@@ -148,6 +220,10 @@ class YamlSource:
     def _problem(self, node: yaml.Node, message: str, hint: str | None) -> Problem:
         where = _where(node.start_mark)
         return Problem(message, file=self.name, line=where.line, column=where.column, hint=hint)
+
+
+class _TooLarge(Exception):
+    """The alias expansion went past :data:`MAX_YAML_NODES`."""
 
 
 _SAFE_TAGS = frozenset(

@@ -20,7 +20,30 @@ from collections.abc import Sequence
 from phasesim import __version__
 from phasesim.errors import PhasesimError
 
-__all__ = ["cli_words", "main"]
+__all__ = ["cli_words", "duration_arg", "main", "seed_arg"]
+
+
+def seed_arg(text: str) -> int:
+    """``--seed``: a whole number from 0 (argparse type; a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number such as 42, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed cannot be negative, found {value}")
+    return value
+
+
+def duration_arg(text: str) -> str:
+    """A duration such as ``21d`` or ``4h``, checked before the command runs."""
+    from phasesim.units import parse_duration
+
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 #: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
 COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "report")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from phasesim.cli import duration_arg, seed_arg
 from phasesim.cli.blueprint import _add_inputs, _inputs
 from phasesim.cli.simulate import _cadence
 from phasesim.errors import PhasesimError
@@ -32,9 +33,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--start", default="2026-01-05 09:00",
                    help="first release start; naive means UTC (2026-01-05 09:00)")
     p.add_argument("--runs", type=int, default=200, help="Monte Carlo runs (200)")
-    p.add_argument("--seed", type=int, default=0, help="the one seed of every simulation (0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="the one seed of every simulation (0)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (1; -1 all)")
-    p.add_argument("--target", default=None, help="lead-time target, e.g. 25d")
+    p.add_argument("--target", type=duration_arg, default=None, help="lead-time target, e.g. 25d")
     p.add_argument("--out", "-o", type=Path, default=None,
                    help="write the full tidy table (every metric, utilisation included) "
                    "as CSV")

@@ -1,9 +1,11 @@
-"""``phasesim report LOG [--blueprint BP] [--format F] -o report.html``."""
+"""``phasesim report LOG [LOG ...] [--blueprint BP] [--format F] -o report.html``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+
+from phasesim.cli import seed_arg
 
 __all__ = ["register", "report"]
 
@@ -22,7 +24,13 @@ def register(subparsers: Any) -> None:
         "realised critical path, phase statistics, lead times, trends, delivery metrics and "
         "the method in plain words.",
     )
-    p.add_argument("log", metavar="LOG", help="the release log file")
+    p.add_argument(
+        "log",
+        nargs="+",
+        metavar="LOG",
+        help="the release log file; several files are read together as one log (runs and "
+        "jobs files, monthly exports), as read_log does",
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
     p.add_argument(
         "--blueprint", metavar="BP", help="a blueprint whose dependencies define waiting"
@@ -44,7 +52,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of the bootstrap (default 0)")
     p.set_defaults(func=report)
 
 
@@ -53,7 +61,7 @@ def report(args: argparse.Namespace) -> int:
     from phasesim.eventlog import audit_table, read_log
     from phasesim.report import write_report
 
-    log = read_log(args.log, format=args.format)
+    log = read_log(args.log[0] if len(args.log) == 1 else list(args.log), format=args.format)
     blueprint = None
     if args.blueprint:
         from phasesim.blueprint import load_blueprint

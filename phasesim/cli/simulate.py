@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from phasesim.cli import duration_arg, seed_arg
 from phasesim.cli.blueprint import _add_inputs, _inputs
 from phasesim.errors import PhasesimError
 
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--start", default="2026-01-05 09:00",
                    help="first release start; naive means UTC (2026-01-05 09:00)")
     p.add_argument("--runs", type=int, default=200, help="Monte Carlo runs (200)")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=seed_arg, default=None,
                    help="random seed (if omitted, a fresh one is drawn and printed so the "
                    "run can be repeated)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (1; -1 all)")
@@ -36,7 +37,7 @@ def register(subparsers: Any) -> None:
                    help="a release waits to start while N are in flight (no limit if omitted)")
     p.add_argument("--serialize", action="append", default=[], metavar="PHASE",
                    help="phase a release may enter only after the previous left it")
-    p.add_argument("--target", default=None, help="lead-time target, e.g. 21d")
+    p.add_argument("--target", type=duration_arg, default=None, help="lead-time target, e.g. 21d")
     p.add_argument("--out", "-o", type=Path, default=None, help="event log (.parquet/.csv)")
     p.add_argument("--plots", type=Path, default=None, metavar="DIR",
                    help="write the lead-time, Gantt, train, criticality and utilisation "

@@ -14,9 +14,10 @@ source does not say, and a documented convention fills the value in.
 ========================  ========  ==================================================
 rule                      action    what it counts and does
 ========================  ========  ==================================================
-unparsable_timestamp      fixed     rows with a timestamp cell that is not a date; the
-                                    cell becomes missing (NaT) and the rules for
-                                    missing times below decide the row's fate
+unparsable_timestamp      fixed     rows with a timestamp cell that is not a date (or
+                                    lies past 2262-04-11); the cell becomes missing
+                                    (NaT) and the rules for missing times below
+                                    decide the row's fate
 mixed_timezones           flagged   timestamps written with more than one UTC offset (or
                                     naive and aware mixed); every time is converted to
                                     UTC anyway; counts rows with an offset other than
@@ -527,13 +528,14 @@ def parse_timestamps(
     (``"naive"`` for cells without one, NA where empty).
     """
     dtype = values.dtype
-    n = len(values)
     if isinstance(dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), np.zeros(n, bool), None
+        utc = _as_ns(values.dt.tz_convert("UTC"), pd.DatetimeTZDtype("ns", "UTC"))
+        return utc, np.asarray(utc.isna() & values.notna(), dtype=bool), None
     if pd.api.types.is_datetime64_dtype(dtype):
         local = values.dt.tz_localize(tz or "UTC", ambiguous="NaT", nonexistent="NaT")
-        bad = np.asarray(local.isna() & values.notna(), dtype=bool)
-        return local.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), bad, None
+        utc = _as_ns(local.dt.tz_convert("UTC"), pd.DatetimeTZDtype("ns", "UTC"))
+        bad = np.asarray(utc.isna() & values.notna(), dtype=bool)
+        return utc, bad, None
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         present = np.asarray(values.notna(), dtype=bool)
         empty = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
@@ -562,15 +564,29 @@ def parse_timestamps(
 def _parse_text(text: pd.Series, *, utc: bool) -> pd.Series:
     """ISO 8601 first (fast); other spellings cell by cell; failures stay NaT."""
     target = pd.DatetimeTZDtype("ns", "UTC") if utc else np.dtype("datetime64[ns]")
-    parsed = pd.to_datetime(text, utc=utc, format="ISO8601", errors="coerce").astype(target)
+    parsed = _as_ns(pd.to_datetime(text, utc=utc, format="ISO8601", errors="coerce"), target)
     failed = np.asarray(parsed.isna() & text.notna(), dtype=bool)
     if failed.any():
         try:
             retry = pd.to_datetime(text[failed], utc=utc, format="mixed", errors="coerce")
-            parsed[failed] = retry.astype(target)
+            parsed[failed] = _as_ns(retry, target)
         except (TypeError, ValueError):
             pass  # cells mixing offsets with names dateutil cannot place: left as NaT
     return parsed
+
+
+def _as_ns(values: pd.Series, target: Any) -> pd.Series:
+    """``values.astype(target)`` (nanoseconds), dates outside pandas' range (before
+    1677-09-21 or after 2262-04-11) becoming NaT instead of ``OutOfBoundsDatetime``."""
+    try:
+        return values.astype(target)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        pass
+    lo, hi = pd.Timestamp.min, pd.Timestamp.max
+    if isinstance(target, pd.DatetimeTZDtype):
+        lo, hi = lo.tz_localize("UTC"), hi.tz_localize("UTC")
+    inside = [bool(pd.notna(v)) and lo <= v <= hi for v in values]
+    return values.where(pd.Series(inside, index=values.index, dtype=bool)).astype(target)
 
 
 def audit_timestamps(staged: Staged, tz: ZoneInfo | None, auditor: Auditor) -> None:
@@ -609,7 +625,8 @@ def audit_timestamps(staged: Staged, tz: ZoneInfo | None, auditor: Auditor) -> N
             problems.append(
                 Problem(
                     f"{_display(col)} {value!r} is not a date (or does not exist in time "
-                    f"zone {zone} on a daylight-saving change)",
+                    f"zone {zone} on a daylight-saving change, or lies outside 1677-09-21 "
+                    f"to 2262-04-11)",
                     file=file, line=line, column=fld.column if fld else None, path=path,
                     hint="write timestamps as ISO 8601, e.g. 2026-03-02T09:00:00Z",
                 )
@@ -905,6 +922,9 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     frame["start"] = _from_ns(start_ns, frame.index)
     frame["end"] = _from_ns(end_ns, frame.index)
     frame["activity_type"] = _text(types, _TYPE_ORDER, frame.index)
+    if never.any():
+        # the analyses count these for status and failure, never as durations
+        frame["never_started"] = pd.Series(never, index=frame.index)
     if not keep.all():
         frame = frame.loc[keep]
         start_ns, end_ns, status = start_ns[keep], end_ns[keep], status[keep]

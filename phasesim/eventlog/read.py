@@ -9,8 +9,11 @@ audits it (see :mod:`phasesim.eventlog.audit`); and returns a DataFrame in the s
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -185,6 +188,20 @@ def read_log(
     '2026-01-05 07:00:00+00:00'
     """
     sources, label = _sources(source)
+    with tempfile.TemporaryDirectory(prefix="phasesim-") as tmp:
+        if not isinstance(sources, pd.DataFrame):
+            sources = [_decompressed(p, Path(tmp) / str(i)) for i, p in enumerate(sources)]
+        return _read(sources, label, format, columns, tz, strict)
+
+
+def _read(
+    sources: list[Path] | pd.DataFrame,
+    label: str,
+    format: str | None,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    strict: bool,
+) -> EventLog:
     fmt = _resolve_format(sources, format, label)
     zone = check_timezone(tz, label)
     if fmt in adapters.ADAPTERS:
@@ -238,6 +255,59 @@ def _sources(source: Source) -> tuple[list[Path] | pd.DataFrame, str]:
             ", ".join(str(p) for p in paths),
         )
     return paths, ", ".join(str(p) for p in paths)
+
+
+#: Compressed files read_log opens (the inner name's extension gives the format).
+COMPRESSED = (".gz", ".zip", ".zst")
+
+
+def _decompressed(path: Path, folder: Path) -> Path:
+    """A compressed file's content in ``folder`` under its inner name; else ``path``."""
+    ext = path.suffix.lower()
+    if ext not in COMPRESSED:
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    label = str(path)
+    try:
+        if ext == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if len(members) != 1:
+                    names = ", ".join(m.filename for m in members[:5]) or "none"
+                    raise LogError(
+                        [Problem(f"a .zip log must hold exactly one file; it holds "
+                                 f"{len(members)} ({names})", file=label,
+                                 hint="unzip it and give the files as a list of paths")],
+                        label,
+                    )
+                target = folder / Path(members[0].filename).name
+                with archive.open(members[0]) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            return target
+        target = folder / path.stem
+        if ext == ".gz":
+            with gzip.open(path, "rb") as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            return target
+        try:
+            import zstandard
+        except ImportError:
+            raise LogError(
+                [Problem("reading .zst files needs the zstandard module", file=label,
+                         hint="pip install zstandard, or decompress the file first")],
+                label,
+            ) from None
+        with path.open("rb") as raw, target.open("wb") as dst:
+            zstandard.ZstdDecompressor().copy_stream(raw, dst)
+        return target
+    except LogError:
+        raise
+    except Exception as exc:  # gzip, zipfile and zstandard raise their own error classes
+        raise LogError(
+            [Problem(f"cannot decompress: {_first_line(exc)}", file=label,
+                     hint=f"check that the file is a valid {ext} archive")],
+            label,
+        ) from exc
 
 
 def _resolve_format(sources: list[Path] | pd.DataFrame, fmt: str | None, label: str) -> str:

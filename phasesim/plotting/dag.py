@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from phasesim.plotting._text import literal
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -106,7 +108,7 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
     for i, (_pid, name, lo, hi, rollback) in enumerate(layout.lanes):
         ax.axhspan(lo, hi, xmin=0, xmax=1, color="#f4f4f4" if i % 2 == 0 else "#fbfbfb",
                    zorder=0, hatch="//" if rollback else None, linewidth=0)
-        ax.text(-0.9, (lo + hi) / 2, name + (" (rollback)" if rollback else ""),
+        ax.text(-0.9, (lo + hi) / 2, literal(name) + (" (rollback)" if rollback else ""),
                 ha="right", va="center", fontsize=9, fontweight="bold")
     box_w, box_h = 0.78, 0.5
     for u, v in graph.edges:
@@ -128,7 +130,7 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
             linestyle="--" if data["skipped"] else "-", zorder=2)
         ax.add_patch(patch)
         text = act.name if labels == "name" else act.id
-        ax.text(x, y, _wrap(text), ha="center", va="center", fontsize=7, zorder=3)
+        ax.text(x, y, literal(_wrap(text)), ha="center", va="center", fontsize=7, zorder=3)
     handles: list[Any] = [Patch(facecolor=c, edgecolor="#495057", label=k)
                           for k, c in TYPE_COLORS.items()
                           if any(d["activity"].kind == k for _, d in graph.nodes(data=True))]
@@ -144,7 +146,7 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_title(f"{bp.name}: phases and dependencies")
+    ax.set_title(f"{literal(bp.name)}: phases and dependencies")
     return ax
 
 

@@ -22,6 +22,7 @@ from phasesim.analysis import (
 )
 from phasesim.analysis._prepare import BlueprintLike
 from phasesim.errors import LogError, Problem
+from phasesim.plotting._text import literal, literals
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -179,10 +180,10 @@ def plot_gantt(
             linestyle="--" if running[i] else "-",
             hatch="//" if failed[i] else None,
         )
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), literals(labels))
     ax.invert_yaxis()
     _date_axis(ax)
-    title = f"Release {release_id}" + (f" (run {run})" if run else "")
+    title = f"Release {literal(release_id)}" + (f" (run {run})" if run else "")
     ax.set_title(title)
     ax.set_xlabel("time (UTC)")
     if critical and on_path:
@@ -308,7 +309,7 @@ def plot_bottlenecks(
             label="95% interval",
         )
     ax.plot(x, np.cumsum(share), color="black", marker="o", markersize=3, label="cumulative")
-    ax.set_xticks(x, labels, rotation=45, ha="right")
+    ax.set_xticks(x, literals(labels), rotation=45, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of lead time on the critical path")
     ax.set_title("Bottlenecks (realised critical path)")
@@ -403,7 +404,7 @@ def plot_phase_durations(
         )
         for box, name in zip(parts["boxes"], names, strict=True):
             box.set_facecolor(colors.get(name.split(".")[0], "#cccccc"))
-    ax.set_yticks(positions, names)
+    ax.set_yticks(positions, literals(names))
     if names:
         ax.set_ylim(len(names) - 0.5, -0.5)
     ax.set_xlabel("duration (hours)")
@@ -459,7 +460,7 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
                 regular["lead_time_h"].to_numpy()[sel],
                 s=18,
                 color=color,
-                label=status,
+                label=literal(status),
                 zorder=3,
             )
     if adhoc.any():
@@ -549,14 +550,14 @@ def plot_trends(
             marker="o",
             markersize=3,
             color=colors.get(str(part["phase_id"].iloc[0]), "#777777"),
-            label=str(name),
+            label=literal(name),
         )
     for row in table.loc[table["top_changed"].to_numpy(dtype=bool)].itertuples(index=False):
         x = _dates(pd.Series([row.period]))[0]
         ax.axvline(x, color="grey", linestyle=":", linewidth=1)
         top_name = ".".join(str(getattr(row, c)) for c in label_cols)
         ax.annotate(
-            f"top: {top_name}",
+            f"top: {literal(top_name)}",
             (x, 1.0),
             xycoords=("data", "axes fraction"),
             rotation=90,
@@ -653,7 +654,7 @@ def plot_timeline(
             linewidth=0,
         )
     ax.set_yticks(
-        range(len(lane)), list(lane), fontsize=max(5.0, min(9.0, 400 / max(len(lane), 1)))
+        range(len(lane)), literals(lane), fontsize=max(5.0, min(9.0, 400 / max(len(lane), 1)))
     )
     if lane:
         ax.set_ylim(len(lane) - 0.5, -0.5)
@@ -663,7 +664,7 @@ def plot_timeline(
     from matplotlib.patches import Patch
 
     present = [p for p in order if p in set(phase_names)]
-    handles: list[Any] = [Patch(color=colors[p], label=p) for p in present]
+    handles: list[Any] = [Patch(color=colors[p], label=literal(p)) for p in present]
     if wip and len(lane):
         steps = work_in_progress(log)
         twin = ax.twinx()

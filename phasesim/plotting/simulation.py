@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from phasesim.plotting._text import literal, literals
 from phasesim.plotting.history import _axes, _dates, phase_colors
 
 if TYPE_CHECKING:
@@ -151,13 +152,13 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
              for r in rows.itertuples()]
     names = [n + (f" #{a}" if a > 1 else "") for n, a in zip(names, rows["attempt"],
                                                                  strict=True)]
-    ax.set_yticks(range(len(rows)), names, fontsize=7)
+    ax.set_yticks(range(len(rows)), literals(names), fontsize=7)
     ax.invert_yaxis()
     ax.xaxis_date()
     ax.set_xlabel("time (UTC)")
     lead = float(result.releases.set_index(["run", "release_id"])["lead_time_h"]
                  .loc[(run, release_id)])
-    ax.set_title(f"Release {release_id} (run {run}): {lead / 24:.1f} days")
+    ax.set_title(f"Release {literal(release_id)} (run {run}): {lead / 24:.1f} days")
     used = ["work", "approval", "offhours", "team", "environment", "anchor", "serialize"]
     ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=c) for c in used]
               + [Patch(facecolor="white", edgecolor="black", label="critical path")],
@@ -188,7 +189,7 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
     scheduled, ended = num(rel["scheduled"]), num(rel["end"])
     ax.scatter(scheduled, range(len(rel)), marker="|", color="black", s=40, zorder=3,
                label="scheduled start")
-    ax.set_yticks(range(len(rel)), list(rel["release_id"]), fontsize=7)
+    ax.set_yticks(range(len(rel)), literals(rel["release_id"]), fontsize=7)
     ax.invert_yaxis()
     ax.xaxis_date()
     ax.set_xlabel("date (UTC)")
@@ -201,7 +202,7 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
     top.set_ylim(0, max(in_flight.max(), 1) * 3)
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=c, label=p) for p, c in colors.items()
+    ax.legend(handles=[Patch(color=c, label=literal(p)) for p, c in colors.items()
                        if p in set(spans["phase_id"])], fontsize=7, loc="lower left",
               bbox_to_anchor=(1.08, 0.0), frameon=False)
     ax.set_title(f"Release train, run {run}: {len(rel)} releases, up to "
@@ -215,7 +216,7 @@ def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: i
     path (bars, days), annotated with the share of releases in which they were critical."""
     ax = _axes(ax)
     table = result.criticality().head(top).iloc[::-1]
-    labels = [f"{p} · {a}" for p, a in table.index]
+    labels = [literal(f"{p} · {a}") for p, a in table.index]
     bars = ax.barh(labels, table["contribution_h"] / 24.0, color="#219ebc")
     for bar, share in zip(bars, table["critical_share"], strict=True):
         ax.annotate(f"{share:.0%}", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -237,7 +238,7 @@ def plot_utilization(result: SimulationResult, ax: Axes | None = None, *, freq: 
     for (k, name), group in table.groupby(["kind", "resource"]):
         periods = pd.to_datetime(group["period"]).dt.tz_convert("UTC").dt.tz_localize(None)
         ax.plot(periods, group["busy_share"], marker=".", linewidth=1,
-                linestyle="-" if k == "team" else "--", label=f"{name} ({k})")
+                linestyle="-" if k == "team" else "--", label=literal(f"{name} ({k})"))
     ax.set_ylabel("busy share")
     ax.set_ylim(0, 1.05)
     ax.set_title(f"Utilisation per {freq}")

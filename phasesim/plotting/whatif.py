@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from phasesim.plotting._text import literal, literals
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -100,7 +102,7 @@ def plot_comparison(comparison: Comparison, ax: Axes | None = None, *,
             continue
         share = np.arange(1, len(values) + 1) / len(values)
         ax.step(values, share, where="post", color=colors[name],
-                linewidth=2.0 if name == "base" else 1.4, label=name)
+                linewidth=2.0 if name == "base" else 1.4, label=literal(name))
     if quantile_line is not None:
         ax.axhline(quantile_line, color="grey", linewidth=0.8, linestyle=":")
         ax.annotate(f"P{round(quantile_line * 100)}", (0.0, quantile_line),
@@ -176,7 +178,7 @@ def plot_differences(comparison: Comparison, ax: Axes | None = None, *,
                     markersize=4 if small else 6)
     ax.axvline(0.0, color="grey", linewidth=0.8)
     size = 7 if small else 9
-    ax.set_yticks(y, list(rows["scenario"]), fontsize=size)
+    ax.set_yticks(y, literals(rows["scenario"]), fontsize=size)
     ax.invert_yaxis()
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.tick_params(axis="x", labelsize=size)
@@ -251,7 +253,7 @@ def plot_tornado(table: pd.DataFrame, ax: Axes | None = None, *, metric: str | N
                           values[finite, 2] - values[finite, 0]],
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
     ax.axvline(0.0, color="black", linewidth=0.8)
-    ax.set_yticks(y, [str(i) for i in rows.index], fontsize=8)
+    ax.set_yticks(y, literals(rows.index), fontsize=8)
     ax.invert_yaxis()
     what = attrs.get("label", "P80") if column == quantile_col else \
         "mean" if column == "delta_mean_h" else column

@@ -26,11 +26,13 @@ from phasesim.calendars import Calendar, WeeklyAnchor
 from phasesim.simulation.compiled import CompiledModel, NodeSpec
 from phasesim.simulation.streams import Streams
 
-__all__ = ["DEFAULT_MAX_REWORK", "RELEASE_FIELDS", "ROW_FIELDS", "USAGE_FIELDS", "Draws",
-           "RunEngine"]
+__all__ = ["DEFAULT_MAX_REWORK", "MAX_REWORK", "RELEASE_FIELDS", "ROW_FIELDS", "USAGE_FIELDS",
+           "Draws", "RunEngine"]
 
 #: A release sent back (rejections, resumed rollbacks) more often than this is aborted.
 DEFAULT_MAX_REWORK = 20
+#: Largest ``max_rework`` accepted: each rework is a loop in the simulation.
+MAX_REWORK = 1000
 
 #: Fields of one event-log row, as recorded by the engine.
 ROW_FIELDS = (

@@ -25,7 +25,7 @@ from phasesim.eventlog.schema import validate_log
 from phasesim.simulation.batch import Columns, run_chunk
 from phasesim.simulation.cadence import Cadence, parse_cadence
 from phasesim.simulation.compiled import CompiledModel, compile_blueprint
-from phasesim.simulation.engine import DEFAULT_MAX_REWORK
+from phasesim.simulation.engine import DEFAULT_MAX_REWORK, MAX_REWORK
 from phasesim.simulation.result import SimulationResult
 from phasesim.simulation.streams import Streams, seed_key
 
@@ -83,7 +83,8 @@ def simulate(
     serialize : sequence of str
         Phase ids a release may enter only after the previous release has left them.
     max_rework : int
-        Cap on rejections and resumed rollbacks per release (the release then aborts).
+        Cap on rejections and resumed rollbacks per release (the release then aborts);
+        from 0 to ``MAX_REWORK`` (1000).
 
     Returns
     -------
@@ -104,6 +105,10 @@ def simulate(
     if unknown:
         raise PhasesimError(f"serialize names unknown phase(s) {unknown}; phases: "
                             f"{', '.join(bp.phase_ids)}")
+    if isinstance(max_rework, bool) or not isinstance(max_rework, int) or not (
+            0 <= max_rework <= MAX_REWORK):
+        raise PhasesimError(f"max_rework must be a whole number from 0 to {MAX_REWORK}, "
+                            f"found {max_rework!r}")
     if max_in_flight is not None and max_in_flight < 1:
         raise PhasesimError(f"max_in_flight must be at least 1, found {max_in_flight}")
     try:

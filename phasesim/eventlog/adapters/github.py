@@ -15,7 +15,9 @@ What becomes of each record:
 * a **job** gives one phase row (``activity_id`` NA, ``activity_type`` ``phase``) with
   the job's own status and times, and one activity row per step. Analyses take a phase's
   span from its activity rows where there are any, so the job row adds its status
-  (``TIMED_OUT``, ``in_progress``) without double counting. Job times are UTC while step
+  (``failure``, ``cancelled``, ``TIMED_OUT``, ``in_progress``) without double counting:
+  a job concluded ``failure`` with succeeded steps is failed, and a job in progress
+  whose steps all finished is not a completed execution. Job times are UTC while step
   times carry the runner's local offset (``+08:00``, ``-07:00``): all become UTC, and the
   ``mixed_timezones`` rule counts the rows.
 * a **run** with jobs in the input gives its workflow name (extra column ``workflow``) to

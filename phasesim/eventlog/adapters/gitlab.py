@@ -12,8 +12,9 @@ table as a DataFrame.
 Statuses: besides the common vocabulary, ``manual`` (a manual job nobody ran) is skipped;
 ``created``, ``waiting_for_resource``, ``preparing``, ``pending``, ``running`` and
 ``scheduled`` are in progress. Jobs that failed or were canceled before they started have
-``started_at: null``: the ``never_started`` rule counts them and reads them as zero
-duration at ``finished_at``.
+``started_at: null``: the ``never_started`` rule counts them, places them at
+``finished_at`` and marks them (``never_started`` column), so the analyses count them for
+status and failure but not as durations.
 
 Extra columns: ``job_id``, ``pipeline_status``, ``ref``, ``allow_failure``.
 """

@@ -189,14 +189,17 @@ def _id(value: str | None) -> str | None:
 
 def _read_workbook(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     file = str(path)
     try:
         book = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError,
+            InvalidFileException) as exc:
         raise LogError(
             [Problem(f"cannot open as an Excel workbook: {exc}", file=file,
-                     hint="export the report as .xlsx")],
+                     hint="the harness-report format reads the .xlsx export; for other "
+                          "files leave out format= or pass the right one")],
             file,
         ) from exc
     try:
