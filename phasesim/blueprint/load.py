@@ -1104,26 +1104,28 @@ class _WhereIndex:
             return None
         return _Loader.at(body, key)
 
-    def activity(self, i: int, j: int, key: str | None = None) -> Located | None:
+    def _activity_item(self, i: int, j: int) -> tuple[bool, Any]:
+        """``(found, body)`` of activity ``j`` of phase ``i`` (the ``activity:`` mapping
+        where the item wraps one)."""
         body = self.phase_body(i)
         acts = body.get("activities") if body is not None else None
         if not isinstance(acts, LocatedList) or j >= len(acts):
-            return None
+            return False, None
         item = acts[j]
         if isinstance(item, LocatedDict) and isinstance(item.get("activity"), LocatedDict):
             item = item["activity"]
-        return _Loader.at(item, key)
+        return True, item
+
+    def activity(self, i: int, j: int, key: str | None = None) -> Located | None:
+        found, item = self._activity_item(i, j)
+        return _Loader.at(item, key) if found else None
 
     def activity_nested(self, i: int, j: int, *keys: str) -> Located | None:
         """The location of ``activity.keys[0].keys[1]...`` (e.g. approval, reject, goto):
         the deepest key that is there, so a problem points at its own line."""
-        body = self.phase_body(i)
-        acts = body.get("activities") if body is not None else None
-        if not isinstance(acts, LocatedList) or j >= len(acts):
+        found, item = self._activity_item(i, j)
+        if not found:
             return None
-        item = acts[j]
-        if isinstance(item, LocatedDict) and isinstance(item.get("activity"), LocatedDict):
-            item = item["activity"]
         for key in keys[:-1]:
             if not isinstance(item, LocatedDict) or not isinstance(item.get(key), LocatedDict):
                 return _Loader.at(item, key)
