@@ -440,3 +440,85 @@ def test_bad_slots():
         deploy, deploy + "        not-before: {at: Fri 09:00, weak: 2}\n")
     (found,) = problems(text)
     assert "unknown key 'weak' in a not-before slot" in found and "did you mean 'week'" in found
+
+
+GOTO = """\
+process:
+  id: p
+  phases:
+    - phase:
+        id: build
+        activities:
+          - activity: {{id: compile, type: automated, duration: 1h}}
+    - phase:
+        id: qa
+        depends-on: [build]
+        activities:
+          - activity: {{id: {first}, type: manual, duration: 1h}}
+          - activity:
+              id: gate
+              type: manual
+              depends-on: [{first}]
+              approval:
+                wait: 1h
+                reject:
+                  probability: 0.1
+                  goto: {goto}
+          - activity: {{id: sign_off, type: manual, depends-on: [gate], duration: 1h}}
+    - phase:
+        id: release
+        depends-on: [qa]
+        activities:
+          - activity: {{id: ship, type: automated, duration: 30m}}
+"""
+
+
+def test_goto_naming_a_phase_and_an_activity_is_ambiguous():
+    text = GOTO.format(first="build", goto="build")
+    assert text.splitlines()[20].strip() == "goto: build"  # line 21
+    with pytest.raises(BlueprintError,
+                       match=r"<string>:21:\d+: phases\[1\]\.activities\[1\]\.approval\.reject"
+                             r"\.goto: ambiguous goto target 'build': it names both phase "
+                             r"'build' and activity 'build' of phase 'qa'.*write 'qa\.build'"):
+        load(text)
+    # the qualified name picks the activity; the activity's own phase is unambiguous
+    load(GOTO.format(first="build", goto="qa.build"))
+    assert load(GOTO.format(first="tests", goto="build")).id == "p"
+
+
+@pytest.mark.parametrize("goto, what", [
+    ("sign_off", "activity qa.sign_off"),    # depends on the gate
+    ("release", "phase 'release'"),          # a later phase
+    ("release.ship", "activity release.ship"),
+])
+def test_goto_downstream_of_its_gate_is_refused(goto: str, what: str):
+    text = GOTO.format(first="tests", goto=goto)
+    assert text.splitlines()[20].strip() == f"goto: {goto}"  # line 21
+    with pytest.raises(BlueprintError) as info:
+        load(text)
+    found = [str(p) for p in info.value.problems]
+    assert len(found) == 1
+    assert found[0].startswith(
+        f"<string>:21:25: phases[1].activities[1].approval.reject.goto: rework target "
+        f"{goto!r} is not upstream of its gate qa.gate: {what} does not run before the "
+        "approval")
+    with pytest.raises(BlueprintError, match=r"<string>:21:\d+: .*not upstream of its gate"):
+        load(text)
+
+
+@pytest.mark.parametrize("goto", ["tests", "gate", "qa", "build", "build.compile"])
+def test_goto_upstream_of_its_gate_is_accepted(goto: str):
+    bp = load(GOTO.format(first="tests", goto=goto))
+    assert [ph.id for ph in bp.phases] == ["build", "qa", "release"]
+
+
+def test_goto_to_a_parallel_phase_is_refused():
+    text = GOTO.format(first="tests", goto="side").replace(
+        "    - phase:\n        id: release",
+        "    - phase:\n        id: side\n        activities:\n"
+        "          - activity: {id: docs, type: manual, duration: 1h}\n"
+        "    - phase:\n        id: release")
+    with pytest.raises(BlueprintError,
+                       match=r"<string>:21:\d+: .*rework target 'side' is not upstream of "
+                             r"its gate qa\.gate: phase 'side'"):
+        load(text)

@@ -932,8 +932,18 @@ class _Loader:
                       where.section("environments", env_def.id, "calendar"))
 
         graph = nx.DiGraph()
+        # execution order of activities: a phase's dependency runs all its activities first
+        order = nx.DiGraph()
+        gotos: list[tuple[Located | None, str, str, tuple[str, str] | None,
+                          tuple[str, str]]] = []
         for i, ph in enumerate(bp.phases):
             pp = f"phases[{i}]"
+            for act in ph.activities:
+                order.add_edge(("start", ph.id), ("act", ph.id, act.id))
+                order.add_edge(("act", ph.id, act.id), ("end", ph.id))
+            for dep in ph.depends_on:
+                if dep != ph.id:
+                    order.add_edge(("end", dep), ("start", ph.id))
             for dep in ph.depends_on:
                 loc = where.phase(i, "depends-on")
                 if dep == ph.id:
@@ -995,6 +1005,7 @@ class _Loader:
                                      "'phase_id.activity_id' for another phase")
                     else:
                         graph.add_edge(("act", *target), node)
+                        order.add_edge(("act", *target), node)
                 ref_check(act.owner, teams, "team", f"{ap}.owner", where.activity(i, j, "owner"),
                           declared=bool(teams))
                 ref_check(act.calendar, cals, "calendar", f"{ap}.calendar",
@@ -1017,12 +1028,23 @@ class _Loader:
                                      "declare the input with 'type: list'")
                 if act.approval and act.approval.reject:
                     goto = act.approval.reject.goto
-                    if goto not in seen and self.activity_ref(goto, ph, bp) is None:
-                        self.problem(where.activity_nested(i, j, "approval", "reject", "goto"),
-                                     f"{ap}.approval.reject.goto",
+                    goto_loc = where.activity_nested(i, j, "approval", "reject", "goto")
+                    goto_act = self.activity_ref(goto, ph, bp)
+                    if goto not in seen and goto_act is None:
+                        self.problem(goto_loc, f"{ap}.approval.reject.goto",
                                      f"unknown goto target {goto!r}",
                                      _did_you_mean(goto, [*phase_ids, *act_ids])
                                      or "name a phase, or an activity of this phase")
+                    elif goto in seen and goto_act is not None:
+                        self.problem(goto_loc, f"{ap}.approval.reject.goto",
+                                     f"ambiguous goto target {goto!r}: it names both phase "
+                                     f"{goto!r} and activity {goto_act[1]!r} of phase "
+                                     f"{goto_act[0]!r}",
+                                     f"write '{goto_act[0]}.{goto_act[1]}' for the activity, "
+                                     f"or rename the phase or the activity to mean the phase")
+                    else:
+                        gotos.append((goto_loc, f"{ap}.approval.reject.goto", goto, goto_act,
+                                      (ph.id, act.id)))
                 if act.failure and act.failure.on_failure != "abort" and \
                         act.failure.on_failure not in seen:
                     self.problem(where.activity_nested(i, j, "failure", "on-failure"),
@@ -1043,6 +1065,7 @@ class _Loader:
                             if message:
                                 self.problem(where.activity(i, j, "inputs"),
                                              f"{ap}.inputs.{key}", message[0], message[1])
+        self.rework_check(bp, order, gotos)
         try:
             cycle = nx.find_cycle(graph)
         except nx.NetworkXNoCycle:
@@ -1050,6 +1073,38 @@ class _Loader:
         chain = [_node_name(u) for u, _ in cycle] + [_node_name(cycle[0][0])]
         self.problem(where.first_phase(cycle), "", "dependency cycle: " + " -> ".join(chain),
                      "remove one of these depends-on entries")
+
+    def rework_check(self, bp: Blueprint, order: nx.DiGraph,
+                     gotos: list[tuple[Located | None, str, str, tuple[str, str] | None,
+                                       tuple[str, str]]]) -> None:
+        """A rework target must be upstream of (or equal to) its gate.
+
+        An activity target is the gate itself or an activity the gate waits for (through
+        activity or phase dependencies); a phase target is the gate's own phase, a phase
+        the gate waits for, or a rollback phase.
+        """
+        rollback = {ph.id for ph in bp.phases if ph.rollback}
+        for loc, path, goto, goto_act, (gate_phase, gate_id) in gotos:
+            gate = ("act", gate_phase, gate_id)
+            if goto_act is not None:
+                source: tuple[str, ...] = ("act", *goto_act)
+                if goto_act == (gate_phase, gate_id):
+                    continue
+                what = f"activity {goto_act[0]}.{goto_act[1]}"
+            else:
+                if goto in rollback or goto == gate_phase:
+                    continue
+                source = ("start", goto)
+                what = f"phase {goto!r}"
+            if source in order and gate in order and nx.has_path(order, source, gate):
+                continue
+            self.problem(loc, path,
+                         f"rework target {goto!r} is not upstream of its gate "
+                         f"{gate_phase}.{gate_id}: {what} does not run before the approval, "
+                         "so every rejection would run it out of order",
+                         "name the gate itself, an activity or phase the gate waits for "
+                         "(directly or through depends-on), its own phase, or a rollback "
+                         "phase")
 
     @staticmethod
     def activity_ref(ref: str, phase: Phase, bp: Blueprint) -> tuple[str, str] | None:
