@@ -290,6 +290,10 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
     assert (a["rank_low"] <= a["rank_high"]).all()
     assert a["rank_low"].between(1, 4).all() and a["rank_high"].between(1, 4).all()
     assert set(a.columns) >= {"rank_low", "rank_high", "small_sample"}
+    # ranks are whole numbers, shown as 1, not 1.00; without a bootstrap they are missing
+    assert a["rank_low"].dtype == "Int64" and a["rank_high"].dtype == "Int64"
+    assert "1.00" not in a[["rank_low"]].to_string()
+    assert bottlenecks(log, n_boot=0)["rank_low"].isna().all()
     # generator as a seed works too
     bottlenecks(log, n_boot=20, seed=np.random.default_rng(3))
 

@@ -483,8 +483,9 @@ def _rank(
 
     out = label_columns(prepared, level, order)
     out["rank"] = np.arange(1, len(order) + 1, dtype=np.int64)
-    out["rank_low"] = rank_low[order]
-    out["rank_high"] = rank_high[order]
+    # ranks are whole numbers (``<NA>`` without a bootstrap), never ``1.00``
+    out["rank_low"] = pd.array(rank_low[order], dtype="Int64")
+    out["rank_high"] = pd.array(rank_high[order], dtype="Int64")
     out["releases"] = releases[order].astype(np.int64)
     out["on_path_rate"] = contrib.on_path[usable].mean(axis=0)[order]
     out["critical_h_mean"] = crit.mean(axis=0)[order]
