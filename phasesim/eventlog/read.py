@@ -188,10 +188,13 @@ def read_log(
     '2026-01-05 07:00:00+00:00'
     """
     sources, label = _sources(source)
-    with tempfile.TemporaryDirectory(prefix="phasesim-") as tmp:
-        if not isinstance(sources, pd.DataFrame):
-            sources = [_decompressed(p, Path(tmp) / str(i)) for i, p in enumerate(sources)]
+    if isinstance(sources, pd.DataFrame) or not any(
+        p.suffix.lower() in COMPRESSED for p in sources
+    ):
         return _read(sources, label, format, columns, tz, strict)
+    with tempfile.TemporaryDirectory(prefix="phasesim-") as tmp:
+        unpacked = [_decompressed(p, Path(tmp) / str(i)) for i, p in enumerate(sources)]
+        return _read(unpacked, label, format, columns, tz, strict)
 
 
 def _read(
