@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from phasesim import load_blueprint
-from phasesim.analysis.whatif import sensitivity
 from phasesim.simulation import simulate
+from phasesim.whatif import sensitivity
 
 BLUEPRINT = Path(__file__).resolve().parents[1] / "data/blueprints/harness-system-release.yaml"
 START = pd.Timestamp("2026-01-05 09:00", tz="America/Los_Angeles")

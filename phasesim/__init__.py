@@ -24,8 +24,6 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
         waiting_vs_working,
         work_in_progress,
     )
-    from phasesim.analysis.scenario import Scenario, load_scenario
-    from phasesim.analysis.whatif import Comparison, cadence_sweep, compare, sensitivity
     from phasesim.blueprint import (
         Activity,
         Approval,
@@ -89,6 +87,14 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
     from phasesim.report import render_report, write_report
     from phasesim.simulation import SimulationResult, parse_cadence, simulate
     from phasesim.units import format_hours, parse_duration
+    from phasesim.whatif import (
+        Comparison,
+        Scenario,
+        cadence_sweep,
+        compare,
+        load_scenario,
+        sensitivity,
+    )
 
 #: Every public name loads its module on first use, so that ``import phasesim`` is quick
 #: and a simulation's parallel workers import only the engine (numpy, SciPy's special
@@ -118,12 +124,12 @@ _LAZY: dict[str, str] = {
     "trends": "phasesim.analysis",
     "waiting_vs_working": "phasesim.analysis",
     "work_in_progress": "phasesim.analysis",
-    "Scenario": "phasesim.analysis.scenario",
-    "load_scenario": "phasesim.analysis.scenario",
-    "Comparison": "phasesim.analysis.whatif",
-    "cadence_sweep": "phasesim.analysis.whatif",
-    "compare": "phasesim.analysis.whatif",
-    "sensitivity": "phasesim.analysis.whatif",
+    "Scenario": "phasesim.whatif",
+    "load_scenario": "phasesim.whatif",
+    "Comparison": "phasesim.whatif",
+    "cadence_sweep": "phasesim.whatif",
+    "compare": "phasesim.whatif",
+    "sensitivity": "phasesim.whatif",
     "Calibration": "phasesim.calibration",
     "ModelCheck": "phasesim.calibration",
     "calibrate": "phasesim.calibration",
@@ -154,7 +160,7 @@ _LAZY: dict[str, str] = {
 #: ``import phasesim``.
 _SUBMODULES = frozenset({
     "analysis", "blueprint", "calendars", "calibration", "cli", "distributions", "errors",
-    "eventlog", "plotting", "report", "simulation", "units",
+    "eventlog", "plotting", "report", "simulation", "units", "whatif",
 })
 
 

@@ -40,6 +40,7 @@ DEFAULT_MODULES = [
     "phasesim/units.py",
     "phasesim/eventlog/*",
     "phasesim/analysis/*",
+    "phasesim/whatif/*",
     "phasesim/calibration/*",
 ]
 

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from phasesim import BlueprintError, load_blueprint, simulate
-from phasesim.analysis.scenario import load_scenario
 from phasesim.blueprint.yamlsource import MAX_YAML_NODES, parse_yaml
 from phasesim.errors import PhasesimError, ScenarioError
+from phasesim.whatif.scenario import load_scenario
 
 BLUEPRINT = textwrap.dedent("""\
     process:

@@ -18,8 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phasesim.analysis.scenario import Scenario, load_scenario
-from phasesim.analysis.whatif import Comparison, cadence_sweep, compare, sensitivity
 from phasesim.blueprint import load_blueprint
 from phasesim.blueprint.model import Slot
 from phasesim.calendars import WeeklyAnchor
@@ -27,6 +25,8 @@ from phasesim.cli import main
 from phasesim.distributions import Fixed, parse_duration_spec
 from phasesim.errors import PhasesimError, ScenarioError
 from phasesim.plotting.whatif import plot_comparison, plot_differences, plot_tornado
+from phasesim.whatif import Comparison, cadence_sweep, compare, sensitivity
+from phasesim.whatif.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "data" / "blueprints" / "harness-system-release.yaml"

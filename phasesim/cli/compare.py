@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from phasesim.analysis.whatif import compare
+    from phasesim.whatif import compare
 
     if args.out is not None and args.out.suffix.lower() != ".csv":
         raise PhasesimError(f"--out must end in .csv, found {args.out.name!r}")

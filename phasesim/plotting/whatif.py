@@ -1,6 +1,6 @@
 """Plots of what-if estimates: scenario comparisons and sensitivity (tornado) charts.
 
-Each draws what :mod:`phasesim.analysis.whatif` computed; each takes ``ax=None`` (the
+Each draws what :mod:`phasesim.whatif` computed; each takes ``ax=None`` (the
 current Axes) and returns the Axes. Matplotlib is imported only when a plot is drawn.
 """
 
@@ -16,7 +16,7 @@ from phasesim.plotting._text import literal, literals
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from phasesim.analysis.whatif import Comparison
+    from phasesim.whatif import Comparison
 
 __all__ = ["plot_comparison", "plot_differences", "plot_tornado"]
 
@@ -79,7 +79,7 @@ def plot_comparison(comparison: Comparison, ax: Axes | None = None, *,
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from phasesim import load_blueprint
-    >>> from phasesim.analysis.whatif import compare
+    >>> from phasesim.whatif import compare
     >>> bp = load_blueprint('''
     ... phase:
     ...   id: p
@@ -147,7 +147,7 @@ def plot_differences(comparison: Comparison, ax: Axes | None = None, *,
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from phasesim import load_blueprint
-    >>> from phasesim.analysis.whatif import compare
+    >>> from phasesim.whatif import compare
     >>> bp = load_blueprint('''
     ... phase:
     ...   id: p
@@ -214,7 +214,7 @@ def plot_tornado(table: pd.DataFrame, ax: Axes | None = None, *, metric: str | N
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from phasesim import load_blueprint
-    >>> from phasesim.analysis.whatif import sensitivity
+    >>> from phasesim.whatif import sensitivity
     >>> bp = load_blueprint('''
     ... phase:
     ...   id: p

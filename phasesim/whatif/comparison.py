@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from phasesim.analysis.scenario import Scenario, load_scenario, scale_target
 from phasesim.blueprint import Blueprint, load_blueprint
 from phasesim.errors import PhasesimError
 from phasesim.simulation import SimulationResult, parse_cadence, simulate
 from phasesim.units import format_hours, parse_duration
+from phasesim.whatif.scenario import Scenario, load_scenario, scale_target
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -396,7 +396,7 @@ def compare(
     base : Blueprint or path
         The blueprint the scenarios change (it takes the place of their ``base:``).
     scenarios : Scenario, mapping, path, or a list of them
-        See :func:`~phasesim.analysis.scenario.load_scenario`. Names must be unique.
+        See :func:`~phasesim.whatif.scenario.load_scenario`. Names must be unique.
     releases, cadence, start, runs, inputs, max_in_flight, serialize
         As for :func:`phasesim.simulate`; a scenario's own ``cadence`` change takes the
         place of ``cadence`` for that scenario.
