@@ -1,0 +1,1 @@
+"""Backtests: forecasts scored against what happened next (see ``docs/backtest.md``)."""
