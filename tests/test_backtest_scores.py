@@ -123,3 +123,26 @@ def test_log_distances_table_lists_all_four_measures():
     assert list(table["measure"]) == ["cycle_time_emd", "case_arrival_emd", "circadian_emd",
                                       "3-gram_distance"]
     assert table["value"].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_log_as_of_keeps_the_past_cuts_running_work_and_cannot_see_the_future():
+    from phasesim.backtest.cut import log_as_of
+
+    log = REAL.assign(status="succeeded")
+    cut = log_as_of(log, "2026-01-05T11:00Z")
+    # r1/a ended 10:00 (kept), r1/b runs 10:00-12:00 (in progress), r2 starts next day.
+    assert cut["activity_id"].tolist() == ["a", "b"]
+    assert cut["status"].tolist() == ["succeeded", "in_progress"]
+    assert cut["end"].isna().tolist() == [False, True]
+    assert cut.attrs["as_of"] == {"now": pd.Timestamp("2026-01-05T11:00Z"), "kept": 1,
+                                  "running": 1, "not_yet": 2}
+    # Corrupting everything after now (ends of running work, later rows) changes nothing.
+    future = log.copy()
+    future.loc[1, "end"] = pd.Timestamp("2027-01-01", tz="UTC")
+    future.loc[1, "status"] = "failed"
+    future.loc[2:, "activity_id"] = "zzz"
+    pd.testing.assert_frame_equal(log_as_of(future, "2026-01-05T11:00Z"), cut)
+    # An end exactly at now is finished work.
+    assert log_as_of(log, "2026-01-05T12:00Z")["status"].tolist() == ["succeeded"] * 2
+    with pytest.raises(ValueError, match="no timezone"):
+        log_as_of(log, "2026-01-05 11:00")
