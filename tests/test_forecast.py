@@ -374,3 +374,129 @@ def test_backtest_actual_finish_is_within_p80_about_80_percent_of_the_time():
     # releases in flight at several nows are counted at each: a 99% binomial interval
     low, high = stats.binom.interval(0.99, trials, 0.8)
     assert low <= hits <= high, (hits, trials)
+
+
+# -- carried over: attempts, rework, the rework budget --------------------------------
+REWORK = """\
+    process:
+      id: rework
+      phases:
+        - phase:
+            id: work
+            activities:
+              - activity: {id: fix, type: automated, duration: 2h}
+        - phase:
+            id: gate
+            depends-on: [work]
+            activities:
+              - activity:
+                  id: approve
+                  type: manual
+                  approval: {wait: 30m, approvers: 1, required: 1,
+                             reject: {probability: 1.0, goto: work}}
+    """
+
+
+def test_rework_done_counts_against_the_max_rework_budget():
+    # two rejections already (fix ran three times); the third review is running since
+    # 10:00 and ends at 10:30; rejected again, the release's 3rd rework exceeds
+    # max_rework=2 and it aborts then
+    rows = []
+    for k, hour in enumerate((0, 3, 6)):
+        rows.append({"release_id": "R1", "phase_id": "work", "activity_id": "fix",
+                     "activity_type": "automated", "status": "succeeded", "attempt": k + 1,
+                     "start": MON + pd.Timedelta(hours=hour),
+                     "end": MON + pd.Timedelta(hours=hour + 2)})
+        rows.append({"release_id": "R1", "phase_id": "gate", "activity_id": "approve",
+                     "activity_type": "approval", "attempt": k + 1,
+                     "status": "rejected" if k < 2 else "in_progress",
+                     "start": MON + pd.Timedelta(hours=hour + 2),
+                     "end": MON + pd.Timedelta(hours=hour + 2.5) if k < 2 else None})
+    log = log_of(rows)
+    now = MON + pd.Timedelta(hours=8, minutes=10)
+    fc = forecast(bp(REWORK), log, now=now, runs=2, seed=1, max_rework=2)
+    rel = fc._rel.iloc[0]
+    assert rel["status"] == "aborted" and bool(rel["capped"])
+    assert rel["end"] == MON + pd.Timedelta(hours=8, minutes=30)
+    sim = fc.log[~fc.log["observed"] & (fc.log["run"] == 0)]
+    assert sim["activity_id"].tolist() == ["approve"]
+    assert sim["attempt"].tolist() == [3] and sim["status"].tolist() == ["rejected"]
+    assert fc.releases.loc["R1", "share_aborted"] == 1.0
+    # with budget left it goes round again: fix (attempt 4) and a 4th review
+    more = forecast(bp(REWORK), log, now=now, runs=1, seed=1, max_rework=3)
+    rows_after = more.log[~more.log["observed"]]
+    assert rows_after[["activity_id", "attempt"]].values.tolist() == [
+        ["approve", 3], ["fix", 4], ["approve", 4]]
+
+
+FLAKY = """\
+    process:
+      id: flaky
+      phases:
+        - phase:
+            id: p
+            activities:
+              - activity: {id: build, type: automated, duration: 1h,
+                           failure: {probability: 1.0, retries: 2}}
+    """
+
+
+def test_failed_tries_count_against_the_retries():
+    # two failed tries already; the third is running since 11:00 and fails at 12:00:
+    # no try is left, so the release aborts then (a fresh pass would try three times)
+    rows = [{"release_id": "R1", "phase_id": "p", "activity_id": "build",
+             "activity_type": "automated", "status": "failed", "attempt": k + 1,
+             "start": MON + pd.Timedelta(hours=k), "end": MON + pd.Timedelta(hours=k + 1)}
+            for k in range(2)]
+    rows.append({"release_id": "R1", "phase_id": "p", "activity_id": "build",
+                 "activity_type": "automated", "status": "in_progress", "attempt": 3,
+                 "start": MON + pd.Timedelta(hours=2), "end": None})
+    fc = forecast(bp(FLAKY), log_of(rows), now=MON + pd.Timedelta(hours=2.5), runs=1,
+                  seed=1)
+    rel = fc._rel.iloc[0]
+    assert rel["status"] == "aborted"
+    assert rel["end"] == MON + pd.Timedelta(hours=3)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim["attempt"].tolist() == [3] and sim["status"].tolist() == ["failed"]
+
+
+# -- the views --------------------------------------------------------------------------
+def test_views_summary_html_frame_chance_and_fan_chart():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    log = log_of([
+        {"release_id": "R1", "phase_id": "fix", "activity_id": "cut",
+         "activity_type": "automated", "status": "succeeded",
+         "start": "2026-03-02 09:00Z", "end": "2026-03-02 09:30Z"},
+        {"release_id": "R1", "phase_id": "fix", "activity_id": "work",
+         "activity_type": "manual", "status": "in_progress",
+         "start": "2026-03-02 09:30Z", "end": None},
+    ])
+    fc = forecast(bp(FIXED), log, now="2026-03-03 09:45Z", future=1, cadence="weekly",
+                  runs=3, seed=1, target="2026-03-06 12:00Z")
+    # the next release is on the weekly cadence after R1's start: Mon 03-09 09:00
+    assert fc.releases.loc["next-1", "started"] == pd.Timestamp("2026-03-09 09:00",
+                                                                 tz="UTC")
+    table = fc.summary()
+    assert table.loc["R1", "finish_p50"] == "Mon 2026-03-09 10:00"
+    assert table.loc["R1", "p_target"] == "0%"
+    frame = fc.to_frame()
+    assert frame.loc[frame["release_id"] == "R1", "phase_id"].tolist() == [
+        "(release)", "fix", "ship", "announce"]
+    assert frame.loc[1, "p_target"] == 1.0 and frame.loc[2, "p_target"] == 1.0
+    assert "<table" in fc._repr_html_() and "R1" in fc._repr_html_()
+    assert fc.chance("R1", "2026-03-06 10:00Z", phase="ship") == 1.0
+    assert fc.chance("R1", "2026-03-06 09:59Z", phase="ship") == 0.0
+    assert fc.chance("R1", "2026-03-09 09:00Z", phase="announce", event="start") == 1.0
+    assert fc.chance("R1", "2026-03-09 09:00Z") == 0.0
+    with pytest.raises(PhasesimError, match="no phase"):
+        fc.chance("R1", "2026-03-09 09:00Z", phase="nope")
+    fig, ax = plt.subplots()
+    assert fc.plot(ax=ax) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["R1\n(in flight)",
+                                                            "next-1\n(future)"]
+    assert "UTC" in ax.get_xlabel()
+    plt.close(fig)
