@@ -132,6 +132,15 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
     main_keys = [model.nodes[n].key for n in model.main_nodes]
     in_main = matched["key"].map(lambda k: nodes[k].index in main)
     info.train = bool(in_main.any())
+    if matched.empty and bad.empty:
+        if rows["running"].any():
+            info.status = "unplaced"
+            info.reasons.append("it has phase-level rows only (no activity_id): a "
+                                "forecast places activities")
+            info.rows = rows.loc[rows["running"], "row"].tolist()
+        else:
+            info.status = "finished"
+        return info
     if not in_main.any():
         if matched["running"].any():
             info.status = "unplaced"
