@@ -500,3 +500,25 @@ def test_views_summary_html_frame_chance_and_fan_chart():
                                                             "next-1\n(future)"]
     assert "UTC" in ax.get_xlabel()
     plt.close(fig)
+
+
+def test_a_rejected_gate_reruns_its_block_from_now():
+    # fix ran 09-11, the review rejected it at 11:30; at 12:00 fix runs again (attempt 2,
+    # 12:00-14:00), then the review (attempt 2, 14:00-14:30); the rejection counts as rework
+    text = REWORK.replace("probability: 1.0", "probability: 0.01")
+    log = log_of([
+        {"release_id": "R1", "phase_id": "work", "activity_id": "fix",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=2)},
+        {"release_id": "R1", "phase_id": "gate", "activity_id": "approve",
+         "activity_type": "approval", "status": "rejected",
+         "start": MON + pd.Timedelta(hours=2), "end": MON + pd.Timedelta(hours=2.5)},
+    ])
+    fc = forecast(bp(text), log, now=MON + pd.Timedelta(hours=3), runs=20, seed=1)
+    sim = fc.log[~fc.log["observed"] & (fc.log["run"] == 0)]
+    assert sim[["activity_id", "attempt"]].values.tolist()[:2] == [["fix", 2],
+                                                                   ["approve", 2]]
+    assert sim["start"].tolist()[:2] == [MON + pd.Timedelta(hours=3),
+                                         MON + pd.Timedelta(hours=5)]
+    assert (fc._rel["rework"] >= 1).all()
+    assert fc.releases.loc["R1", "phase"] == "between phases"

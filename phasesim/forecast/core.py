@@ -342,6 +342,7 @@ class Forecast:
     releases: pd.DataFrame = field(default_factory=pd.DataFrame)
     phases: pd.DataFrame = field(default_factory=pd.DataFrame)
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _ends: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def finished(self) -> list[str]:
@@ -366,7 +367,7 @@ class Forecast:
         deadline = self._deadline()
         rows: list[dict[str, Any]] = []
         prows: list[dict[str, Any]] = []
-        phase_ends = self._phase_ends()
+        phase_ends = self._ends = self._phase_ends()
         ids = [r.release_id for r in flight] + [f"next-{i + 1}"
                                                for i in range(len(self.future_starts))]
         rel = self._rel
@@ -490,7 +491,7 @@ class Forecast:
             mine = rel[rel["release_id"] == release_id]
             ok = (mine["status"] != "aborted").to_numpy() & (_hours(mine["end"]) <= deadline)
             return float(ok.mean())
-        values = self._phase_ends().get((release_id, phase), np.full(self.runs, np.nan))
+        values = self._ends.get((release_id, phase), np.full(self.runs, np.nan))
         return float((values <= deadline).mean())
 
     # -- views -------------------------------------------------------------------------

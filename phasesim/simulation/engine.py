@@ -922,7 +922,7 @@ class _Block:
     def node_done(self, n: int) -> None:
         for s in self.succs[n]:
             self.remaining[s] -= 1
-            if self.remaining[s] == 0:
+            if self.remaining[s] == 0 and s not in self.restored:  # done in the state
                 self._runnable(s)
         k = self.model.nodes[n].phase
         self.phase_left[k] -= 1
