@@ -25,6 +25,8 @@ demo: install
 	  --out out/harness-simulated-log.parquet --plots out
 	$(BIN)/phasesim report data/logs/harness-history.csv \
 	  --blueprint data/blueprints/harness-system-release.yaml -o out/harness-history-report.html
+	$(BIN)/phasesim forecast data/blueprints/harness-system-release.yaml data/logs/harness-history.csv \
+	  --future 2 --runs 500 --seed 7 --out out/harness-forecast.csv --plot out/harness-forecast.png
 
 lint: install
 	$(BIN)/ruff check phasesim tests benchmarks

@@ -67,6 +67,7 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
         read_log,
         validate_log,
     )
+    from phasesim.forecast import Forecast, forecast
     from phasesim.plotting import (
         plot_bottlenecks,
         plot_comparison,
@@ -130,6 +131,8 @@ _LAZY: dict[str, str] = {
     "cadence_sweep": "phasesim.whatif",
     "compare": "phasesim.whatif",
     "sensitivity": "phasesim.whatif",
+    "Forecast": "phasesim.forecast",
+    "forecast": "phasesim.forecast",
     "Calibration": "phasesim.calibration",
     "ModelCheck": "phasesim.calibration",
     "calibrate": "phasesim.calibration",
@@ -202,6 +205,7 @@ __all__ = [
     "Environment",
     "EventLog",
     "Failure",
+    "Forecast",
     "InputSpec",
     "LogError",
     "ModelCheck",
@@ -227,6 +231,7 @@ __all__ = [
     "delivery_metrics",
     "empty_log",
     "fit_duration",
+    "forecast",
     "format_hours",
     "json_schema",
     "lead_times",

@@ -15,7 +15,7 @@ into a DataFrame once, by the runner. The semantics are documented in
 from __future__ import annotations
 
 import heapq
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from phasesim.simulation.compiled import CompiledModel, NodeSpec
 from phasesim.simulation.streams import Streams
 
 __all__ = ["DEFAULT_MAX_REWORK", "MAX_REWORK", "RELEASE_FIELDS", "ROW_FIELDS", "USAGE_FIELDS",
-           "Draws", "RunEngine"]
+           "ActivityState", "Draws", "ReleaseState", "RunEngine", "conditioned_hours"]
 
 #: A release sent back (rejections, resumed rollbacks) more often than this is aborted.
 DEFAULT_MAX_REWORK = 20
@@ -47,6 +47,43 @@ RELEASE_FIELDS = ("run", "release", "scheduled", "start", "end", "status", "reas
 USAGE_FIELDS = ("run", "kind", "resource", "release", "requested", "granted", "released")
 
 _Proc = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityState:
+    """An activity running at the engine's start (``now``): it continues, it does not
+    start again.
+
+    ``elapsed_h`` is how much of its duration has passed: working hours of its calendar
+    for manual work and approvals, wall-clock hours otherwise. ``given`` approvals of a
+    k-of-n gate are already in; ``used`` failed tries of the current pass were made.
+    """
+
+    start: float  # when the running try started (epoch hours)
+    elapsed_h: float = 0.0
+    given: int = 0
+    used: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseState:
+    """Where a release stands at the engine's start (a forecast's ``now``).
+
+    Node keys are ``"phase_id.activity_id"`` of the main process. ``done`` activities
+    ended at the given times and do not run; ``running`` ones continue (see
+    :class:`ActivityState`); ``entered`` phases passed their gate at the given time and
+    hold their environments until their last activity ends (they must not be complete).
+    ``attempts`` counts the executions already made of each activity (the next one
+    draws the random numbers of that execution number), ``rework`` the rejections and
+    resumed rollbacks already spent of the ``max_rework`` budget.
+    """
+
+    started: float  # the release's first start (epoch hours)
+    done: dict[str, float] = field(default_factory=dict)
+    running: dict[str, ActivityState] = field(default_factory=dict)
+    entered: dict[str, float] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    rework: int = 0
 
 
 @dataclass(slots=True)
@@ -79,6 +116,8 @@ class _Release:
     serial_exit: dict[str, simpy.Event] = field(default_factory=dict)
     held: list[list[tuple[str, Any, int]]] = field(default_factory=list)
     rows: int = 0
+    state: ReleaseState | None = None
+    resume: dict[str, ActivityState] = field(default_factory=dict)  # not yet continued
 
 
 class RunEngine:
@@ -99,28 +138,74 @@ class RunEngine:
         Phase ids that a release may enter only after the previous release left them.
     max_rework : int
         Cap on rejections and resumed rollbacks per release; past it the release aborts.
+    now : float, optional
+        Start the clock here rather than at the first release's start (a forecast).
+    states : sequence of ReleaseState or None
+        The state at ``now`` of the first ``len(states)`` releases (None: from scratch).
+        Their team members and environments in use are taken before anything else.
+    busy : mapping of str to sequence of float
+        Team members or environment slots (by name, teams first) occupied from ``now``
+        until each of the given times.
     """
 
     def __init__(self, model: CompiledModel, run: int, starts: Sequence[float],
                  draws: Draws, *, max_in_flight: int | None = None,
-                 serialize: Sequence[str] = (), max_rework: int = DEFAULT_MAX_REWORK
-                 ) -> None:
+                 serialize: Sequence[str] = (), max_rework: int = DEFAULT_MAX_REWORK,
+                 now: float | None = None, states: Sequence[ReleaseState | None] = (),
+                 busy: Mapping[str, Sequence[float]] | None = None) -> None:
         self.model = model
         self.run = run
         self.starts = list(starts)
         self.draws = draws
         self._offset = draws.offset(run)
         self.max_rework = max_rework
-        self.env = simpy.Environment(initial_time=self.starts[0] if self.starts else 0.0)
+        first = now if now is not None else self.starts[0] if self.starts else 0.0
+        self.env = simpy.Environment(initial_time=first)
         self.teams = {name: _Pool(self.env, cap) for name, cap in model.team_capacity.items()}
         self.environments = {name: _Pool(self.env, cap)
                              for name, cap in model.environment_capacity.items()}
+        self.states = list(states)
+        if self.states:
+            self._reserve()
+        for name, untils in (busy or {}).items():
+            pool = self.teams.get(name) or self.environments.get(name)
+            if pool is None:
+                raise ValueError(f"busy names {name!r}, which is neither a team nor an "
+                                 f"environment of the model")
+            for until in untils:
+                if until > first:
+                    pool.busy += 1
+                    self.env.timeout(until - first).callbacks.append(_giver(pool))
         self.in_flight = _Pool(self.env, max_in_flight) if max_in_flight else None
         self.serialize = {ph.id for ph in model.phases if ph.id in set(serialize)}
         self.rows: list[tuple[Any, ...]] = []
         self.releases: list[tuple[Any, ...]] = []
         self.usage: list[list[Any]] = []
         self._previous: _Release | None = None
+
+    def _reserve(self) -> None:
+        """Take the team members and environments that the work in flight holds at the
+        start, before any release runs (so new work queues behind it)."""
+        index = {spec.key: spec for spec in self.model.nodes}
+        phases = {ph.id: ph for ph in self.model.phases}
+        for state in self.states:
+            if state is None:
+                continue
+            uses: list[str] = [name for pid in state.entered for name in phases[pid].uses]
+            for key in state.running:
+                spec = index[key]
+                uses.extend(spec.uses)
+                if spec.kind == "manual" and spec.team is not None:
+                    self.teams[spec.team].busy += 1
+            for name in uses:
+                if name in self.environments:
+                    self.environments[name].busy += 1
+
+    def _reserved(self, rel: _Release, uses: Sequence[str]) -> list[tuple[str, Any, int]]:
+        """The holdings of environments reserved by :meth:`_reserve`, from now."""
+        return [(name, self.environments[name],
+                 self._hold("environment", name, rel, self.env.now))
+                for name in sorted(uses) if name in self.environments]
 
     # -- driver --------------------------------------------------------------------------
     def execute(self) -> None:
@@ -133,6 +218,12 @@ class RunEngine:
             if t > self.env.now:
                 yield self.env.timeout(t - self.env.now)
             rel = _Release(index=i, scheduled=t)
+            state = self.states[i] if i < len(self.states) else None
+            if state is not None:
+                rel.state = state
+                rel.resume = dict(state.running)
+                rel.attempts = dict(state.attempts)
+                rel.rework = state.rework
             rel.stop = self.env.event()
             rel.serial_exit = {pid: self.env.event() for pid in self.serialize}
             previous, self._previous = self._previous, rel
@@ -143,7 +234,7 @@ class RunEngine:
             slot = self.in_flight.take(rel.scheduled)
             if slot is not None:
                 yield slot
-        rel.start = self.env.now
+        rel.start = self.env.now if rel.state is None else rel.state.started
         assert rel.stop is not None
         block = self.env.process(self._block(rel, self.model, self.model.main_nodes,
                                              main=True, cause=-1, previous=previous))
@@ -238,6 +329,27 @@ class RunEngine:
         i = self._offset + release
         return coins[i], hours[i]
 
+    def _resumed(self, spec: NodeSpec, release: int, execution: int, state: ActivityState
+                 ) -> tuple[float, float]:
+        """The outcome coin and the *total* hours of a try running at the start: the
+        execution's own uniform numbers, each duration drawn by inverse transform on
+        ``[F(elapsed), 1]`` (conditioned on lasting longer than what has passed). A
+        k-of-n approval with ``given`` approvals waits for the ``required - given``-th
+        fastest of the ``approvers - given`` outstanding ones (draws 1, 2, ...)."""
+        u = self.draws.uniforms(spec, execution, self.run, release)
+        e = state.elapsed_h
+        if spec.kind == "approval":
+            assert spec.wait_spec is not None
+            need = spec.required - state.given
+            if need <= 0:
+                return float(u[0]), e
+            outstanding = max(need, spec.approvers - state.given)
+            waits = np.sort(conditioned_hours(spec.wait_spec, e, u[1:1 + outstanding]))
+            return float(u[0]), float(waits[need - 1])
+        if spec.duration is None:
+            return float(u[0]), e
+        return float(u[0]), float(conditioned_hours(spec.duration, e, u[1:2])[0])
+
     @staticmethod
     def _readiness(block: _Block, spec: NodeSpec, gate: _Gate
                    ) -> tuple[float, int, float, float, float]:
@@ -279,6 +391,9 @@ class RunEngine:
             block.node_done(spec.index)
             return
         team = self.teams[spec.team] if spec.kind == "manual" and spec.team else None
+        if rel.resume and spec.key in rel.resume:  # running at the start: it continues
+            env.process(self._node(block, spec, gate))
+            return
         if not spec.simple or (team is not None and (spec.anchor is not None
                                                      or not team.free)):
             env.process(self._node(block, spec, gate))
@@ -376,24 +491,18 @@ class RunEngine:
                          anchor_h, environment_h, 0.0, 0.0, 0.0, rework=rework)
             rel.end_time[key] = env.now
             return
+        resume = rel.resume.pop(key, None) if rel.resume else None
         while True:
-            t0 = env.now
-            if spec.anchor is not None:
-                t = _not_before(rel, spec.anchor, spec.slot_week, spec.anchor_calendar,
-                                env.now)
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-            anchor_h += env.now - t0
-            t1 = env.now
-            held = (yield from self._acquire(rel, spec.uses, spec.freeze_calendars,
-                                             priority=ready)) if spec.uses else []
-            environment_h += env.now - t1
-            if rel.stopped:
+            if resume is not None:  # running at the start: past its gates already
+                held = self._reserved(rel, spec.uses)
+                outcome = yield from self._work(rel, model, spec, ready, cause, serialize_h,
+                                                anchor_h, environment_h, rework, resume)
                 self._free(held)
-                return
-            outcome = yield from self._work(rel, model, spec, ready, cause, serialize_h,
-                                            anchor_h, environment_h, rework)
-            self._free(held)
+            else:
+                outcome = yield from self._pass(rel, model, spec, ready, cause,
+                                                serialize_h, anchor_h, environment_h,
+                                                rework)
+            resume = None
             if rel.stopped or outcome is None:
                 return
             status, row = outcome
@@ -427,10 +536,38 @@ class RunEngine:
             serialize_h = anchor_h = environment_h = 0.0
             rework = True
 
-    def _work(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
+    def _pass(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
               cause: int, serialize_h: float, anchor_h: float, environment_h: float,
               rework: bool) -> Generator[simpy.Event, Any, tuple[str, int] | None]:
-        """One pass through an activity after its gates; returns (status, row)."""
+        """One pass through an activity: its anchor, its environments, then its work."""
+        env = self.env
+        t0 = env.now
+        if spec.anchor is not None:
+            t = _not_before(rel, spec.anchor, spec.slot_week, spec.anchor_calendar, env.now)
+            if t > env.now:
+                yield env.timeout(t - env.now)
+        anchor_h += env.now - t0
+        t1 = env.now
+        held = (yield from self._acquire(rel, spec.uses, spec.freeze_calendars,
+                                         priority=ready)) if spec.uses else []
+        environment_h += env.now - t1
+        if rel.stopped:
+            self._free(held)
+            return None
+        outcome = yield from self._work(rel, model, spec, ready, cause, serialize_h,
+                                        anchor_h, environment_h, rework)
+        self._free(held)
+        return outcome
+
+    def _work(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
+              cause: int, serialize_h: float, anchor_h: float, environment_h: float,
+              rework: bool, resume: ActivityState | None = None
+              ) -> Generator[simpy.Event, Any, tuple[str, int] | None]:
+        """One pass through an activity after its gates; returns (status, row).
+
+        With ``resume`` the activity was running at the start: its first try began at
+        ``resume.start`` and lasts its duration conditioned on exceeding
+        ``resume.elapsed_h``; its team member is already held."""
         env = self.env
         kind = spec.kind
         if kind == "subprocess" and spec.sub is not None:
@@ -445,12 +582,17 @@ class RunEngine:
             return "succeeded", row
         attempt_base = rel.attempts.get(spec.key, 0)
         if kind == "approval":
-            coin, wait = self._draw(spec, rel.index, attempt_base)
+            if resume is None:
+                coin, wait = self._draw(spec, rel.index, attempt_base)
+                start = env.now
+                end = spec.calendar.add_working_hours_h(start, wait)
+            else:
+                coin, wait = self._resumed(spec, rel.index, attempt_base, resume)
+                start = resume.start
+                end = spec.calendar.add_working_hours_h(env.now, wait - resume.elapsed_h)
             rejected = coin < spec.reject_p
-            start = env.now
-            end = spec.calendar.add_working_hours_h(start, wait)
-            if end > start:
-                yield env.timeout(end - start)
+            if end > env.now:
+                yield env.timeout(end - env.now)
             if rel.stopped:
                 self._interrupted(rel, spec, ready, start, cause, rework)
                 return None
@@ -464,7 +606,7 @@ class RunEngine:
         if kind == "manual" and spec.team is not None:
             team = self.teams[spec.team]
             requested = env.now
-            grant = team.take(ready)
+            grant = team.take(ready) if resume is None else None  # else held already
             if grant is not None:
                 yield grant
             team_h = env.now - requested
@@ -474,18 +616,27 @@ class RunEngine:
                 self._unhold(usage_row)
                 return None
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
+        if resume is not None:
+            tries = max(1, tries - resume.used)
         status, row = "succeeded", -1
         for attempt in range(tries):
-            coin, hours = self._draw(spec, rel.index, attempt_base + attempt)
-            failed = coin < spec.fail_p
-            granted = env.now
-            if kind == "manual":
-                start = spec.calendar.next_working_h(granted) if hours > 0 else granted
-                end = spec.calendar.add_working_hours_h(granted, hours)
+            if resume is not None and attempt == 0:
+                coin, hours = self._resumed(spec, rel.index, attempt_base, resume)
+                granted = start = resume.start
+                left = hours - resume.elapsed_h
+                end = spec.calendar.add_working_hours_h(env.now, left) \
+                    if kind == "manual" else env.now + left
             else:
-                start, end = granted, granted + hours
-            if end > granted:
-                yield env.timeout(end - granted)
+                coin, hours = self._draw(spec, rel.index, attempt_base + attempt)
+                granted = env.now
+                if kind == "manual":
+                    start = spec.calendar.next_working_h(granted) if hours > 0 else granted
+                    end = spec.calendar.add_working_hours_h(granted, hours)
+                else:
+                    start, end = granted, granted + hours
+            failed = coin < spec.fail_p
+            if end > env.now:
+                yield env.timeout(end - env.now)
             if rel.stopped:
                 self._interrupted(rel, spec, ready, start, cause, rework)
                 break
@@ -601,14 +752,53 @@ class _Block:
         self.pending = len(members)
         self.finished = engine.env.event()
         self.members = members
+        self.restored: set[int] = set()
 
     def begin(self) -> None:
+        if self.rel.state is not None and self.main and self.model is self.engine.model:
+            self._restore(self.rel.state)
         for k in sorted(self.phase_left):
-            if self.main and self._deps_done(k):
+            if self.main and k not in self.opening and k not in self.phases_done \
+                    and self._deps_done(k):
                 self._open_gate(k)
         for n in self.members:
-            if self.remaining[n] == 0:
+            if self.remaining[n] == 0 and n not in self.restored:
                 self._runnable(n)
+
+    def _restore(self, state: ReleaseState) -> None:
+        """Start the release's main block part-way: finished activities are done (at
+        their times, with no row), the phases entered are open and hold their
+        environments (reserved by ``RunEngine._reserve``)."""
+        rel, nodes, phases = self.rel, self.model.nodes, self.model.phases
+        index = {nodes[n].key: n for n in self.members}
+        for key, end in state.done.items():
+            n = index[key]
+            self.restored.add(n)
+            rel.end_time[key] = end
+            rel.last_row[key] = -1
+            for s in self.succs[n]:
+                self.remaining[s] -= 1
+            self.phase_left[nodes[n].phase] -= 1
+            self.pending -= 1
+        for k, left in self.phase_left.items():
+            if left == 0:
+                self.phases_done.add(k)
+                exit_event = rel.serial_exit.get(phases[k].id)
+                if exit_event is not None and not exit_event.triggered:
+                    exit_event.succeed()
+        by_id = {phases[k].id: k for k in self.phase_left}
+        for pid, t in state.entered.items():
+            k = by_id[pid]
+            gate = self.gates[k]
+            gate.ready = gate.after_serialize = gate.after_anchor = gate.started = t
+            self.opening.add(k)
+            self.open.add(k)
+            rel.phase_open[pid] = True
+            self.opened_here.add(k)
+            held = self.engine._reserved(rel, phases[k].uses)
+            if held:
+                self.held[k] = held
+                rel.held.append(held)
 
     def _deps_done(self, k: int) -> bool:
         return all(d in self.phases_done or d not in self.phase_left
@@ -732,7 +922,7 @@ class _Block:
     def node_done(self, n: int) -> None:
         for s in self.succs[n]:
             self.remaining[s] -= 1
-            if self.remaining[s] == 0:
+            if self.remaining[s] == 0 and s not in self.restored:  # done in the state
                 self._runnable(s)
         k = self.model.nodes[n].phase
         self.phase_left[k] -= 1
@@ -774,6 +964,19 @@ class Draws:
         self.runs = list(runs)
         self.releases = releases
         self._tables: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
+        self._raw: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def uniforms(self, spec: NodeSpec, execution: int, run: int, release: int
+                 ) -> np.ndarray:
+        """The raw uniform numbers (coin first) of one execution of a release in a run:
+        the same numbers :meth:`table` turns into hours."""
+        key = (spec.stream, execution, run)
+        raw = self._raw.get(key)
+        if raw is None:
+            draws = 1 + (spec.approvers if spec.kind == "approval" else 1)
+            raw = self._raw[key] = self.streams.uniforms(spec.stream, [run], execution,
+                                                         self.releases, draws)[0]
+        return raw[release]
 
     def offset(self, run: int) -> int:
         """Where ``run``'s release 0 stands in a table."""
@@ -840,6 +1043,11 @@ class _Pool:
             self.busy -= 1
 
 
+def _giver(pool: _Pool) -> Any:
+    """A SimPy callback that gives a slot of ``pool`` back."""
+    return lambda _event: pool.give()
+
+
 def _not_before(rel: _Release, anchor: WeeklyAnchor, week: int, calendar: Calendar,
                 now: float) -> float:
     """When something anchored may start: the next weekly moment at or after ``now``, or,
@@ -849,6 +1057,19 @@ def _not_before(rel: _Release, anchor: WeeklyAnchor, week: int, calendar: Calend
         return calendar.next_anchor_h(now, anchor)
     midnight = calendar.local_midnight_h(rel.scheduled, 7 * (week - 1))
     return max(now, calendar.next_anchor_h(midnight, anchor))
+
+
+def conditioned_hours(spec: Any, elapsed: float, u: np.ndarray) -> np.ndarray:
+    """Durations of ``spec`` conditioned on exceeding ``elapsed`` hours, by inverse
+    transform of the uniforms ``u`` on ``[F(elapsed), 1]``: ``Q(F(e) + u (1 - F(e)))``,
+    never below ``elapsed``. At ``elapsed = 0`` (for a positive duration) it is the
+    ordinary draw ``Q(u)``."""
+    u = np.asarray(u, dtype=float)
+    if elapsed <= 0.0:
+        return np.asarray(spec.quantile(u), dtype=float)
+    low = float(spec.cdf(elapsed))
+    q = np.minimum(low + u * (1.0 - low), 1.0 - 2.0 ** -53)
+    return np.maximum(np.asarray(spec.quantile(q), dtype=float), elapsed)
 
 
 def _positive(hours: float) -> float:
