@@ -350,9 +350,9 @@ def _calendar(work: pd.DataFrame, timezone: str, working_share: float
     if len(events) == 0:
         return None, {}
     local = _local(events, timezone)
-    cells = Counter(zip(local.weekday, local.hour, strict=True))
+    cells = Counter(zip(local.day_of_week, local.hour, strict=True))
     total = len(events)
-    by_day = Counter(local.weekday)
+    by_day = Counter(local.day_of_week)
     by_hour = Counter(local.hour)
     days = sorted(d for d, k in by_day.items() if k >= working_share * total)
     hours = sorted(h for h, k in by_hour.items() if k >= working_share * total)
@@ -403,7 +403,7 @@ def _cadence(starts: np.ndarray, timezone: str) -> tuple[Any, dict[str, Any]]:
         best: tuple[float, Any, Any] | None = None
         for tz in dict.fromkeys([timezone, "UTC"]):
             local = _local(starts, tz)
-            keys = Counter(zip(local.weekday, local.hour, local.minute, strict=True))
+            keys = Counter(zip(local.day_of_week, local.hour, local.minute, strict=True))
             (day, hh, mm), k = keys.most_common(1)[0]
             share = min(float(whole.mean()), k / len(starts))
             if best is None or share > best[0] + 1e-9:
@@ -476,7 +476,8 @@ def discover(
         starts and ends of manual work and approvals.
     anchor_share : float, default 0.5
         An activity gets ``not-before`` when at least this share of its starts fall on
-        one weekday and minute (and most of those were held after it was ready).
+        one weekday and minute (and most of those were held after it was ready); it
+        needs at least ``min_samples`` starts.
     min_samples, criterion, seed
         Passed to :func:`phasesim.calibrate`.
     name : str, optional
@@ -773,7 +774,7 @@ def discover(
             if not preds and not preds_phase:
                 continue  # the release's own start: the cadence says when
             rows = sub[sub["template"] == tpl]
-            if len(rows) < 3:
+            if len(rows) < max(3, min_samples):
                 continue
             ready = pd.Series(-np.inf, index=rows.index)
             for p in preds:
@@ -783,12 +784,12 @@ def discover(
                 d = per[per["phase_id"] == p].groupby("rel")["d"].max()
                 ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
             local = _local(rows["s"].to_numpy(), timezone)
-            moments = Counter(zip(local.weekday, local.hour, local.minute, strict=True))
+            moments = Counter(zip(local.day_of_week, local.hour, local.minute, strict=True))
             (day, hh, mm), k = moments.most_common(1)[0]
             share = k / len(rows)
             if share < anchor_share:
                 continue
-            hit = (local.weekday == day) & (local.hour == hh) & (local.minute == mm)
+            hit = (local.day_of_week == day) & (local.hour == hh) & (local.minute == mm)
             held = (rows["s"].to_numpy() - ready.to_numpy()) > _HOLD_H
             if held[hit].mean() < 0.5:
                 continue
