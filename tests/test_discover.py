@@ -346,3 +346,46 @@ process:
     ev = d.evidence.set_index("element").loc["ship.deploy"]
     row = ev[ev["kind"] == "not-before"].iloc[0]
     assert row["value"] == "weekly anchor Wed 10:00" and row["support"] == 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------------------
+
+
+def test_cli_discover_prints_what_it_found_and_writes_the_yaml(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from phasesim.cli import main
+
+    log_path = tmp_path / "history.csv"
+    _hand_log().to_csv(log_path, index=False)
+    out = tmp_path / "bp.yaml"
+    evidence = tmp_path / "evidence.csv"
+    assert main(["discover", str(log_path), "-o", str(out), "--evidence", str(evidence)]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0] == "2 phases, 5 activities, 0 teams from 4 releases (18 rows)"
+    assert "phase order: p -> q (depends-on)" in text
+    assert "activity dependencies: p.a -> p.b (depends-on); p.c -> p.d (depends-on); " \
+        "p.b -> p.d (depends-on)" in text
+    assert "optional activities: p.d (if run_p_d)" in text
+    assert "cadence: every 1 week on Mon 09:00 (UTC)" in text
+    assert f"wrote {out}" in text
+    bp = phasesim.load_blueprint(out)
+    assert bp.id == "history" and [p.id for p in bp.phases] == ["p", "q"]
+    assert "p.c || p.b" in evidence.read_text()
+
+
+def test_cli_discover_bad_input_is_a_message(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from phasesim.cli import main
+
+    log_path = tmp_path / "history.csv"
+    _hand_log().to_csv(log_path, index=False)
+    assert main(["discover", str(log_path), "-o", str(tmp_path / "x.yaml"),
+                 "--timezone", "Mars/Olympus"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("phasesim discover: unknown timezone 'Mars/Olympus'")
+    assert not (tmp_path / "x.yaml").exists()
+    with pytest.raises(SystemExit) as done:
+        main(["discover", str(log_path), "-o", "x.yaml", "--min-support", "1.5"])
+    assert done.value.code == 2

@@ -399,26 +399,32 @@ def _cadence(starts: np.ndarray, timezone: str) -> tuple[Any, dict[str, Any]]:
     med = float(np.median(gaps))
     weeks = round(med / 168)
     if weeks >= 1:
-        whole = np.abs(gaps - weeks * 168) <= 1.0
-        best: tuple[float, Any, Any] | None = None
+        best: tuple[float, Any, Any, Any] | None = None
         for tz in dict.fromkeys([timezone, "UTC"]):
             local = _local(starts, tz)
+            # week numbers (Monday-based, local): a holiday that moves one release to the
+            # Tuesday does not break a weekly cadence
+            monday = (local.normalize() - pd.to_timedelta(local.day_of_week, unit="D"))
+            week_no = np.round((monday.tz_localize(None) - pd.Timestamp("1970-01-05"))
+                               / pd.Timedelta(days=7)).astype(int)
+            whole = np.diff(np.asarray(week_no)) == weeks
             keys = Counter(zip(local.day_of_week, local.hour, local.minute, strict=True))
             (day, hh, mm), k = keys.most_common(1)[0]
-            share = min(float(whole.mean()), k / len(starts))
-            if best is None or share > best[0] + 1e-9:
-                best = (share, (day, hh, mm, k), tz)
+            score = min(float(whole.mean()), k / len(starts) + 0.15)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, (day, hh, mm, k), tz, whole)
         assert best is not None
-        share, (day, hh, mm, k), tz = best
-        if share >= 0.9:
+        _, (day, hh, mm, k), tz, whole = best
+        if whole.mean() >= 0.9 and k / len(starts) >= 0.75:
             cadence = {"freq": "weekly", "interval": weeks, "weekday": _WEEKDAY_NAMES[day],
                        "time": f"{hh:02d}:{mm:02d}", "timezone": tz}
             return cadence, {
-                "n": len(gaps), "support": share,
+                "n": len(gaps), "support": float(whole.mean()),
                 "value": f"every {weeks} week{'s' if weeks > 1 else ''} on "
                          f"{_DAYS[day]} {hh:02d}:{mm:02d} ({tz})",
-                "detail": f"{int(whole.sum())} of {len(gaps)} gaps are {weeks} weeks (±1h); "
-                          f"{k} of {len(starts)} starts on {_DAYS[day]} {hh:02d}:{mm:02d}"}
+                "detail": f"{int(whole.sum())} of {len(gaps)} consecutive starts are {weeks} "
+                          f"calendar week{'s' if weeks > 1 else ''} apart; {k} of "
+                          f"{len(starts)} start on {_DAYS[day]} {hh:02d}:{mm:02d}"}
     if np.all(np.abs(gaps - med) <= 1 / 60) and med > 0:
         minutes = max(1, round(med * 60))
         return f"every {minutes}m", {
@@ -528,6 +534,22 @@ def discover(
                          "activity_id": activity, "n": n, "support": support,
                          "value": value, "detail": detail})
 
+    # -- releases of their own (a hotfix release: one phase that is not the first) -----
+    first_phase = timed.loc[timed.groupby("rel", sort=False)["s"].idxmin(), "phase_id"]
+    usual_first = first_phase.mode().iloc[0]
+    n_phases = timed.groupby("rel", sort=False)["phase_id"].nunique()
+    own = n_phases.index[(n_phases == 1).to_numpy()
+                         & (first_phase.to_numpy() != usual_first)] \
+        if timed["phase_id"].nunique() > 1 else n_phases.index[:0]
+    if len(own):
+        kinds = timed[timed["rel"].isin(own)].groupby("phase_id")["rel"].nunique()
+        for ph, k in kinds.items():
+            note(f"releases of {ph} alone", "separate-releases", phase=str(ph), n=int(k),
+                 value="left out",
+                 detail=f"{k} releases ran only {ph} (not the usual first phase "
+                        f"{usual_first}): separate releases, not part of the process")
+        timed = timed[~timed["rel"].isin(own)]
+        frame = frame[~frame["rel"].isin(own)]
     rel_start = timed.groupby("rel", sort=False)["s"].min()
     releases = list(rel_start.sort_values().index)
     n_releases = len(releases)
