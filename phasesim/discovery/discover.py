@@ -309,19 +309,31 @@ def _precedence(start: pd.DataFrame, done: pd.DataFrame, rel_start: pd.Series,
     graph = nx.DiGraph()
     graph.add_nodes_from(order)
     pairs: list[dict[str, Any]] = []
-    for i, a in enumerate(order):
+    for i in range(len(order)):
         for j in range(i + 1, len(order)):
-            b = order[j]
-            both = ~np.isnan(s[:, i]) & ~np.isnan(s[:, j]) & ~np.isnan(d[:, i])
+            both = ~np.isnan(s[:, i]) & ~np.isnan(s[:, j]) & ~np.isnan(d[:, i]) \
+                & ~np.isnan(d[:, j])
             n = int(both.sum())
             if n == 0:
                 continue
-            after = s[both, j] >= d[both, i] - _TOL_H
-            support = float(after.mean())
+            forward = float((s[both, j] >= d[both, i] - _TOL_H).mean())
+            backward = float((s[both, i] >= d[both, j] - _TOL_H).mean())
+            # the direction the data supports; the median order breaks a tie (zero-length
+            # milestones at the same moment support both)
+            a, b, support = (order[i], order[j], forward) if forward >= min_support or \
+                backward < min_support else (order[j], order[i], backward)
             pairs.append({"a": a, "b": b, "n": n, "support": support,
                           "edge": support >= min_support})
             if support >= min_support:
-                graph.add_edge(a, b)
+                graph.add_edge(a, b, support=support)
+    # a cycle of supported edges (possible below min_support=1): drop its weakest edge
+    while not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        weakest = min(cycle, key=lambda e: graph.edges[e[0], e[1]]["support"])
+        graph.remove_edge(weakest[0], weakest[1])
+        for rec in pairs:
+            if (rec["a"], rec["b"]) == (weakest[0], weakest[1]):
+                rec["edge"] = False
     reduced = nx.transitive_reduction(graph)
     reduced.add_nodes_from(order)
     for rec in pairs:
