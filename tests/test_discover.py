@@ -389,3 +389,13 @@ def test_cli_discover_bad_input_is_a_message(tmp_path: Path,
     with pytest.raises(SystemExit) as done:
         main(["discover", str(log_path), "-o", "x.yaml", "--min-support", "1.5"])
     assert done.value.code == 2
+
+
+def test_durations_fitted_on_a_sample_of_releases_when_there_are_many() -> None:
+    d = discover(_hand_log(), fit_releases=2, min_samples=3)
+    row = d.evidence[d.evidence["kind"] == "fit-sample"].iloc[0]
+    assert (row["n"], row["support"], row["value"]) == (2, 0.5, "2 of 4 releases")
+    table = d.calibration.table.set_index("activity_id")
+    assert table.loc["a", "n"] == 2 and table.loc["e", "n"] == 2
+    # the structure still rests on all four releases
+    assert d.evidence.set_index("element").loc["p -> q", "n"] == 4

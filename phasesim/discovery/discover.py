@@ -254,26 +254,33 @@ def _hours(values: pd.Series) -> np.ndarray:
     return ns / 3.6e12
 
 
+def _map_unique(values: pd.Series, func: Any) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value (NA stays NA)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     frame = log.copy()
     phase_only = frame["activity_id"].isna()
     frame["activity_id"] = frame["activity_id"].astype(object).where(
         ~phase_only, frame["phase_id"].astype(object))
     if isinstance(phases, str) and phases == "activities":
-        frame["phase_id"] = frame["activity_id"].map(_template)
+        frame["phase_id"] = _map_unique(frame["activity_id"], _template)
     elif phases is not None:
         keep = {str(p) for p in phases}
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
     rel = frame["release_id"].astype(str)
-    frame["rel"] = (runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel
-    frame["template"] = frame["activity_id"].map(_template)
+    frame["rel"] = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel
+                    ).astype(object)
+    frame["template"] = _map_unique(frame["activity_id"], _template)
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
-    frame["phase_id"] = frame["phase_id"].astype(str)
-    frame["activity_id"] = frame["activity_id"].astype(str)
-    frame["status"] = frame["status"].astype(str)
-    frame["activity_type"] = frame["activity_type"].astype(str)
+    # plain object columns: iterating and hashing them is faster than Arrow strings
+    for col in ("phase_id", "activity_id", "status", "activity_type", "template"):
+        frame[col] = frame[col].astype(str).astype(object)
     return frame
 
 
@@ -362,7 +369,10 @@ def _calendar(work: pd.DataFrame, timezone: str, working_share: float
     if len(events) == 0:
         return None, {}
     local = _local(events, timezone)
-    cells = Counter(zip(local.day_of_week, local.hour, strict=True))
+    cells = Counter(dict(zip(*np.unique(
+        np.asarray(local.day_of_week) * 24 + np.asarray(local.hour), return_counts=True),
+        strict=True)))
+    cells = Counter({(int(c) // 24, int(c) % 24): int(k) for c, k in cells.items()})
     total = len(events)
     by_day = Counter(local.day_of_week)
     by_hour = Counter(local.hour)
@@ -388,6 +398,16 @@ def _day_ranges(days: list[int]) -> str:
             groups.append([d])
     return ",".join(_DAYS[g[0]] if len(g) == 1 else f"{_DAYS[g[0]]}-{_DAYS[g[-1]]}"
                     for g in groups)
+
+
+def _modal_moment(local: pd.DatetimeIndex) -> tuple[int, int, int, int]:
+    """The most common weekday, hour and minute of ``local`` times, and its count."""
+    key = (np.asarray(local.day_of_week) * 24 + np.asarray(local.hour)) * 60 \
+        + np.asarray(local.minute)
+    values, counts = np.unique(key, return_counts=True)
+    top = int(np.argmax(counts))  # the first (earliest in the week) of equal counts
+    v = int(values[top])
+    return v // 1440, (v // 60) % 24, v % 60, int(counts[top])
 
 
 def _peak(s: np.ndarray, e: np.ndarray) -> int:
@@ -420,8 +440,7 @@ def _cadence(starts: np.ndarray, timezone: str) -> tuple[Any, dict[str, Any]]:
             week_no = np.round((monday.tz_localize(None) - pd.Timestamp("1970-01-05"))
                                / pd.Timedelta(days=7)).astype(int)
             whole = np.diff(np.asarray(week_no)) == weeks
-            keys = Counter(zip(local.day_of_week, local.hour, local.minute, strict=True))
-            (day, hh, mm), k = keys.most_common(1)[0]
+            day, hh, mm, k = _modal_moment(local)
             score = min(float(whole.mean()), k / len(starts) + 0.15)
             if best is None or score > best[0] + 1e-9:
                 best = (score, (day, hh, mm, k), tz, whole)
@@ -470,6 +489,7 @@ def discover(
     seed: int = 0,
     name: str | None = None,
     format: str | None = None,
+    fit_releases: int | None = 1000,
 ) -> Discovery:
     """Discover a blueprint from a release log, with the evidence for each element.
 
@@ -502,6 +522,10 @@ def discover(
         The process name (default: from the log's source).
     format : str, optional
         Passed to :func:`phasesim.read_log` when ``log`` is a path.
+    fit_releases : int or None, default 1000
+        With more releases than this, durations and rates are fitted on this many
+        releases drawn at random (``seed``); the structure always uses all of them.
+        None fits on all.
 
     Returns
     -------
@@ -569,9 +593,8 @@ def discover(
                           .tz_localize(None).to_numpy(), index=rel_start.index)
 
     # -- complete releases (frequencies are counted on these) ----------------------------
-    status_by_rel = frame.groupby("rel", sort=False)["status"].agg(
-        lambda s: bool(s.isin(["in_progress", "aborted"]).any()))
-    complete = set(status_by_rel.index[~status_by_rel.to_numpy()])
+    unfinished = set(frame.loc[frame["status"].isin(["in_progress", "aborted"]), "rel"])
+    complete = set(frame["rel"].unique()) - unfinished
 
     # -- rollback phases ----------------------------------------------------------------
     failed = timed[timed["status"] == "failed"]
@@ -615,7 +638,7 @@ def discover(
     succ = main[main["status"] == "succeeded"].groupby(keys, sort=False)["e"].min()
     inst["d"] = succ.reindex(inst.index).fillna(inst["last"])
     inst = inst.reset_index()
-    inst["template"] = inst["activity_id"].map(_template)
+    inst["template"] = _map_unique(inst["activity_id"], _template)
     per = inst.groupby(["rel", "phase_id", "template"], sort=False).agg(
         s=("s", "min"), d=("d", "max")).reset_index()
 
@@ -652,11 +675,12 @@ def discover(
                                   "frequency": 0.0})
             note(f"{ph}.{tpl}", "left-out", phase=ph, activity=tpl, n=int(k), support=0.0,
                  value="left out", detail=f"skipped in all {int(k)} releases that reached it")
-    per = per[[(p, t) in keep_pairs for p, t in zip(per["phase_id"], per["template"],
-                                                    strict=True)]]
+    kept = pd.MultiIndex.from_tuples(sorted(keep_pairs)) if keep_pairs else None
+    per = per[pd.MultiIndex.from_arrays([per["phase_id"], per["template"]]).isin(kept)] \
+        if kept is not None else per.iloc[:0]
     items_of: dict[tuple[str, str], list[str]] = {}
     for (ph, tpl), ids in main.groupby(["phase_id", "template"], sort=False)["activity_id"]:
-        matches = [_ITEM.match(a) for a in ids]
+        matches = [_ITEM.match(a) for a in ids.unique()]
         if all(matches) and (ph, tpl) in keep_pairs:
             items_of[(ph, tpl)] = sorted({m.group("item") for m in matches if m})
 
@@ -818,8 +842,7 @@ def discover(
                 d = per[per["phase_id"] == p].groupby("rel")["d"].max()
                 ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
             local = _local(rows["s"].to_numpy(), timezone)
-            moments = Counter(zip(local.day_of_week, local.hour, local.minute, strict=True))
-            (day, hh, mm), k = moments.most_common(1)[0]
+            day, hh, mm, k = _modal_moment(local)
             share = k / len(rows)
             if share < anchor_share:
                 continue
@@ -959,13 +982,27 @@ def discover(
     process["phases"] = phase_bodies
     text = yaml.safe_dump({"process": process}, sort_keys=False, allow_unicode=True)
     skeleton = load_blueprint(text)
-    calib_log = raw.copy()
+    calib_log = raw
+    if fit_releases is not None and n_releases > fit_releases:
+        rng = np.random.default_rng(seed)
+        chosen = set(rng.choice(np.asarray(releases, dtype=object), size=fit_releases,
+                                replace=False))
+        rel_key = _prepare(raw[["run", "release_id", "phase_id", "activity_id", "start",
+                                "end", "status", "activity_type"]], None)["rel"]
+        calib_log = raw[rel_key.isin(chosen).to_numpy()]
+        note("durations", "fit-sample", n=fit_releases, support=fit_releases / n_releases,
+             value=f"{fit_releases:,} of {n_releases:,} releases",
+             detail=f"durations and rates fitted on {fit_releases:,} releases drawn at "
+                    f"random (seed {seed}); the structure on all {n_releases:,}")
+    calib_log = calib_log.copy()
     if isinstance(phases, str) and phases == "activities":
-        calib_log["phase_id"] = frame["phase_id"].astype("string")
-    calib_log["phase_id"] = calib_log["phase_id"].map(
-        lambda p: _safe_id(p) if pd.notna(p) else p).astype("string")
-    calib_log["activity_id"] = calib_log["activity_id"].map(
-        lambda a: _safe_id_instance(a) if pd.notna(a) else a).astype("string")
+        calib_log["phase_id"] = _map_unique(
+            calib_log["activity_id"].astype(object).where(
+                calib_log["activity_id"].notna(), calib_log["phase_id"].astype(object)),
+            _template)
+    calib_log["phase_id"] = _map_unique(calib_log["phase_id"], _safe_id).astype("string")
+    calib_log["activity_id"] = _map_unique(calib_log["activity_id"],
+                                           _safe_id_instance).astype("string")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         cal = calibrate(skeleton, calib_log, min_samples=min_samples, criterion=criterion,
