@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
         plot_validation,
         validate_model,
     )
+    from phasesim.discovery import Discovery, discover
     from phasesim.distributions import DurationSpec, DurationSpecError, parse_duration_spec
     from phasesim.errors import (
         BlueprintError,
@@ -105,6 +106,8 @@ _LAZY: dict[str, str] = {
                      "Failure", "InputSpec", "Phase", "Rejection", "Slot", "Team",
                      "json_schema", "load_blueprint"], "phasesim.blueprint"),
     "Calendar": "phasesim.calendars",
+    "Discovery": "phasesim.discovery",
+    "discover": "phasesim.discovery",
     "WeeklyAnchor": "phasesim.calendars",
     **dict.fromkeys(["DurationSpec", "DurationSpecError", "parse_duration_spec"],
                     "phasesim.distributions"),
@@ -162,7 +165,8 @@ _LAZY: dict[str, str] = {
 #: Subpackages and modules reachable as attributes (``phasesim.calendars``) after only
 #: ``import phasesim``.
 _SUBMODULES = frozenset({
-    "analysis", "blueprint", "calendars", "calibration", "cli", "distributions", "errors",
+    "analysis", "blueprint", "calendars", "calibration", "cli", "discovery", "distributions",
+    "errors",
     "eventlog", "plotting", "report", "simulation", "units", "whatif",
 })
 
@@ -200,6 +204,7 @@ __all__ = [
     "CalibrationError",
     "Comparison",
     "CriticalPath",
+    "Discovery",
     "DurationSpec",
     "DurationSpecError",
     "Environment",
@@ -229,6 +234,7 @@ __all__ = [
     "compare",
     "critical_paths",
     "delivery_metrics",
+    "discover",
     "empty_log",
     "fit_duration",
     "forecast",

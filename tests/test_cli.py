@@ -116,7 +116,7 @@ def test_every_option_and_argument_has_help_text():
 
 
 @pytest.mark.parametrize("command", ["validate", "show", "schema", "simulate", "compare",
-                                     "calibrate", "report"])
+                                     "calibrate", "discover", "report"])
 def test_help_is_plain_text(command: str, capsys: pytest.CaptureFixture[str]):
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])

@@ -51,6 +51,7 @@ _EXTENSIONS = {
     ".parquet": "parquet", ".pq": "parquet",
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
     ".xlsx": "excel", ".xlsm": "excel",
+    ".toml": "toml",
 }
 
 #: Canonical column -> source names it is read from (compared in lower case, with spaces
@@ -227,7 +228,11 @@ def _read(
     else:
         auditor.record("lifecycle_unused", 0)
     log = finish(staged, auditor)
-    return finalise(log, auditor, staged, strict=strict)
+    log = finalise(log, auditor, staged, strict=strict)
+    if "release_order" in log.columns:  # an adapter's own order of releases (versions)
+        order = pd.to_numeric(log["release_order"], errors="coerce")
+        log = log.iloc[order.argsort(kind="stable").to_numpy()].reset_index(drop=True)
+    return log
 
 
 # --------------------------------------------------------------------------------------
@@ -354,7 +359,15 @@ def _detect(path: Path) -> str:
                      file=str(path), hint=f"pass format=, one of {', '.join(FORMATS)}")],
             str(path),
         )
-    return adapters.detect_file(path, base) or base
+    found = adapters.detect_file(path, base)
+    if found is None and base == "toml":
+        raise LogError(
+            [Problem("a .toml file is read as CPython's python-releases.toml, and this one "
+                     "has no [[release.\"x.y\"]] tables", file=str(path),
+                     hint="pass format=, one of " + ", ".join(FORMATS))],
+            str(path),
+        )
+    return found or base
 
 
 # --------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 ``harness-report``  Harness release report workbook (.xlsx)                   ``harness``
 ``github-actions``  GitHub Actions runs and jobs (API JSON, DevLake CSV)      ``github``
 ``gitlab``          GitLab CI jobs (API JSON, DevLake CSV)                    ``gitlab``
+``milestones``      a milestone table: release, milestone, date, planned      ``milestones``
+``python-releases`` CPython's ``python-releases.toml``                        ``milestones``
 ==================  ========================================================  ==============
 
 Each adapter turns its source into canonical columns (plus extra columns of its own) and
@@ -22,14 +24,15 @@ from typing import Any
 
 import pandas as pd
 
-from phasesim.eventlog.adapters import github, gitlab, harness
+from phasesim.eventlog.adapters import github, gitlab, harness, milestones
 from phasesim.eventlog.adapters._common import Adapter, is_devlake
 
 __all__ = ["ADAPTERS", "Adapter", "detect_file", "detect_frame"]
 
 #: ``format=`` name -> adapter.
 ADAPTERS: dict[str, Adapter] = {
-    a.name: a for a in (harness.ADAPTER, github.ADAPTER, gitlab.ADAPTER)
+    a.name: a for a in (harness.ADAPTER, github.ADAPTER, gitlab.ADAPTER,
+                        milestones.MILESTONES, milestones.PYTHON_RELEASES)
 }
 
 
@@ -44,7 +47,10 @@ def _kind_of(record: Any) -> str | None:
 
 
 def detect_frame(frame: pd.DataFrame) -> str | None:
-    """The adapter for a DataFrame that is a DevLake raw table, else None."""
+    """The adapter for a DataFrame that is a DevLake raw table or a milestone table, else
+    None."""
+    if milestones.is_milestone_table(frame.columns):
+        return "milestones"
     if not is_devlake(frame.columns) or len(frame) == 0:
         return None
     try:
@@ -57,6 +63,9 @@ def detect_frame(frame: pd.DataFrame) -> str | None:
 def detect_file(path: Path, base: str) -> str | None:
     """The adapter for a file whose extension says ``base`` (csv, json, excel), or None."""
     try:
+        if base == "toml":
+            toml_text = path.read_text(encoding="utf-8", errors="replace")
+            return "python-releases" if "[[release." in toml_text else None
         if base == "excel":
             from openpyxl import load_workbook
 
