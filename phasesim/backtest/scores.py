@@ -11,10 +11,10 @@ mover's distances and the n-gram distance), computed exactly in one dimension wi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pandas.core.groupby import DataFrameGroupBy
 from scipy import stats
 
@@ -32,7 +32,7 @@ __all__ = [
 _START, _END = "\u25b6", "\u25a0"  # padding marks of an n-gram sequence
 
 
-def coverage(actual: Sequence[float], forecast: Sequence[float], *,
+def coverage(actual: ArrayLike, forecast: ArrayLike, *,
              confidence: float = 0.95) -> tuple[float, float, float, int]:
     """Share of ``actual`` values at or below their ``forecast`` quantile.
 
@@ -52,7 +52,7 @@ def coverage(actual: Sequence[float], forecast: Sequence[float], *,
     return (k / n, float(ci.low), float(ci.high), n)
 
 
-def pinball_loss(actual: Sequence[float], forecast: Sequence[float], q: float) -> float:
+def pinball_loss(actual: ArrayLike, forecast: ArrayLike, q: float) -> float:
     """Mean pinball (quantile) loss of ``forecast`` as the ``q`` quantile of ``actual``.
 
     Each pair scores ``q * (y - f)`` when the actual ``y`` lands above the forecast
@@ -70,7 +70,7 @@ def pinball_loss(actual: Sequence[float], forecast: Sequence[float], q: float) -
     return float(np.mean(np.maximum(q * d, (q - 1.0) * d)))
 
 
-def crps(samples: Sequence[float], actual: float) -> float:
+def crps(samples: ArrayLike, actual: float) -> float:
     """Continuous ranked probability score of an ensemble forecast against one outcome.
 
     ``CRPS = E|X - y| - E|X - X'| / 2`` over the empirical distribution of ``samples``
@@ -90,7 +90,7 @@ def crps(samples: Sequence[float], actual: float) -> float:
     return float(np.mean(np.abs(x - actual)) - spread / 2.0)
 
 
-def _pairs(actual: Sequence[float], forecast: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(actual: ArrayLike, forecast: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(actual, dtype=float)
     f = np.asarray(forecast, dtype=float)
     if a.shape != f.shape:
