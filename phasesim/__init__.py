@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
         waiting_vs_working,
         work_in_progress,
     )
+    from phasesim.backtesting import Backtest, backtest
     from phasesim.blueprint import (
         Activity,
         Approval,
@@ -106,6 +107,8 @@ _LAZY: dict[str, str] = {
                      "Failure", "InputSpec", "Phase", "Rejection", "Slot", "Team",
                      "json_schema", "load_blueprint"], "phasesim.blueprint"),
     "Calendar": "phasesim.calendars",
+    "Backtest": "phasesim.backtesting",
+    "backtest": "phasesim.backtesting",
     "Discovery": "phasesim.discovery",
     "discover": "phasesim.discovery",
     "WeeklyAnchor": "phasesim.calendars",
@@ -165,9 +168,9 @@ _LAZY: dict[str, str] = {
 #: Subpackages and modules reachable as attributes (``phasesim.calendars``) after only
 #: ``import phasesim``.
 _SUBMODULES = frozenset({
-    "analysis", "blueprint", "calendars", "calibration", "cli", "discovery", "distributions",
-    "errors",
-    "eventlog", "plotting", "report", "simulation", "units", "whatif",
+    "analysis", "backtesting", "blueprint", "calendars", "calibration", "cli", "discovery",
+    "distributions", "errors", "eventlog", "forecast", "plotting", "report", "simulation",
+    "units", "whatif",
 })
 
 
@@ -197,6 +200,7 @@ __all__ = [
     "FORMATS",
     "Activity",
     "Approval",
+    "Backtest",
     "Blueprint",
     "BlueprintError",
     "Calendar",
@@ -228,6 +232,7 @@ __all__ = [
     "activity_stats",
     "audit_log",
     "audit_table",
+    "backtest",
     "bottlenecks",
     "cadence_sweep",
     "calibrate",

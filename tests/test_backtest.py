@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import phasesim as ps
-from phasesim.backtest import backtest, log_as_of
+from phasesim.backtesting import backtest, log_as_of
 
 TRUTH = """
 process:
@@ -136,3 +136,23 @@ def test_without_a_blueprint_each_origin_discovers_one(truth):
     # The discovered two-step model forecasts the lead time (median about 14 h) to
     # within a few hours on average.
     assert bt.table.at["model", "p50_abs_error_d"] * 24 < 6
+
+
+def test_cli_backtest_prints_the_table_and_writes_csv_and_png(truth, tmp_path, capsys):
+    from phasesim.cli import main
+
+    bp, log = truth
+    csv = tmp_path / "log.csv"
+    log.to_csv(csv, index=False)
+    out, png = tmp_path / "bt.csv", tmp_path / "bt.png"
+    code = main(["backtest", str(csv), "--blueprint", str(bp), "--origins",
+                 ",".join(ORIGINS[-2:]), "--horizon", "3d", "--runs", "100", "--seed", "2",
+                 "-o", str(out), "--plot", str(png)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "P80 covered" in text and "baseline (past lead times)" in text
+    scored = pd.read_csv(out)
+    assert len(scored) >= 6 and set(scored["kind"]) == {"in_flight", "future"}
+    assert png.stat().st_size > 10_000
+    assert main(["backtest", str(csv), "--origins", "2026-02-01"]) == 1
+    assert "no timezone" in capsys.readouterr().err

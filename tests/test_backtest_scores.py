@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from phasesim.backtest.scores import (
+from phasesim.backtesting.scores import (
     case_arrival_emd,
     circadian_emd,
     coverage,
@@ -126,7 +126,7 @@ def test_log_distances_table_lists_all_four_measures():
 
 
 def test_log_as_of_keeps_the_past_cuts_running_work_and_cannot_see_the_future():
-    from phasesim.backtest.cut import log_as_of
+    from phasesim.backtesting.cut import log_as_of
 
     log = REAL.assign(status="succeeded")
     cut = log_as_of(log, "2026-01-05T11:00Z")

@@ -13,7 +13,7 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from phasesim.backtest import Backtest
+    from phasesim.backtesting import Backtest
 
 __all__ = ["plot_errors", "plot_reliability"]
 

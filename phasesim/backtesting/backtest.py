@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from phasesim.backtest.cut import log_as_of
-from phasesim.backtest.scores import coverage, crps, log_distances, pinball_loss
+from phasesim.backtesting.cut import log_as_of
+from phasesim.backtesting.scores import coverage, crps, log_distances, pinball_loss
 from phasesim.errors import PhasesimError
 
 if TYPE_CHECKING:
@@ -398,19 +398,27 @@ class Backtest:
 
         return plot_errors(self, ax=ax)
 
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        table = self.table.copy()
-        shown = pd.DataFrame({
+    def _shown(self) -> pd.DataFrame:
+        """The table as a person reads it: coverage with its interval, days."""
+        table = self.table
+        return pd.DataFrame({
             "releases scored": table["n"],
             **{f"P{round(q * 100)} coverage": [
                 _interval(table, str(m), round(q * 100)) for m in table.index]
                for q in QUANTILES},
             "mean CRPS (days)": (table["crps_h"] / 24).round(2),
             "P50 mean abs. error (days)": table["p50_abs_error_d"].round(1),
-        }, index=table.index)
+            "P50 bias (days)": table["p50_bias_d"].round(1),
+        }, index=pd.Index(["process model", "baseline (past lead times)"], name=""))
+
+    def to_text(self) -> str:
+        """The model and the baseline side by side, as plain text."""
+        return self._shown().to_string()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
         return (f"<div><p><b>Backtest</b> ({escape(self.fitted)} model, horizon "
                 f"{self.horizon_h / 24:g} d, {self.runs} runs per forecast)</p>"
                 f"<p>{escape(self.summary()).replace(chr(10), '<br>')}</p>"
-                f"{shown.to_html(escape=True)}</div>")
+                f"{self._shown().to_html(escape=True)}</div>")
