@@ -480,7 +480,12 @@ def test_views_summary_html_frame_chance_and_fan_chart():
     # the next release is on the weekly cadence after R1's start: Mon 03-09 09:00
     assert fc.releases.loc["next-1", "started"] == pd.Timestamp("2026-03-09 09:00",
                                                                  tz="UTC")
+    # every remaining phase's finish, as columns of the release's row
+    assert fc.releases.loc["R1", "ship_p80"] == pd.Timestamp("2026-03-06 10:00", tz="UTC")
+    assert fc.releases.loc["R1", "fix_p50"] == pd.Timestamp("2026-03-03 13:30", tz="UTC")
+    assert fc.releases.loc["next-1", "announce_p95"] > fc.releases.loc["R1", "announce_p95"]
     table = fc.summary()
+    assert "ship_p80" not in table.columns
     assert table.loc["R1", "finish_p50"] == "Mon 2026-03-09 10:00"
     assert table.loc["R1", "p_target"] == "0%"
     frame = fc.to_frame()
@@ -597,3 +602,17 @@ def test_an_entered_phase_keeps_its_environment_until_it_ends():
     assert sim.loc[("R1", "check"), "end"] == MON + pd.Timedelta(hours=4)
     assert sim.loc[("next-1", "push"), "start"] == MON + pd.Timedelta(hours=4)
     assert sim.loc[("next-1", "push"), "wait_environment_h"] == pytest.approx(2.0)
+
+
+def test_same_seed_same_forecast_whatever_the_workers():
+    log = log_of([
+        {"release_id": "R1", "phase_id": "build", "activity_id": "code",
+         "activity_type": "manual", "owner": "Dev", "status": "in_progress",
+         "start": "2026-03-02 09:00Z", "end": None},
+    ])
+    options = {"now": "2026-03-02 15:00Z", "future": 2, "cadence": "every 3d", "runs": 16,
+               "seed": 4}
+    one = forecast(bp(BACKTEST), log, n_jobs=1, **options)
+    two = forecast(bp(BACKTEST), log, n_jobs=2, **options)
+    pd.testing.assert_frame_equal(one.log, two.log)
+    pd.testing.assert_frame_equal(one.releases, two.releases)
