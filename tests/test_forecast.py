@@ -480,7 +480,12 @@ def test_views_summary_html_frame_chance_and_fan_chart():
     # the next release is on the weekly cadence after R1's start: Mon 03-09 09:00
     assert fc.releases.loc["next-1", "started"] == pd.Timestamp("2026-03-09 09:00",
                                                                  tz="UTC")
+    # every remaining phase's finish, as columns of the release's row
+    assert fc.releases.loc["R1", "ship_p80"] == pd.Timestamp("2026-03-06 10:00", tz="UTC")
+    assert fc.releases.loc["R1", "fix_p50"] == pd.Timestamp("2026-03-03 13:30", tz="UTC")
+    assert fc.releases.loc["next-1", "announce_p95"] > fc.releases.loc["R1", "announce_p95"]
     table = fc.summary()
+    assert "ship_p80" not in table.columns
     assert table.loc["R1", "finish_p50"] == "Mon 2026-03-09 10:00"
     assert table.loc["R1", "p_target"] == "0%"
     frame = fc.to_frame()
@@ -522,3 +527,92 @@ def test_a_rejected_gate_reruns_its_block_from_now():
                                          MON + pd.Timedelta(hours=5)]
     assert (fc._rel["rework"] >= 1).all()
     assert fc.releases.loc["R1", "phase"] == "between phases"
+
+
+ROLLBACK = """\
+    process:
+      id: rollback
+      environments:
+        prod: {capacity: 1}
+      phases:
+        - phase:
+            id: deploy
+            uses: [prod]
+            activities:
+              - activity: {id: push, type: automated, duration: 1h,
+                           failure: {probability: %s, retries: 0, on-failure: hotfix}}
+              - activity: {id: check, type: automated, duration: 3h, depends-on: [push]}
+        - phase:
+            id: hotfix
+            rollback: true
+            resume: %s
+            activities:
+              - activity: {id: patch, type: automated, duration: 2h}
+    """
+
+
+def _rows(*specs):
+    return log_of([{"release_id": rid, "phase_id": pid, "activity_id": aid,
+                    "activity_type": "automated", "status": status,
+                    "start": MON + pd.Timedelta(hours=a),
+                    "end": None if b is None else MON + pd.Timedelta(hours=b)}
+                   for rid, pid, aid, status, a, b in specs])
+
+
+def test_rollbacks_and_hotfix_releases_are_placed_or_reported():
+    log = _rows(
+        # R1: push failed, the hotfix ran and the release resumes: push runs again
+        ("R1", "deploy", "push", "failed", 0, 1), ("R1", "hotfix", "patch", "succeeded", 1, 3),
+        # R2: the hotfix is running at now: it cannot be placed
+        ("R2", "deploy", "push", "failed", 0, 1), ("R2", "hotfix", "patch", "in_progress", 1,
+                                                   None),
+        # HF1: an ad-hoc hotfix release (only the rollback phase): finished
+        ("HF1", "hotfix", "patch", "succeeded", 0, 2),
+        # R3: aborted
+        ("R3", "deploy", "push", "aborted", 0, 1),
+    )
+    now = MON + pd.Timedelta(hours=4)
+    fc = forecast(bp(ROLLBACK % ("0.0001", "true")), log, now=now, runs=1, seed=1)
+    assert list(fc.releases.index) == ["R1"]
+    assert sorted(fc.finished) == ["HF1", "R3"]
+    assert fc.unplaced["release_id"].tolist() == ["R2"]
+    assert fc.unplaced["reason"].tolist() == [
+        "hotfix.patch (rollback phase hotfix) is running at now: a forecast starts from "
+        "the main process"]
+    assert fc.unplaced["rows"].tolist() == ["4"]
+    sim = fc.log[~fc.log["observed"]]
+    # push attempt 2 at now (4:00-5:00), then check (5:00-8:00); the resumed rollback
+    # counts as rework
+    assert sim[["activity_id", "attempt"]].values.tolist() == [["push", 2], ["check", 1]]
+    assert sim["end"].max() == MON + pd.Timedelta(hours=8)
+    assert int(fc._rel["rework"].iloc[0]) == 1
+    # without resume the rolled-back release has ended
+    ended = forecast(bp(ROLLBACK % ("0.0001", "false")), log, now=now, runs=1, seed=1)
+    assert "R1" in ended.finished and len(ended.releases) == 0
+
+
+def test_an_entered_phase_keeps_its_environment_until_it_ends():
+    # R1 is in deploy (push done 0-1, check running since 1:00, 3 h): it holds prod until
+    # 4:00; R2 starts at now = 2:00 and enters deploy only then
+    log = _rows(("R1", "deploy", "push", "succeeded", 0, 1),
+                ("R1", "deploy", "check", "in_progress", 1, None))
+    fc = forecast(bp(ROLLBACK % ("0.0001", "true")), log, now=MON + pd.Timedelta(hours=2),
+                  future=1, cadence=[MON + pd.Timedelta(hours=2)], runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]].set_index(["release_id", "activity_id"])
+    assert sim.loc[("R1", "check"), "end"] == MON + pd.Timedelta(hours=4)
+    assert sim.loc[("next-1", "push"), "start"] == MON + pd.Timedelta(hours=4)
+    assert sim.loc[("next-1", "push"), "wait_environment_h"] == pytest.approx(2.0)
+
+
+def test_same_seed_same_forecast_whatever_the_workers():
+    log = log_of([
+        {"release_id": "R1", "phase_id": "build", "activity_id": "code",
+         "activity_type": "manual", "owner": "Dev", "status": "in_progress",
+         "start": "2026-03-02 09:00Z", "end": None},
+    ])
+    options = {"now": "2026-03-02 15:00Z", "future": 2, "cadence": "every 3d", "runs": 16,
+               "seed": 4}
+    one = forecast(bp(BACKTEST), log, n_jobs=1, **options)
+    two = forecast(bp(BACKTEST), log, n_jobs=2, **options)
+    pd.testing.assert_frame_equal(one.log, two.log)
+    pd.testing.assert_frame_equal(one.releases, two.releases)

@@ -51,7 +51,9 @@ kept simple and explicit. Everything a release does:
 10. **Ad-hoc hotfix releases**: ``HOTFIX_RELEASES`` of them, ``HF2026-01`` ..., each only the
     hotfix phase, starting at a random working time (outside the freeze).
 11. **Export time** ``AS_OF`` = 2027-01-04 12:15 America/Los_Angeles: work that starts later
-    is not in the log; work running then has status ``in_progress`` and no end.
+    is not in the log; work running then has status ``in_progress`` and no end. So the
+    history ends with two releases in flight (R2026-49 and R2026-50, deploying after the
+    freeze): the state ``phasesim forecast`` starts from (``make demo``, notebook 06).
 
 Randomness: one ``numpy.random.Generator`` per release, seeded ``[SEED, k]``; times are
 rounded to whole seconds when written.

@@ -312,7 +312,9 @@ class Forecast:
     releases : DataFrame
         One row per release in flight and per future release: status, started (or
         scheduled), the phase it is in at ``now``, finish P50/P80/P95, the share of runs
-        in which it aborted, and ``p_target`` (probability of finishing by ``target``).
+        in which it aborted, ``p_target`` (probability of finishing by ``target``), then
+        ``<phase>_p50``, ``_p80``, ``_p95``: the finish of every remaining phase (NaT for
+        phases finished before ``now``).
     phases : DataFrame
         One row per release and phase not finished at ``now``: finish P50/P80/P95 and
         ``p_target``.
@@ -343,6 +345,7 @@ class Forecast:
     phases: pd.DataFrame = field(default_factory=pd.DataFrame)
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     _ends: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    _base_columns: list[str] = field(default_factory=list, repr=False)
 
     @property
     def finished(self) -> list[str]:
@@ -410,7 +413,20 @@ class Forecast:
                 col = f"finish_{name}"
                 if col in frame:
                     frame[col] = self._stamp(frame[col]).to_numpy()
-        self.releases = releases.set_index("release_id") if len(releases) else releases
+        if len(releases):
+            releases = releases.set_index("release_id")
+            self._base_columns = list(releases.columns)
+            if len(phases):
+                # the finish of every remaining phase, one column per phase and quantile
+                wide = phases.pivot(index="release_id", columns="phase_id",
+                                    values=[f"finish_{name}" for name, _ in _QUANTILES])
+                order = [ph.id for ph in self.blueprint.phases if not ph.rollback]
+                for pid in order:
+                    for name, _ in _QUANTILES:
+                        pair = (f"finish_{name}", pid)
+                        if pair in wide.columns:
+                            releases[f"{pid}_{name}"] = wide[pair].reindex(releases.index)
+        self.releases = releases
         self.phases = phases
         problems = release_problems(self.state.releases)
         self.unplaced = pd.DataFrame(
@@ -522,7 +538,8 @@ class Forecast:
     def summary(self) -> pd.DataFrame:
         """The releases table as a person reads it: dates in the blueprint's timezone,
         to the minute."""
-        rel = self.releases.copy()
+        rel = self.releases[self._base_columns].copy() if len(self.releases) else \
+            self.releases.copy()
         for col in ("started", "finish_p50", "finish_p80", "finish_p95"):
             if col in rel:
                 rel[col] = rel[col].map(lambda t: "" if pd.isna(t)

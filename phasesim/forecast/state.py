@@ -256,10 +256,11 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
         if after.empty or after["running"].any() or len(after["key"].unique()) < len(
                 phase.nodes):
             info.status = "unplaced"
-            info.reasons.append(f"{key} failed and the release is rolling back through "
-                                f"{phase.id} at now: a forecast starts from the main "
-                                f"process")
-            info.rows.append(int(last["row"]))
+            if not info.reasons:  # else a running rollback activity said it already
+                info.reasons.append(f"{key} failed and the release is rolling back "
+                                    f"through {phase.id} at now: a forecast starts from "
+                                    f"the main process")
+                info.rows.append(int(last["row"]))
             return info
         if not phase.resume:
             info.status = "finished"

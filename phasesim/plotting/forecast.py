@@ -93,7 +93,7 @@ def plot_forecast(fc: Forecast, ax: Axes | None = None, *, observed: bool = True
                 textcoords="offset points", va="bottom", fontsize=8, color="#444444")
     labels = [f"{rid}\n({fc.releases.loc[rid, 'status']})" for rid in releases]
     ax.set_yticks(range(len(releases)), literals(labels))
-    ax.set_ylim(len(releases) - 0.5, -0.5)
+    ax.set_ylim(max(len(releases), 1) - 0.5, -0.5)
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=10))
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_xlabel(f"date ({zone})")
