@@ -647,9 +647,32 @@ def discover(
         str(k): set(v) for k, v in per.groupby("phase_id")["rel"]}
     left_out_rows: list[dict[str, Any]] = []
     optional: dict[tuple[str, str], float] = {}
+    optional_phase: dict[str, float] = {}
     keep_pairs: set[tuple[str, str]] = set()
+    all_complete = (complete & set(rel_start.index)) or set(rel_start.index)
+    rare_phases: set[str] = set()
+    for ph, rels in phase_rels.items():
+        freq = len(rels & all_complete) / len(all_complete)
+        if freq < leave_out_below:
+            rare_phases.add(ph)
+            note(ph, "left-out", phase=ph, n=len(all_complete), support=freq,
+                 value="left out",
+                 detail=f"the phase ran in {len(rels & all_complete)} of "
+                        f"{len(all_complete)} complete releases "
+                        f"(< leave_out_below={leave_out_below})")
+        elif freq < 1:
+            optional_phase[ph] = freq
+            note(ph, "optional", phase=ph, n=len(all_complete), support=freq,
+                 value=f"if run_{ph}",
+                 detail=f"the phase ran in {freq:.1%} of complete releases")
     for key_, rels in per.groupby(["phase_id", "template"], sort=False)["rel"]:
         ph, tpl = (str(k) for k in key_)
+        if ph in rare_phases:
+            left_out_rows.append({"phase_id": ph, "activity_id": tpl,
+                                  "releases": len(set(rels)),
+                                  "frequency": len(set(rels) & all_complete)
+                                  / len(all_complete)})
+            continue
         base = phase_rels[ph] & complete or phase_rels[ph]
         ran = set(rels) & base
         freq = len(ran) / len(base) if base else 0.0
@@ -913,6 +936,14 @@ def discover(
         phase_owner = Counter(o for o in owners if o).most_common(1)
         if phase_owner:
             body["owners"] = [phase_owner[0][0]]
+        if ph in optional_phase:
+            inp = _safe_id(f"run_{ph}")
+            freq = optional_phase[ph]
+            inputs[inp] = {"type": "boolean", "default": bool(freq >= 0.5),
+                           "description": f"phase {ph} ran in {freq:.0%} of releases"}
+            body["if"] = f"<+releaseInput.{inp}> == true"
+            comments[("input", inp)] = (f"phase {ph} ran in {freq:.1%} of the complete "
+                                        "releases: default true at 50% or more")
         acts = []
         n_phase = len(phase_rels.get(ph, ())) if ph in phase_rels else int(
             timed[timed["phase_id"] == ph]["rel"].nunique())
