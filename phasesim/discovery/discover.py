@@ -651,13 +651,13 @@ def discover(
     keep_pairs: set[tuple[str, str]] = set()
     all_complete = (complete & set(rel_start.index)) or set(rel_start.index)
     rare_phases: set[str] = set()
-    for ph, rels in phase_rels.items():
-        freq = len(rels & all_complete) / len(all_complete)
+    for ph, ph_rels in phase_rels.items():
+        freq = len(ph_rels & all_complete) / len(all_complete)
         if freq < leave_out_below:
             rare_phases.add(ph)
             note(ph, "left-out", phase=ph, n=len(all_complete), support=freq,
                  value="left out",
-                 detail=f"the phase ran in {len(rels & all_complete)} of "
+                 detail=f"the phase ran in {len(ph_rels & all_complete)} of "
                         f"{len(all_complete)} complete releases "
                         f"(< leave_out_below={leave_out_below})")
         elif freq < 1:
