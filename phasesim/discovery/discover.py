@@ -943,7 +943,7 @@ def discover(
                            "description": f"phase {ph} ran in {freq:.0%} of releases"}
             body["if"] = f"<+releaseInput.{inp}> == true"
             comments[("input", inp)] = (f"phase {ph} ran in {freq:.1%} of the complete "
-                                        "releases: default true at 50% or more")
+                                        "releases (the default is true at 50% or more)")
         acts = []
         n_phase = len(phase_rels.get(ph, ())) if ph in phase_rels else int(
             timed[timed["phase_id"] == ph]["rel"].nunique())
@@ -974,7 +974,7 @@ def discover(
                                "description": f"{ph}.{tpl} ran in {freq:.0%} of releases"}
                 act["if"] = f"<+releaseInput.{inp}> == true"
                 comments[("input", inp)] = (f"{ph}.{tpl} ran in {freq:.1%} of the complete "
-                                            "releases: default true at 50% or more")
+                                            "releases (the default is true at 50% or more)")
                 note(f"{ph}.{tpl}", "optional", phase=ph, activity=tpl, support=freq,
                      value=f"if {inp}", detail=f"ran in {freq:.1%} of complete releases")
             med = float(durations.get(pair, 0.0))
@@ -1018,8 +1018,9 @@ def discover(
         rng = np.random.default_rng(seed)
         chosen = set(rng.choice(np.asarray(releases, dtype=object), size=fit_releases,
                                 replace=False))
-        rel_key = _prepare(raw[["run", "release_id", "phase_id", "activity_id", "start",
-                                "end", "status", "activity_type"]], None)["rel"]
+        runs = raw["run"].astype("int64")
+        rel_key = (runs.astype(str) + "|" + raw["release_id"].astype(str)) \
+            if runs.nunique() > 1 else raw["release_id"].astype(str)
         calib_log = raw[rel_key.isin(chosen).to_numpy()]
         note("durations", "fit-sample", n=fit_releases, support=fit_releases / n_releases,
              value=f"{fit_releases:,} of {n_releases:,} releases",
