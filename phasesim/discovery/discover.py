@@ -717,8 +717,10 @@ def discover(
     per = per[pd.MultiIndex.from_arrays([per["phase_id"], per["template"]]).isin(kept)] \
         if kept is not None else per.iloc[:0]
     items_of: dict[tuple[str, str], list[str]] = {}
-    for (ph, tpl), ids in main.groupby(["phase_id", "template"], sort=False)["activity_id"]:
-        matches = [_ITEM.match(a) for a in ids.unique()]
+    distinct = main[["phase_id", "template", "activity_id"]].drop_duplicates()
+    for (ph, tpl), ids in distinct.groupby(["phase_id", "template"], sort=False)[
+            "activity_id"]:
+        matches = [_ITEM.match(a) for a in ids]
         if all(matches) and (ph, tpl) in keep_pairs:
             items_of[(ph, tpl)] = sorted({m.group("item") for m in matches if m})
 
