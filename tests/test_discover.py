@@ -399,3 +399,18 @@ def test_durations_fitted_on_a_sample_of_releases_when_there_are_many() -> None:
     assert table.loc["a", "n"] == 2 and table.loc["e", "n"] == 2
     # the structure still rests on all four releases
     assert d.evidence.set_index("element").loc["p -> q", "n"] == 4
+
+
+def test_a_phase_in_some_releases_gets_an_if_and_a_rare_one_is_left_out() -> None:
+    log = _hand_log()
+    extra = [_row("R1", "r", "x", 4, 5, day=0), _row("R2", "r", "x", 4, 5, day=1),
+             _row("R3", "r", "x", 4, 5, day=2), _row("R4", "s", "y", 4, 5, day=3)]
+    log = phasesim.validate_log(pd.concat([log, pd.DataFrame(extra)], ignore_index=True))
+    d = discover(log, leave_out_below=0.3)
+    bp = d.blueprint
+    assert [p.id for p in bp.phases] == ["p", "q", "r"]  # s ran in 1 of 4: left out
+    assert bp.phase("r").condition is not None and bp.phase("r").depends_on == ("q",)
+    spec = next(s for s in bp.inputs if s.name == "run_r")
+    assert spec.default is True and spec.description == "phase r ran in 75% of releases"
+    assert d.left_out.to_dict("records") == [
+        {"phase_id": "s", "activity_id": "y", "releases": 1, "frequency": 0.25}]

@@ -598,14 +598,16 @@ def discover(
 
     # -- rollback phases ----------------------------------------------------------------
     failed = timed[timed["status"] == "failed"]
-    phase_start = timed.groupby(["rel", "phase_id"], sort=False)["s"].min()
-    phase_order = list(dict.fromkeys(timed.sort_values("s")["phase_id"]))
+    phase_order = [str(p) for p in
+                   timed.groupby("phase_id", sort=False)["s"].min().sort_values().index]
+    phase_count = timed.groupby("phase_id", sort=False)["rel"].nunique()
+    phase_start = timed.groupby(["rel", "phase_id"], sort=False)["s"].min() \
+        if not failed.empty else None
     rollback: dict[str, bool] = {}  # phase -> resume
     for ph in phase_order:
-        starts = phase_start.xs(ph, level="phase_id")
-        share = len(starts) / n_releases
-        if share >= 1 or failed.empty:
+        if phase_start is None or phase_count[ph] >= n_releases:
             continue
+        starts = phase_start.xs(ph, level="phase_id")
         other = failed[failed["phase_id"] != ph]
         first_fail = other.groupby("rel")["e"].min()
         after = first_fail.reindex(starts.index)
@@ -643,22 +645,58 @@ def discover(
         s=("s", "min"), d=("d", "max")).reset_index()
 
     # -- optional activities and for-each -----------------------------------------------
-    phase_rels: dict[str, set[str]] = {
-        str(k): set(v) for k, v in per.groupby("phase_id")["rel"]}
+    all_complete = (complete & set(rel_start.index)) or set(rel_start.index)
+    per_c = per["rel"].isin(complete).to_numpy()
+    per_ac = per["rel"].isin(all_complete).to_numpy()
+    phase_n = per.groupby("phase_id")["rel"].nunique()
+    phase_nc = per[per_c].groupby("phase_id")["rel"].nunique().reindex(phase_n.index,
+                                                                         fill_value=0)
+    phase_nac = per[per_ac].groupby("phase_id")["rel"].nunique().reindex(phase_n.index,
+                                                                           fill_value=0)
+    pair_n = per.groupby(["phase_id", "template"], sort=False).size()
+    pair_nc = per[per_c].groupby(["phase_id", "template"]).size().reindex(pair_n.index,
+                                                                           fill_value=0)
+    pair_nac = per[per_ac].groupby(["phase_id", "template"]).size().reindex(
+        pair_n.index, fill_value=0)
+    phase_releases = {str(k): int(v) for k, v in phase_n.items()}
     left_out_rows: list[dict[str, Any]] = []
     optional: dict[tuple[str, str], float] = {}
+    optional_phase: dict[str, float] = {}
     keep_pairs: set[tuple[str, str]] = set()
-    for key_, rels in per.groupby(["phase_id", "template"], sort=False)["rel"]:
-        ph, tpl = (str(k) for k in key_)
-        base = phase_rels[ph] & complete or phase_rels[ph]
-        ran = set(rels) & base
-        freq = len(ran) / len(base) if base else 0.0
+    rare_phases: set[str] = set()
+    n_ac = len(all_complete)
+    for ph_, k_ac in phase_nac.items():
+        ph = str(ph_)
+        freq = int(k_ac) / n_ac
         if freq < leave_out_below:
-            left_out_rows.append({"phase_id": ph, "activity_id": tpl, "releases": len(ran),
+            rare_phases.add(ph)
+            note(ph, "left-out", phase=ph, n=n_ac, support=freq, value="left out",
+                 detail=f"the phase ran in {int(k_ac)} of {n_ac} complete releases "
+                        f"(< leave_out_below={leave_out_below})")
+        elif freq < 1:
+            optional_phase[ph] = freq
+            note(ph, "optional", phase=ph, n=n_ac, support=freq, value=f"if run_{ph}",
+                 detail=f"the phase ran in {freq:.1%} of complete releases")
+    nac_of = dict(pair_nac.items())
+    nc_of = dict(pair_nc.items())
+    for key_, k_all in pair_n.items():
+        ph, tpl = (str(k) for k in key_)  # type: ignore[attr-defined]
+        if ph in rare_phases:
+            left_out_rows.append({"phase_id": ph, "activity_id": tpl,
+                                  "releases": int(k_all),
+                                  "frequency": int(nac_of[key_]) / n_ac})
+            continue
+        if phase_nc[ph] > 0:
+            ran, n_base = int(nc_of[key_]), int(phase_nc[ph])
+        else:
+            ran, n_base = int(k_all), int(phase_n[ph])
+        freq = ran / n_base if n_base else 0.0
+        if freq < leave_out_below:
+            left_out_rows.append({"phase_id": ph, "activity_id": tpl, "releases": ran,
                                   "frequency": freq})
-            note(f"{ph}.{tpl}", "left-out", phase=ph, activity=tpl, n=len(base),
+            note(f"{ph}.{tpl}", "left-out", phase=ph, activity=tpl, n=n_base,
                  support=freq, value="left out",
-                 detail=f"ran in {len(ran)} of {len(base)} complete releases of its phase "
+                 detail=f"ran in {ran} of {n_base} complete releases of its phase "
                         f"(< leave_out_below={leave_out_below})")
             continue
         keep_pairs.add((ph, tpl))
@@ -679,8 +717,10 @@ def discover(
     per = per[pd.MultiIndex.from_arrays([per["phase_id"], per["template"]]).isin(kept)] \
         if kept is not None else per.iloc[:0]
     items_of: dict[tuple[str, str], list[str]] = {}
-    for (ph, tpl), ids in main.groupby(["phase_id", "template"], sort=False)["activity_id"]:
-        matches = [_ITEM.match(a) for a in ids.unique()]
+    distinct = main[["phase_id", "template", "activity_id"]].drop_duplicates()
+    for (ph, tpl), ids in distinct.groupby(["phase_id", "template"], sort=False)[
+            "activity_id"]:
+        matches = [_ITEM.match(a) for a in ids]
         if all(matches) and (ph, tpl) in keep_pairs:
             items_of[(ph, tpl)] = sorted({m.group("item") for m in matches if m})
 
@@ -726,18 +766,21 @@ def discover(
     kind_of: dict[tuple[str, str], str] = {}
     owner_of: dict[tuple[str, str], str | None] = {}
     has_owner = "owner" in frame.columns and frame["owner"].notna().any()
-    for (ph, tpl), rows in main.groupby(["phase_id", "template"], sort=False):
-        kind_of[(ph, tpl)] = rows["activity_type"].mode().iloc[0]
+    def modal(rows: pd.DataFrame, column: str) -> dict[tuple[str, str], str]:
+        counts = rows.groupby(["phase_id", "template", column], sort=False,
+                              dropna=True).size()
+        top = counts.sort_values(kind="stable").groupby(level=[0, 1]).tail(1)
+        return {(str(p), str(t)): str(v) for (p, t, v) in top.index}
+
+    kind_of.update(modal(main, "activity_type"))
+    if has_owner:
+        owner_of.update(modal(main, "owner"))
+    back = timed[timed["phase_id"].isin(list(rollback))]
+    if len(back):
+        kind_of.update(modal(back, "activity_type"))
+        keep_pairs.update(modal(back, "activity_type"))
         if has_owner:
-            owners = rows["owner"].dropna()
-            owner_of[(ph, tpl)] = str(owners.mode().iloc[0]) if len(owners) else None
-    for (ph, tpl), rows in timed[timed["phase_id"].isin(list(rollback))].groupby(
-            ["phase_id", "template"], sort=False):
-        kind_of[(ph, tpl)] = rows["activity_type"].mode().iloc[0]
-        keep_pairs.add((ph, tpl))
-        if has_owner:
-            owners = rows["owner"].dropna()
-            owner_of[(ph, tpl)] = str(owners.mode().iloc[0]) if len(owners) else None
+            owner_of.update(modal(back, "owner"))
     durations = timed.assign(h=timed["e"] - timed["s"]).groupby(
         ["phase_id", "template"])["h"].median()
 
@@ -839,8 +882,7 @@ def discover(
                 d = sub[sub["template"] == p]["d"]
                 ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
             for p in preds_phase:
-                d = per[per["phase_id"] == p].groupby("rel")["d"].max()
-                ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
+                ready = np.maximum(ready, pdone[p].reindex(rows.index).fillna(-np.inf))
             local = _local(rows["s"].to_numpy(), timezone)
             day, hh, mm, k = _modal_moment(local)
             share = k / len(rows)
@@ -913,9 +955,16 @@ def discover(
         phase_owner = Counter(o for o in owners if o).most_common(1)
         if phase_owner:
             body["owners"] = [phase_owner[0][0]]
+        if ph in optional_phase:
+            inp = _safe_id(f"run_{ph}")
+            freq = optional_phase[ph]
+            inputs[inp] = {"type": "boolean", "default": bool(freq >= 0.5),
+                           "description": f"phase {ph} ran in {freq:.0%} of releases"}
+            body["if"] = f"<+releaseInput.{inp}> == true"
+            comments[("input", inp)] = (f"phase {ph} ran in {freq:.1%} of the complete "
+                                        "releases (the default is true at 50% or more)")
         acts = []
-        n_phase = len(phase_rels.get(ph, ())) if ph in phase_rels else int(
-            timed[timed["phase_id"] == ph]["rel"].nunique())
+        n_phase = phase_releases.get(ph) or int(phase_count.get(ph, 0))
         comments[("phase", _safe_id(ph))] = comments.get(("phase", ph)) or (
             f"ran in {n_phase} of {n_releases} releases; depends on "
             + (", ".join(pgraph.predecessors(ph)) or "nothing")
@@ -943,7 +992,7 @@ def discover(
                                "description": f"{ph}.{tpl} ran in {freq:.0%} of releases"}
                 act["if"] = f"<+releaseInput.{inp}> == true"
                 comments[("input", inp)] = (f"{ph}.{tpl} ran in {freq:.1%} of the complete "
-                                            "releases: default true at 50% or more")
+                                            "releases (the default is true at 50% or more)")
                 note(f"{ph}.{tpl}", "optional", phase=ph, activity=tpl, support=freq,
                      value=f"if {inp}", detail=f"ran in {freq:.1%} of complete releases")
             med = float(durations.get(pair, 0.0))
@@ -987,8 +1036,9 @@ def discover(
         rng = np.random.default_rng(seed)
         chosen = set(rng.choice(np.asarray(releases, dtype=object), size=fit_releases,
                                 replace=False))
-        rel_key = _prepare(raw[["run", "release_id", "phase_id", "activity_id", "start",
-                                "end", "status", "activity_type"]], None)["rel"]
+        runs = raw["run"].astype("int64")
+        rel_key = (runs.astype(str) + "|" + raw["release_id"].astype(str)) \
+            if runs.nunique() > 1 else raw["release_id"].astype(str)
         calib_log = raw[rel_key.isin(chosen).to_numpy()]
         note("durations", "fit-sample", n=fit_releases, support=fit_releases / n_releases,
              value=f"{fit_releases:,} of {n_releases:,} releases",
