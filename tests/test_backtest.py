@@ -156,3 +156,19 @@ def test_cli_backtest_prints_the_table_and_writes_csv_and_png(truth, tmp_path, c
     assert png.stat().st_size > 10_000
     assert main(["backtest", str(csv), "--origins", "2026-02-01"]) == 1
     assert "no timezone" in capsys.readouterr().err
+
+
+def test_until_scores_the_time_to_a_phase_end(truth):
+    bp, log = truth
+    bt = backtest(log, blueprint=bp, origins=ORIGINS[-2:], horizon="3d", runs=300,
+                  seed=4, until="build", progress=False, distances=False)
+    f = bt.forecasts
+    assert len(f) >= 6
+    build = log[log["phase_id"] == "build"].set_index("release_id")
+    expected = (build["end"] - build["start"]).dt.total_seconds() / 3600
+    np.testing.assert_allclose(f["actual_lead_h"], expected.loc[f["release_id"]].to_numpy())
+    # The build alone is the compile step: lognormal, median 10 h (the release's is ~14 h).
+    future = f[f["kind"] == "future"]
+    assert future["model_p50_h"].between(8.5, 11.5).all()
+    with pytest.raises(ps.PhasesimError, match="not a phase of the log"):
+        backtest(log, blueprint=bp, until="nope", progress=False)

@@ -47,6 +47,7 @@ def backtest(
     n_jobs: int = 1,
     min_history: int = 8,
     distances: bool = True,
+    until: str | None = None,
     progress: bool = True,
 ) -> Backtest:
     """Score forecasts made at past ``origins`` against what happened after each.
@@ -75,6 +76,9 @@ def backtest(
     distances : bool
         Also compute the distances between the simulated and the actual log after each
         origin (``Backtest.distances``).
+    until : str, optional
+        Score the time to the end of this phase (e.g. ``"final"``: when does x.y.0 ship)
+        instead of the whole release's lead time.
     """
     from tqdm.auto import tqdm
 
@@ -90,7 +94,7 @@ def backtest(
     if runs < 1:
         raise PhasesimError(f"runs must be at least 1, not {runs}")
     bp = _load(blueprint)
-    truth = _truth(lead_times(frame))
+    truth = _truth(lead_times(frame), frame, until)
     points = _origins(origins, truth, frame, min_history)
     children = np.random.SeedSequence(seed).spawn(len(points))
 
@@ -101,7 +105,7 @@ def backtest(
     for i, t in enumerate(tqdm(points, disable=not progress, unit="origin")):
         note, scored, dist, skip = _one_origin(
             frame, truth, bp, t, horizon_h, runs, children[i], n_jobs, min_history,
-            distances)
+            distances, until)
         notes.append(note)
         rows.extend(scored)
         skipped.extend(skip)
@@ -125,8 +129,9 @@ def _load(blueprint: Any) -> Blueprint | None:
     return blueprint if isinstance(blueprint, Blueprint) else load_blueprint(blueprint)
 
 
-def _truth(lt: pd.DataFrame) -> pd.DataFrame:
-    """One row per release of the whole log: start, end, lead time, outcome."""
+def _truth(lt: pd.DataFrame, frame: pd.DataFrame, until: str | None) -> pd.DataFrame:
+    """One row per release of the whole log: start, end, lead time, outcome (with
+    ``until``, the end is that phase's and the release is in progress until it)."""
     lt = lt[lt["run"] == lt["run"].min()] if len(lt) else lt
     hotfix = lt["hotfix"].astype(bool) if "hotfix" in lt else False
     out = pd.DataFrame({
@@ -136,6 +141,19 @@ def _truth(lt: pd.DataFrame) -> pd.DataFrame:
         "hotfix": hotfix if not isinstance(hotfix, bool) else False,
     })
     out.index = pd.Index(lt["release_id"].astype(str), name="release_id")
+    if until is None:
+        return out
+    phases = frame["phase_id"].astype(str)
+    if until not in set(phases):
+        known = ", ".join(sorted(set(phases))[:12])
+        raise PhasesimError(f"until={until!r} is not a phase of the log; its phases are "
+                            f"{known}")
+    rows = frame[(phases == until) & (frame["status"].astype(str) == "succeeded")]
+    rows = rows[rows["run"] == frame["run"].min()] if "run" in rows else rows
+    ends = rows.groupby(rows["release_id"].astype(str))["end"].max()
+    out["end"] = ends.reindex(out.index)
+    out["lead_time_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600.0
+    out["status"] = np.where(out["end"].isna(), "in_progress", "succeeded")
     return out
 
 
@@ -173,7 +191,7 @@ _FORECAST_COLUMNS = [
 
 def _one_origin(frame: pd.DataFrame, truth: pd.DataFrame, bp: Blueprint | None,
                 t: pd.Timestamp, horizon_h: float, runs: int, seed: np.random.SeedSequence,
-                n_jobs: int, min_history: int, distances: bool
+                n_jobs: int, min_history: int, distances: bool, until: str | None
                 ) -> tuple[dict[str, Any], list[dict[str, Any]], pd.DataFrame | None,
                            list[dict[str, Any]]]:
     from phasesim.forecast import forecast
@@ -199,7 +217,7 @@ def _one_origin(frame: pd.DataFrame, truth: pd.DataFrame, bp: Blueprint | None,
     note["fit_warnings"] = len(caught)
     fc = forecast(model, past, now=t, future=len(upcoming), runs=runs, seed=seed,
                   n_jobs=n_jobs, progress=False)
-    samples = _samples(fc)
+    samples = _samples(fc, until)
     base = finished["lead_time_h"].to_numpy(float)
     skipped: list[dict[str, Any]] = []
     scored: list[dict[str, Any]] = []
@@ -246,11 +264,13 @@ def _h(ts: Any) -> float:
     return float((pd.Timestamp(ts) - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1))
 
 
-def _samples(fc: Any) -> dict[str, tuple[np.ndarray, float]]:
-    """Per forecast release: the finish of every run (hours since the epoch) and its
-    start (hours since the epoch: the first start of run 0)."""
+def _samples(fc: Any, until: str | None) -> dict[str, tuple[np.ndarray, float]]:
+    """Per forecast release: the finish of every run (hours since the epoch; NaN for a
+    run that never reached ``until``) and its start (hours since the epoch)."""
     log = fc.log
-    hours = (log["end"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)
+    end = log["end"] if until is None else log["end"].where(
+        log["phase_id"].astype(str) == until)
+    hours = (end - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)
     starts = (log["start"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)
     grouped = pd.DataFrame({"run": log["run"].to_numpy(), "rid": log["release_id"].astype(str),
                             "end": hours.to_numpy(float), "start": starts.to_numpy(float)})
@@ -258,19 +278,20 @@ def _samples(fc: Any) -> dict[str, tuple[np.ndarray, float]]:
                                                           start=("start", "min"))
     out: dict[str, tuple[np.ndarray, float]] = {}
     for rid, part in agg.groupby(level="rid", sort=False):
-        out[str(rid)] = (part["end"].to_numpy(float), float(part["start"].min()))
+        ends = part["end"].droplevel("rid").reindex(range(fc.runs)).to_numpy(float)
+        out[str(rid)] = (ends, float(part["start"].min()))
     return out
 
 
 def _unscorable(actual: pd.Series, fid: str, samples: dict[str, Any]) -> str:
     if actual["status"] == "in_progress" or pd.isna(actual["end"]):
-        return "still in progress at the end of the log (its outcome is unknown)"
+        return "not finished by the end of the log (its outcome is unknown)"
     if actual["status"] == "aborted":
         return "aborted: it has no lead time to score"
     if fid not in samples:
         return "the forecast could not place it (see Forecast.unplaced)"
     if not np.isfinite(samples[fid][0]).all():
-        return "some forecast runs did not finish it"
+        return "some forecast runs did not finish it (or never reached the until phase)"
     return ""
 
 
