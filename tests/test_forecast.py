@@ -616,3 +616,27 @@ def test_same_seed_same_forecast_whatever_the_workers():
     two = forecast(bp(BACKTEST), log, n_jobs=2, **options)
     pd.testing.assert_frame_equal(one.log, two.log)
     pd.testing.assert_frame_equal(one.releases, two.releases)
+
+
+def test_cadence_is_inferred_from_release_starts_and_stated():
+    # three releases cut Mondays 09:00 UTC a week apart: the next two are the next Mondays
+    # after the last one; a release with phase-level rows only cannot be placed
+    rows = [{"release_id": f"R{k}", "phase_id": "fix", "activity_id": "cut",
+             "activity_type": "automated", "status": "succeeded",
+             "start": MON + pd.Timedelta(days=7 * k),
+             "end": MON + pd.Timedelta(days=7 * k, minutes=30)} for k in range(3)]
+    rows.append({"release_id": "P1", "phase_id": "fix", "activity_id": pd.NA,
+                 "activity_type": "phase", "status": "in_progress",
+                 "start": MON + pd.Timedelta(days=14, hours=1), "end": None})
+    fc = forecast(bp(FIXED), log_of(rows), now=MON + pd.Timedelta(days=15), future=2,
+                  runs=1, seed=1)
+    assert fc.cadence == {"freq": "weekly", "interval": 1, "weekday": "monday",
+                          "time": "09:00", "timezone": "UTC"}
+    assert fc.cadence_note == "inferred from the log: every 1 week(s), Monday 09:00 UTC"
+    assert fc.releases.loc[["next-1", "next-2"], "started"].tolist() == [
+        MON + pd.Timedelta(days=21), MON + pd.Timedelta(days=28)]
+    assert fc.unplaced["release_id"].tolist() == ["P1"]
+    assert "phase-level rows only" in fc.unplaced["reason"].iloc[0]
+    one = forecast(bp(FIXED), log_of(rows[:1]), now=MON + pd.Timedelta(hours=1), future=1,
+                   runs=1, seed=1)
+    assert one.cadence == "weekly" and "the default" in one.cadence_note

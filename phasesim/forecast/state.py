@@ -130,7 +130,7 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
     bad = rows[rows["reason"] != ""]
     main = set(model.main_nodes)
     main_keys = [model.nodes[n].key for n in model.main_nodes]
-    in_main = matched["key"].map(lambda k: nodes[k].index in main)
+    in_main = np.array([nodes[k].index in main for k in matched["key"]], dtype=bool)
     info.train = bool(in_main.any())
     if matched.empty and bad.empty:
         if rows["running"].any():
