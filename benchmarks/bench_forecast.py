@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from phasesim import load_blueprint
-from phasesim.forecast import forecast
+from phasesim.forecasting import forecast
 from phasesim.simulation import simulate
 
 BLUEPRINT = Path(__file__).resolve().parents[1] / "data/blueprints/harness-system-release.yaml"

@@ -69,7 +69,7 @@ if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
         read_log,
         validate_log,
     )
-    from phasesim.forecast import Forecast, forecast
+    from phasesim.forecasting import Forecast, forecast
     from phasesim.plotting import (
         plot_bottlenecks,
         plot_comparison,
@@ -137,8 +137,8 @@ _LAZY: dict[str, str] = {
     "cadence_sweep": "phasesim.whatif",
     "compare": "phasesim.whatif",
     "sensitivity": "phasesim.whatif",
-    "Forecast": "phasesim.forecast",
-    "forecast": "phasesim.forecast",
+    "Forecast": "phasesim.forecasting",
+    "forecast": "phasesim.forecasting",
     "Calibration": "phasesim.calibration",
     "ModelCheck": "phasesim.calibration",
     "calibrate": "phasesim.calibration",
@@ -169,7 +169,7 @@ _LAZY: dict[str, str] = {
 #: ``import phasesim``.
 _SUBMODULES = frozenset({
     "analysis", "backtesting", "blueprint", "calendars", "calibration", "cli", "discovery",
-    "distributions", "errors", "eventlog", "forecast", "plotting", "report", "simulation",
+    "distributions", "errors", "eventlog", "forecasting", "plotting", "report", "simulation",
     "units", "whatif",
 })
 

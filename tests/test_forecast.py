@@ -13,7 +13,7 @@ from scipy import stats
 
 from phasesim import PhasesimError, load_blueprint
 from phasesim.eventlog.schema import empty_log
-from phasesim.forecast import forecast
+from phasesim.forecasting import forecast
 from phasesim.simulation import simulate
 from phasesim.simulation.compiled import _stream_id
 from phasesim.simulation.engine import conditioned_hours
@@ -640,3 +640,28 @@ def test_cadence_is_inferred_from_release_starts_and_stated():
     one = forecast(bp(FIXED), log_of(rows[:1]), now=MON + pd.Timedelta(hours=1), future=1,
                    runs=1, seed=1)
     assert one.cadence == "weekly" and "the default" in one.cadence_note
+
+
+def test_phase_level_rows_stand_for_a_single_activity_phase(tmp_path):
+    """A milestone log (phase rows only) is placed on a blueprint with one activity per
+    phase: beta done, rc running for 2 h of its fixed 10 h, final next (fixed 24 h)."""
+    import phasesim as ps
+
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "process:\n  id: m\n  phases:\n"
+        "    - phase: {id: beta, activities: [{activity: {id: beta, type: wait, duration: 5h}}]}\n"
+        "    - phase: {id: rc, depends-on: [beta], activities: "
+        "[{activity: {id: rc, type: wait, duration: 10h}}]}\n"
+        "    - phase: {id: final, depends-on: [rc], activities: "
+        "[{activity: {id: final, type: wait, duration: 24h}}]}\n")
+    log = pd.DataFrame({
+        "release_id": ["3.20", "3.20"], "phase_id": ["beta", "rc"],
+        "activity_type": "phase", "status": ["succeeded", "in_progress"],
+        "start": pd.to_datetime(["2026-03-02 00:00", "2026-03-02 05:00"], utc=True),
+        "end": pd.to_datetime(["2026-03-02 05:00", None], utc=True)})
+    fc = ps.forecast(path, log, now="2026-03-02 07:00Z", runs=3, seed=0)
+    assert fc.unmatched.empty and fc.unplaced.empty
+    # rc ends 05:00 + 10 h = 15:00, final 24 h later.
+    row = fc.releases.loc["3.20"]
+    assert pd.Timestamp(row["finish_p50"]) == pd.Timestamp("2026-03-03 15:00Z")

@@ -9,7 +9,7 @@ import phasesim
 
 def test_every_public_name_survives_importing_every_submodule():
     # Importing a subpackage binds it as an attribute of its parent: a subpackage named
-    # like a public function (phasesim/forecast/ beside phasesim.forecast) would shadow it.
+    # like a public function (phasesim/forecasting/ beside phasesim.forecast) would shadow it.
     for info in pkgutil.walk_packages(phasesim.__path__, "phasesim."):
         if not info.name.startswith("phasesim.__main__"):
             importlib.import_module(info.name)

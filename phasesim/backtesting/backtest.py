@@ -194,7 +194,7 @@ def _one_origin(frame: pd.DataFrame, truth: pd.DataFrame, bp: Blueprint | None,
                 n_jobs: int, min_history: int, distances: bool, until: str | None
                 ) -> tuple[dict[str, Any], list[dict[str, Any]], pd.DataFrame | None,
                            list[dict[str, Any]]]:
-    from phasesim.forecast import forecast
+    from phasesim.forecasting import forecast
 
     past = log_as_of(frame, t)
     note: dict[str, Any] = {"origin": t, "history": 0, "in_flight": 0, "future": 0,

@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
 
 
 def forecast_command(args: argparse.Namespace) -> int:
-    from phasesim.forecast import forecast
+    from phasesim.forecasting import forecast
 
     if args.out is not None and args.out.suffix.lower() != ".csv":
         raise PhasesimError(f"--out must end in .csv, found {args.out.name!r}")

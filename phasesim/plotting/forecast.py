@@ -13,7 +13,7 @@ from phasesim.plotting.history import _axes, phase_colors
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from phasesim.forecast import Forecast
+    from phasesim.forecasting import Forecast
 
 __all__ = ["plot_forecast"]
 

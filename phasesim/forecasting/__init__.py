@@ -7,6 +7,6 @@ environments in use), continues it in the SimPy reference engine with the next
 See ``docs/forecast.md``.
 """
 
-from phasesim.forecast.core import Forecast, forecast
+from phasesim.forecasting.core import Forecast, forecast
 
 __all__ = ["Forecast", "forecast"]

@@ -96,6 +96,13 @@ def read_state(model: CompiledModel, log: pd.DataFrame, now: float) -> State:
     phases = {ph.id: ph for ph in model.phases}
     phase_level = known["activity_id"].isna()
     keys = known["phase_id"].fillna("") + "." + known["activity_id"].fillna("")
+    # A phase-level row (milestone tables, logs of phases) stands for its phase's only
+    # activity when the phase has exactly one.
+    single = {pid: model.nodes[ph.nodes[0]].key for pid, ph in phases.items()
+              if len(ph.nodes) == 1}
+    alone = phase_level & known["phase_id"].isin(list(single))
+    keys = keys.where(~alone, known["phase_id"].map(single))
+    phase_level = phase_level & ~alone
     known["key"] = keys.where(~phase_level, pd.NA)
     reason = pd.Series("", index=known.index, dtype=object)
     unknown_phase = ~known["phase_id"].isin(list(phases))

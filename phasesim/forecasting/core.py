@@ -22,7 +22,7 @@ from phasesim.blueprint import Blueprint, load_blueprint
 from phasesim.calendars import from_epoch_hours, to_epoch_hours
 from phasesim.errors import LogError, PhasesimError
 from phasesim.eventlog.schema import COLUMNS, empty_log
-from phasesim.forecast.state import ReleaseInfo, State, read_state, release_problems
+from phasesim.forecasting.state import ReleaseInfo, State, read_state, release_problems
 from phasesim.simulation.cadence import parse_cadence
 from phasesim.simulation.compiled import CompiledModel, compile_blueprint
 from phasesim.simulation.engine import DEFAULT_MAX_REWORK
