@@ -77,6 +77,12 @@ def test_backtest_on_the_truth_covers_p80_within_its_binomial_interval(truth):
     assert set(bt.distances["measure"]) == {"cycle_time_emd", "case_arrival_emd",
                                             "circadian_emd", "3-gram_distance"}
     assert "P80 covered" in bt.summary() and "<table" in bt._repr_html_()
+    shown = bt._shown()
+    assert list(shown["releases scored"]) == [n, n]
+    assert shown["mean CRPS (days)"].iloc[0] == round(t.at["model", "crps_h"] / 24, 2)
+    assert shown["P80 coverage"].iloc[0] == (
+        f"{t.at['model', 'coverage_p80']:.0%} [{t.at['model', 'coverage_p80_low']:.0%}–"
+        f"{t.at['model', 'coverage_p80_high']:.0%}]")
 
 
 def test_backtest_fails_when_durations_double_halfway(truth, tmp_path):

@@ -423,13 +423,13 @@ class Backtest:
         """The table as a person reads it: coverage with its interval, days."""
         table = self.table
         return pd.DataFrame({
-            "releases scored": table["n"],
+            "releases scored": table["n"].to_numpy(),
             **{f"P{round(q * 100)} coverage": [
                 _interval(table, str(m), round(q * 100)) for m in table.index]
                for q in QUANTILES},
-            "mean CRPS (days)": (table["crps_h"] / 24).round(2),
-            "P50 mean abs. error (days)": table["p50_abs_error_d"].round(1),
-            "P50 bias (days)": table["p50_bias_d"].round(1),
+            "mean CRPS (days)": (table["crps_h"] / 24).round(2).to_numpy(),
+            "P50 mean abs. error (days)": table["p50_abs_error_d"].round(1).to_numpy(),
+            "P50 bias (days)": table["p50_bias_d"].round(1).to_numpy(),
         }, index=pd.Index(["process model", "baseline (past lead times)"], name=""))
 
     def to_text(self) -> str:
