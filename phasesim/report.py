@@ -44,6 +44,8 @@ from phasesim.plotting.history import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from phasesim.backtesting import Backtest
+
 __all__ = ["METHOD_HTML", "render_report", "write_report"]
 
 _CSS = """
@@ -176,6 +178,7 @@ def render_report(
     freq: str = "MS",
     n_boot: int = 1000,
     seed: int = 0,
+    backtest: Backtest | None = None,
 ) -> str:
     """The HTML text of the report (see :func:`write_report`)."""
     esc = html.escape
@@ -336,10 +339,34 @@ def render_report(
             )
         )
 
+    if backtest is not None:
+        parts.extend(_backtest_section(backtest))
+
     parts.append("<h2>Method</h2>")
     parts.append(METHOD_HTML)
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _backtest_section(bt: Backtest) -> list[str]:
+    """How far past forecasts were off: the model beside the baseline, and the plots."""
+    used = int((bt.origins["scored"] > 0).sum()) if len(bt.origins) else 0
+    out = [
+        "<h2>Backtest: how far to trust a forecast</h2>",
+        f"<p>Forecasts made at {used} past moments ({html.escape(bt.fitted)} model, fitted on the "
+        f"history before each moment only), scored against what happened next, beside a "
+        f"baseline that knows only past lead times. {html.escape(bt.summary())}</p>",
+        _table(bt._shown().reset_index(names="method")),
+    ]
+    if len(bt.forecasts):
+        out.append('<div class="figures">'
+                   + _figure(lambda ax: bt.plot_reliability(ax=ax))
+                   + _figure(lambda ax: bt.plot_errors(ax=ax)) + "</div>")
+    if len(bt.skipped):
+        reasons = bt.skipped["reason"].value_counts()
+        items = "".join(f"<li>{n} × {html.escape(str(r))}</li>" for r, n in reasons.items())
+        out.append(f"<p>Not scored:</p><ul>{items}</ul>")
+    return out
 
 
 def write_report(
@@ -351,6 +378,7 @@ def write_report(
     freq: str = "MS",
     n_boot: int = 1000,
     seed: int = 0,
+    backtest: Backtest | None = None,
 ) -> Path:
     """Write a self-contained HTML report of a release history.
 
@@ -378,6 +406,9 @@ def write_report(
         Bootstrap resamples of the bottleneck intervals.
     seed : int, default 0
         Seed of the bootstrap.
+    backtest : Backtest, optional
+        A :func:`phasesim.backtest` of this history: adds a section on how far past
+        forecasts were off, the model beside the baseline, with its plots.
 
     Returns
     -------
@@ -399,7 +430,8 @@ def write_report(
     >>> text.startswith("<!DOCTYPE html>"), "<script" in text
     (True, False)
     """
-    text = render_report(log, blueprint=blueprint, title=title, freq=freq, n_boot=n_boot, seed=seed)
+    text = render_report(log, blueprint=blueprint, title=title, freq=freq, n_boot=n_boot,
+                         seed=seed, backtest=backtest)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -178,3 +178,15 @@ def test_until_scores_the_time_to_a_phase_end(truth):
     assert future["model_p50_h"].between(8.5, 11.5).all()
     with pytest.raises(ps.PhasesimError, match="not a phase of the log"):
         backtest(log, blueprint=bp, until="nope", progress=False)
+
+
+def test_report_has_a_backtest_section_when_given_one(truth, tmp_path):
+    bp, log = truth
+    bt = backtest(log, blueprint=bp, origins=ORIGINS[-2:], horizon="3d", runs=100, seed=2,
+                  progress=False, distances=False)
+    html = ps.render_report(log, n_boot=50, backtest=bt)
+    section = html[html.index("<h2>Backtest"):html.index("<h2>Method")]
+    assert "baseline (past lead times)" in section
+    assert f"{bt.table.at['model', 'coverage_p80']:.0%} [" in section
+    assert section.count("<img") == 2
+    assert "<h2>Backtest" not in ps.render_report(log, n_boot=50)
