@@ -46,7 +46,8 @@ def duration_arg(text: str) -> str:
     return text
 
 #: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "report")
+COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "report",
+                                     "fetch")
 
 
 #: The library's words for its arguments, and the CLI's words for the same options.
