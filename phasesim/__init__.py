@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # every name loads its module on first use (see __getattr__)
     from phasesim.analysis import (
+        History,
         activity_stats,
         bottlenecks,
         critical_paths,
@@ -121,6 +122,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["SimulationResult", "parse_cadence", "simulate"], "phasesim.simulation"),
     "format_hours": "phasesim.units",
     "parse_duration": "phasesim.units",
+    "History": "phasesim.analysis",
     "activity_stats": "phasesim.analysis",
     "bottlenecks": "phasesim.analysis",
     "critical_paths": "phasesim.analysis",
@@ -215,6 +217,7 @@ __all__ = [
     "EventLog",
     "Failure",
     "Forecast",
+    "History",
     "InputSpec",
     "LogError",
     "ModelCheck",

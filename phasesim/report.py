@@ -20,15 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from phasesim.analysis import (
-    activity_stats,
-    bottlenecks,
-    delivery_metrics,
-    lead_times,
-    phase_stats,
-    planned_vs_actual,
-    trends,
-)
+from phasesim.analysis import History
 from phasesim.analysis._prepare import BlueprintLike
 from phasesim.errors import LogError, Problem
 from phasesim.eventlog.audit import audit_table
@@ -183,7 +175,8 @@ def render_report(
     """The HTML text of the report (see :func:`write_report`)."""
     esc = html.escape
     title = title or "Release history: bottleneck report"
-    leads = lead_times(log)
+    history = History(log, blueprint)  # prepared once; the walks are shared too
+    leads = history.lead_times()
     if leads["start"].notna().sum() == 0:
         raise LogError(
             [
@@ -194,11 +187,11 @@ def render_report(
             ]
         )
     done = leads.loc[leads["lead_time_h"].notna()]
-    stats = phase_stats(log)
-    ranked = bottlenecks(log, blueprint, n_boot=n_boot, seed=seed)
+    stats = history.phase_stats()
+    ranked = history.bottlenecks(n_boot=n_boot, seed=seed)
     has_activities = "activity_id" in log.columns and bool(log["activity_id"].notna().any())
     runs = sorted({int(r) for r in leads["run"]})
-    delivery = delivery_metrics(log, freq=freq)
+    delivery = history.delivery_metrics(freq)
     parts: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -262,35 +255,35 @@ def render_report(
         )
     parts.append(_table(ranked))
     if has_activities:
-        acts = bottlenecks(log, blueprint, level="activity", n_boot=n_boot, seed=seed)
+        acts = history.bottlenecks(level="activity", n_boot=n_boot, seed=seed)
         parts.append("<h3>Activities on the critical path</h3>")
         parts.append(_table(acts, max_rows=15))
 
     parts.append("<h2>Phase durations and waiting</h2>")
     parts.append(
         '<div class="figures">'
-        + _figure(lambda ax: plot_phase_durations(log, ax=ax), (8.0, 4.5))
+        + _figure(lambda ax: plot_phase_durations(history, ax=ax), (8.0, 4.5))
         + "</div>"
     )
     parts.append(_table(stats))
     if has_activities:
         parts.append("<h3>Activities</h3>")
-        act_stats = activity_stats(log).sort_values("mean_h", ascending=False)
+        act_stats = history.activity_stats().sort_values("mean_h", ascending=False)
         parts.append(_table(act_stats, max_rows=20))
 
     parts.append("<h2>Lead time and releases in flight</h2>")
     parts.append(
         '<div class="figures">'
-        + _figure(lambda ax: plot_lead_time(log, ax=ax))
+        + _figure(lambda ax: plot_lead_time(history, ax=ax))
         + _figure(
-            lambda ax: plot_timeline(log, ax=ax, run=runs[0], last=60),
+            lambda ax: plot_timeline(history, ax=ax, run=runs[0], last=60),
             (9.0, max(4.0, 0.13 * min(len(leads), 60) + 1.5)),
         )
         + "</div>"
     )
 
     parts.append("<h2>Trends</h2>")
-    trend = trends(log, freq=freq, blueprint=blueprint)
+    trend = history.trends(freq)
     if len(trend):
         parts.append(
             '<div class="figures">'
@@ -308,7 +301,7 @@ def render_report(
     parts.append("<h2>Delivery</h2>")
     parts.append(_table(delivery))
 
-    plans = planned_vs_actual(log)
+    plans = history.planned_vs_actual()
     if len(plans):
         parts.append("<h2>Planned and actual</h2>")
         summary = (
@@ -329,7 +322,7 @@ def render_report(
         parts.append(
             _figure(
                 lambda ax: plot_gantt(
-                    log,
+                    history,
                     str(latest["release_id"]),
                     ax=ax,
                     run=int(latest["run"]),

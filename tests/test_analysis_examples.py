@@ -14,6 +14,7 @@ MODULES = [
     "phasesim.analysis.stats",
     "phasesim.analysis.bottlenecks",
     "phasesim.analysis.trends",
+    "phasesim.analysis.history",
     "phasesim.plotting.history",
     "phasesim.report",
     "phasesim.simulation.streams",

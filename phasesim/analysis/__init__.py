@@ -6,6 +6,7 @@ for the method of each in plain words.
 
 from phasesim.analysis._prepare import BlueprintLike
 from phasesim.analysis.bottlenecks import bottlenecks, critical_paths
+from phasesim.analysis.history import History
 from phasesim.analysis.stats import (
     activity_stats,
     lead_times,
@@ -18,6 +19,7 @@ from phasesim.analysis.trends import delivery_metrics, trends
 
 __all__ = [
     "BlueprintLike",
+    "History",
     "activity_stats",
     "bottlenecks",
     "critical_paths",

@@ -43,6 +43,7 @@ __all__ = [
     "hotfix_codes",
     "hotfix_only",
     "prepare",
+    "resolve",
     "timestamps",
 ]
 
@@ -112,6 +113,26 @@ class PreparedLog:
             },
             index=order,
         )
+
+
+def resolve(
+    data: Any,
+    blueprint: BlueprintLike | None = None,
+    hotfix_phases: Collection[str] | None = None,
+) -> tuple[pd.DataFrame, PreparedLog, BlueprintLike | None, Collection[str] | None]:
+    """The frame, prepared tables, blueprint and hotfix phases an analysis works with.
+
+    ``data`` is an event log (prepared here) or a :class:`~phasesim.analysis.History`
+    (prepared once, shared); a History's blueprint and hotfix phases stand in for the
+    ones not given.
+    """
+    from phasesim.analysis.history import History
+
+    if isinstance(data, History):
+        return (data.log, data.prepared, blueprint if blueprint is not None else
+                data.blueprint, hotfix_phases if hotfix_phases is not None else
+                data.hotfix_phases)
+    return data, prepare(data), blueprint, hotfix_phases
 
 
 def timestamps(ns: npt.ArrayLike) -> pd.Series:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -29,10 +30,13 @@ from phasesim.analysis._prepare import (
     Level,
     PreparedLog,
     hotfix_only,
-    prepare,
+    resolve,
     timestamps,
 )
 from phasesim.analysis._tables import hours, label_columns, release_columns
+
+if TYPE_CHECKING:
+    from phasesim.analysis.history import History
 
 __all__ = ["bottlenecks", "critical_paths"]
 
@@ -183,7 +187,7 @@ def _tie_members(
 
 
 def critical_paths(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     blueprint: BlueprintLike | None = None,
     *,
     level: Level = "phase",
@@ -193,8 +197,8 @@ def critical_paths(
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     blueprint : Blueprint, optional
         Anything with ``graph`` and ``phase_graph``; its dependencies decide what each
         execution waited for. Without it, the log's ordering does.
@@ -236,11 +240,10 @@ def critical_paths(
     1     2     test     0.0     4.0   0.50
     2     3   deploy     0.0     2.0   0.25
     """
-    prepared = prepare(log)
+    frame, prepared, blueprint, hotfix_phases = resolve(log, blueprint, hotfix_phases)
     phase_level = level == "phase"
-    if phase_level and _phases_assumed(log, blueprint):
-        level = "activity"  # each phase is one activity: walk its executions, not its span
-    contrib = contributions(prepared, level, blueprint, hotfix_phases)
+    level = walk_level(frame, blueprint, level)
+    contrib = shared_walk(log, prepared, level, blueprint, hotfix_phases)
     items = prepared.items(level)
     steps = contrib.steps
     rel = contrib.rel[steps["row"].to_numpy(dtype=np.int64)]
@@ -285,7 +288,7 @@ def _boot_counts(rng: np.random.Generator, n: int, n_boot: int) -> list[npt.NDAr
 
 
 def bottlenecks(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     blueprint: BlueprintLike | None = None,
     *,
     level: Level = "phase",
@@ -313,8 +316,9 @@ def bottlenecks(
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema), historical or simulated.
+    log : pandas.DataFrame or History
+        An event log (canonical schema), historical or simulated, or a
+        :class:`~phasesim.analysis.History` of one.
     blueprint : Blueprint, optional
         Anything with ``graph`` and ``phase_graph``; its dependencies decide what each
         execution waited for. Without it, the log's ordering does.
@@ -364,15 +368,37 @@ def bottlenecks(
     0    build     1           0.625        1.0
     1   deploy     2           0.375        0.0
     """
-    prepared = prepare(log)
-    walk: Level = "activity" if level == "phase" and _phases_assumed(log, blueprint) else level
-    contrib = contributions(prepared, walk, blueprint, hotfix_phases)
+    frame, prepared, blueprint, hotfix_phases = resolve(log, blueprint, hotfix_phases)
+    walk = walk_level(frame, blueprint, level)
+    contrib = shared_walk(log, prepared, walk, blueprint, hotfix_phases)
     out = _rank(prepared, walk, contrib, n_boot, seed, min_releases, confidence)
     if walk != level:
         out = out.drop(columns="activity_id")
     out.attrs["ties"] = int((contrib.steps["ties"].to_numpy() > 0).sum())
     out.attrs["walked"] = "executions" if walk != level else level
     return out
+
+
+def walk_level(log: pd.DataFrame, blueprint: BlueprintLike | None, level: Level) -> Level:
+    """The level the critical path is walked at: activity executions when phases were
+    assumed (each phase is one activity, and its span would swallow loops back to it)."""
+    return "activity" if level == "phase" and _phases_assumed(log, blueprint) else level
+
+
+def shared_walk(
+    data: object,
+    prepared: PreparedLog,
+    level: Level,
+    blueprint: BlueprintLike | None,
+    hotfix_phases: Collection[str] | None,
+) -> Contributions:
+    """:func:`contributions`, walked once per History (and level, blueprint, hotfix
+    phases) when ``data`` is one."""
+    from phasesim.analysis.history import History
+
+    if isinstance(data, History):
+        return data.walk(level, blueprint, hotfix_phases)
+    return contributions(prepared, level, blueprint, hotfix_phases)
 
 
 def _phases_assumed(log: pd.DataFrame, blueprint: BlueprintLike | None) -> bool:

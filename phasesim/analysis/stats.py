@@ -9,6 +9,7 @@ columns ending ``_h``; timestamps are UTC.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,7 @@ from phasesim.analysis._prepare import (
     PreparedLog,
     hotfix_codes,
     hotfix_only,
-    prepare,
+    resolve,
     timestamps,
 )
 from phasesim.analysis._tables import (
@@ -32,6 +33,9 @@ from phasesim.analysis._tables import (
     release_columns,
     waits,
 )
+
+if TYPE_CHECKING:
+    from phasesim.analysis.history import History
 
 __all__ = [
     "activity_stats",
@@ -48,13 +52,15 @@ IntArray = npt.NDArray[np.int64]
 MIN_COUNT = 10
 
 
-def lead_times(log: pd.DataFrame, *, hotfix_phases: Collection[str] | None = None) -> pd.DataFrame:
+def lead_times(
+    log: pd.DataFrame | History, *, hotfix_phases: Collection[str] | None = None
+) -> pd.DataFrame:
     """Start, end, lead time and outcome of every release.
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     hotfix_phases : collection of str, optional
         Phase ids that are hotfixes or rollbacks. By default, every phase whose id contains
         ``hotfix``, ``rollback`` or ``revert``.
@@ -81,7 +87,7 @@ def lead_times(log: pd.DataFrame, *, hotfix_phases: Collection[str] | None = Non
       release_id  lead_time_h     status
     0         r1          3.5  succeeded
     """
-    prepared = prepare(log)
+    _, prepared, _, hotfix_phases = resolve(log, None, hotfix_phases)
     return _lead_times(prepared, hotfix_phases)
 
 
@@ -178,7 +184,7 @@ def _duration_table(
     return out
 
 
-def phase_stats(log: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.DataFrame:
+def phase_stats(log: pd.DataFrame | History, *, min_count: int = MIN_COUNT) -> pd.DataFrame:
     """Duration, waiting and failure statistics of each phase, in flow order.
 
     A phase's duration in a release is its span: from the first start to the last end of
@@ -187,8 +193,8 @@ def phase_stats(log: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.DataFram
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     min_count : int, default 10
         Phases with fewer completed executions are flagged ``small_sample``.
 
@@ -221,10 +227,10 @@ def phase_stats(log: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.DataFram
     0    build      2     1.0          0.0
     1   deploy      2     2.0          0.5
     """
-    return _duration_table(prepare(log), "phase", min_count)
+    return _duration_table(resolve(log)[1], "phase", min_count)
 
 
-def activity_stats(log: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.DataFrame:
+def activity_stats(log: pd.DataFrame | History, *, min_count: int = MIN_COUNT) -> pd.DataFrame:
     """Duration, waiting and failure statistics of each activity, in flow order.
 
     Each execution (each attempt) of an activity counts once. Executions still in
@@ -232,8 +238,8 @@ def activity_stats(log: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.DataF
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     min_count : int, default 10
         Activities with fewer completed executions are flagged ``small_sample``.
 
@@ -260,11 +266,11 @@ def activity_stats(log: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.DataF
     0       suite      2     1.5           0.5         0.5
     1     approve      1     1.0           0.0         0.0
     """
-    return _duration_table(prepare(log), "activity", min_count)
+    return _duration_table(resolve(log)[1], "activity", min_count)
 
 
 def waiting_vs_working(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     blueprint: BlueprintLike | None = None,
     *,
     level: Level = "phase",
@@ -284,8 +290,8 @@ def waiting_vs_working(
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     blueprint : Blueprint, optional
         Anything with ``graph`` and ``phase_graph`` dependency graphs.
     level : {"phase", "activity"}, default "phase"
@@ -312,7 +318,7 @@ def waiting_vs_working(
     0    build     0.0     1.0  release_start
     1   deploy     1.0     1.5       previous
     """
-    prepared = prepare(log)
+    _, prepared, blueprint, _ = resolve(log, blueprint)
     items = prepared.items(level)
     label = items["phase" if level == "phase" else "activity"].to_numpy(dtype=np.int64)
     w = waits(prepared, level, blueprint)
@@ -343,7 +349,7 @@ def waiting_vs_working(
     return out
 
 
-def planned_vs_actual(log: pd.DataFrame) -> pd.DataFrame:
+def planned_vs_actual(log: pd.DataFrame | History) -> pd.DataFrame:
     """Slip of each phase against its plan, and the phase that took most of it.
 
     Only phases with a ``planned_start`` or ``planned_end`` appear. A phase's plan runs
@@ -351,8 +357,8 @@ def planned_vs_actual(log: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema) with plans.
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one with plans.
 
     Returns
     -------
@@ -380,7 +386,7 @@ def planned_vs_actual(log: pd.DataFrame) -> pd.DataFrame:
     0       qa        24.0          24.0            True
     1     prod        23.0          -1.0           False
     """
-    prepared = prepare(log)
+    prepared = resolve(log)[1]
     phases = prepared.phases
     ps = phases["planned_start_ns"].to_numpy(dtype=np.int64)
     pe = phases["planned_end_ns"].to_numpy(dtype=np.int64)
@@ -414,7 +420,7 @@ def planned_vs_actual(log: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def work_in_progress(log: pd.DataFrame) -> pd.DataFrame:
+def work_in_progress(log: pd.DataFrame | History) -> pd.DataFrame:
     """Number of releases in flight over time (a step function).
 
     A release is in flight from its first start to its last end; one still in progress
@@ -422,8 +428,8 @@ def work_in_progress(log: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
 
     Returns
     -------
@@ -446,7 +452,7 @@ def work_in_progress(log: pd.DataFrame) -> pd.DataFrame:
     2 2026-01-05 11:00:00+00:00         1
     3 2026-01-05 12:00:00+00:00         0
     """
-    prepared = prepare(log)
+    prepared = resolve(log)[1]
     releases = prepared.releases
     start = releases["start_ns"].to_numpy(dtype=np.int64)
     end = releases["end_ns"].to_numpy(dtype=np.int64)

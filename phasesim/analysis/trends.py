@@ -8,6 +8,7 @@ empty ones included, so gaps show.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,10 +21,13 @@ from phasesim.analysis._prepare import (
     Level,
     hotfix_codes,
     hotfix_only,
-    prepare,
+    resolve,
 )
 from phasesim.analysis._tables import hours, label_columns, period_start, periods
-from phasesim.analysis.bottlenecks import contributions
+from phasesim.analysis.bottlenecks import shared_walk, walk_level
+
+if TYPE_CHECKING:
+    from phasesim.analysis.history import History
 
 __all__ = ["delivery_metrics", "trends"]
 
@@ -31,7 +35,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def trends(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     freq: str = "MS",
     *,
     blueprint: BlueprintLike | None = None,
@@ -44,8 +48,8 @@ def trends(
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     freq : str, default "MS"
         Period: an offset alias such as ``"MS"``, ``"W"``, ``"QS"``.
     blueprint : Blueprint, optional
@@ -87,7 +91,7 @@ def trends(
     2  2026-02       qa       1.0            0.25  False        False
     3  2026-02     prod       3.0            0.75   True         True
     """
-    prepared = prepare(log)
+    frame_in, prepared, blueprint, hotfix_phases = resolve(log, blueprint, hotfix_phases)
     items = prepared.items(level)
     label = items["phase" if level == "phase" else "activity"].to_numpy(dtype=np.int64)
     rel_start = prepared.releases["start_ns"].to_numpy(dtype=np.int64)
@@ -110,9 +114,15 @@ def trends(
     g = frame.groupby(["period", "label"], sort=True)["duration"]
     table = pd.DataFrame({"count": g.size(), "median_h": g.median(), "p90_h": g.quantile(0.9)})
 
-    contrib = contributions(prepared, level, blueprint, hotfix_phases)
+    walk = walk_level(frame_in, blueprint, level)
+    contrib = shared_walk(log, prepared, walk, blueprint, hotfix_phases)
     usable = contrib.lead > 0
-    share = contrib.critical[usable] / contrib.lead[usable][:, None]
+    critical = contrib.critical[usable]
+    if walk != level:  # phases were assumed: each activity's hours go to its phase
+        by_phase = np.zeros((critical.shape[0], len(prepared.phase_ids)))
+        np.add.at(by_phase.T, prepared.activity_phase, critical.T)
+        critical = by_phase
+    share = critical / contrib.lead[usable][:, None]
     mean_share = (
         pd.DataFrame(share).groupby(per_code[contrib.rel[usable]]).mean().reindex(range(n_per))
     ).to_numpy(dtype=float)
@@ -158,7 +168,7 @@ def trends(
 
 
 def delivery_metrics(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     freq: str = "MS",
     *,
     hotfix_phases: Collection[str] | None = None,
@@ -179,8 +189,8 @@ def delivery_metrics(
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a :class:`~phasesim.analysis.History` of one.
     freq : str, default "MS"
         Period: an offset alias such as ``"MS"``, ``"W"``, ``"QS"``.
     hotfix_phases : collection of str, optional
@@ -210,7 +220,7 @@ def delivery_metrics(
        releases  lead_time_median_h  change_failure_rate  time_to_restore_median_h
     0         2                 3.5                  0.5                       3.0
     """
-    prepared = prepare(log)
+    _, prepared, _, hotfix_phases = resolve(log, None, hotfix_phases)
     releases = prepared.releases
     phases = prepared.phases
     n_rel = len(releases)

@@ -47,7 +47,7 @@ def duration_arg(text: str) -> str:
 
 #: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
 COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "discover",
-                                     "forecast", "backtest", "report")
+                                     "forecast", "backtest", "report", "fetch")
 
 
 #: The library's words for its arguments, and the CLI's words for the same options.

@@ -542,23 +542,87 @@ def parse_timestamps(
         return empty, present, None
     text = _to_text(values)
     present = np.asarray(text.notna(), dtype=bool)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    labels = pd.Series(pd.NA, index=values.index, dtype="string")
+    rest = present.copy()
+    fmt = _iso_format(text, present)
+    if fmt is not None:
+        # The fast path: one explicit ISO format (guessed from the first cell) for every
+        # cell it reads exactly; an offset in the format means each of them has one, and
+        # their offsets come from the few distinct endings. Other cells go the long way.
+        aware = fmt.endswith("%z")
+        target: Any = pd.DatetimeTZDtype("ns", "UTC") if aware else np.dtype("datetime64[ns]")
+        fast = _as_ns(pd.to_datetime(text, format=fmt, utc=aware, errors="coerce"), target)
+        ok = present & np.asarray(fast.notna(), dtype=bool)
+        if aware and ok.any():
+            found = _offset_labels(text[ok])
+            known = np.asarray(found.notna(), dtype=bool)
+            ok[np.flatnonzero(ok)[~known]] = False
+            if ok.all():  # the usual case: every cell in the one format
+                out, labels = fast, found
+            else:
+                labels[ok] = found[known].to_numpy()
+                out[ok] = fast[ok]
+        elif ok.any():
+            local = fast[ok].dt.tz_localize(tz or "UTC", ambiguous="NaT", nonexistent="NaT")
+            if ok.all():
+                out = local.dt.tz_convert("UTC")
+                labels = pd.Series(_NAIVE, index=values.index, dtype="string")
+            else:
+                out[ok] = local.dt.tz_convert("UTC")
+                labels[ok] = _NAIVE
+        rest &= ~ok
+    if rest.any():
+        part, part_labels = _parse_any(text[rest], tz)
+        out[rest] = part
+        labels[rest] = part_labels
+    bad = present & np.asarray(out.isna(), dtype=bool)
+    return out.astype("datetime64[ns, UTC]"), bad, labels
+
+
+def _iso_format(text: pd.Series, present: BoolArray) -> str | None:
+    """The strptime format of the first cell, if it is an ISO 8601 one, else None."""
+    if not present.any():
+        return None
+    try:
+        from pandas.tseries.api import guess_datetime_format
+
+        fmt = guess_datetime_format(str(text.iloc[int(np.argmax(present))]))
+    except (ImportError, ValueError, TypeError):
+        return None
+    return fmt if fmt and fmt.startswith("%Y-%m-%d") else None
+
+
+_OFFSET_AT_END = re.compile(r"(Z|z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _offset_labels(text: pd.Series) -> pd.Series:
+    """The UTC offset label of cells that end in an offset, from their distinct last six
+    characters (a few thousand at most, however many cells); NA where none is found."""
+    codes, tails = pd.factorize(text.str.slice(start=-6))
+    found = [_OFFSET_AT_END.search(str(t)) for t in tails]
+    names = np.array([_offset_label(m.group(1)) if m else None for m in found], dtype=object)
+    return pd.Series(names[codes], index=text.index, dtype="string")
+
+
+def _parse_any(text: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series]:
+    """Cells of any spelling: the offset of each by a regular expression, then ISO 8601,
+    then cell by cell (see :func:`_parse_text`)."""
     suffix = text.str.extract(_OFFSET_AFTER_TIME, expand=False)
     is_offset = np.asarray(suffix.notna(), dtype=bool)
-    labels = pd.Series(pd.NA, index=values.index, dtype="string")
+    labels = pd.Series(_NAIVE, index=text.index, dtype="string")
     if is_offset.any():
         uniq = {s: _offset_label(str(s)) for s in suffix[is_offset].unique()}
         labels[is_offset] = suffix[is_offset].map(uniq)
-    naive = present & ~is_offset
-    labels[naive] = _NAIVE
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    naive = ~is_offset
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if is_offset.any():
         out[is_offset] = _parse_text(text[is_offset], utc=True)
     if naive.any():
         parsed = _parse_text(text[naive], utc=False)
         local = parsed.dt.tz_localize(tz or "UTC", ambiguous="NaT", nonexistent="NaT")
         out[naive] = local.dt.tz_convert("UTC")
-    bad = present & np.asarray(out.isna(), dtype=bool)
-    return out.astype("datetime64[ns, UTC]"), bad, labels
+    return out, labels
 
 
 def _parse_text(text: pd.Series, *, utc: bool) -> pd.Series:

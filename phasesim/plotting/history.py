@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from phasesim.analysis import (
+    History,
     bottlenecks,
     critical_paths,
     lead_times,
@@ -63,7 +64,7 @@ def phase_colors(phase_ids: Sequence[str]) -> dict[str, tuple[float, float, floa
     return {str(p): cmap(i % cmap.N) for i, p in enumerate(phase_ids)}
 
 
-def _flow_phases(log: pd.DataFrame) -> list[str]:
+def _flow_phases(log: pd.DataFrame | History) -> list[str]:
     from phasesim.analysis import phase_stats
 
     return [str(p) for p in phase_stats(log)["phase_id"]]
@@ -86,7 +87,7 @@ def _dates(values: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
 
 
 def plot_gantt(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     release_id: str,
     ax: Axes | None = None,
     run: int = 0,
@@ -103,8 +104,9 @@ def plot_gantt(
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        An event log (canonical schema).
+    log : pandas.DataFrame or History
+        An event log (canonical schema), or a History of one (the analyses of the release
+        then come from its prepared tables).
     release_id : str
         The release to draw.
     ax : matplotlib.axes.Axes, optional
@@ -137,10 +139,11 @@ def plot_gantt(
     2
     """
     ax = _axes(ax)
-    mask = (log["release_id"].astype("string") == str(release_id)).to_numpy(dtype=bool)
-    if "run" in log.columns:
-        mask &= (log["run"] == run).to_numpy(dtype=bool)
-    one = log.loc[mask]
+    frame = log.log if isinstance(log, History) else log
+    mask = (frame["release_id"].astype("string") == str(release_id)).to_numpy(dtype=bool)
+    if "run" in frame.columns:
+        mask &= (frame["run"] == run).to_numpy(dtype=bool)
+    one = frame.loc[mask]
     if one.empty:
         raise LogError(
             [
@@ -153,12 +156,14 @@ def plot_gantt(
     level: Literal["phase", "activity"] = (
         "activity" if "activity_id" in one.columns and one["activity_id"].notna().any() else "phase"
     )
-    items = waiting_vs_working(one, blueprint, level=level)
+    source: pd.DataFrame | History = log if isinstance(log, History) else one
+    items = _rows_of(waiting_vs_working(source, blueprint, level=level), release_id, run)
     colors = phase_colors(_flow_phases(log))
     keys = _execution_keys(items, level)
     on_path: set[tuple[str, str, int, int]] = set()
     if critical:
-        on_path = set(_execution_keys(critical_paths(one, blueprint, level=level), level))
+        path = _rows_of(critical_paths(source, blueprint, level=level), release_id, run)
+        on_path = set(_execution_keys(path, level))
     start = _dates(items["start"])
     latest = pd.concat([items["start"], items["end"]]).max()
     end = _dates(items["end"].where(items["end"].notna(), latest))
@@ -200,6 +205,14 @@ def plot_gantt(
             frameon=False,
         )
     return ax
+
+
+def _rows_of(table: pd.DataFrame, release_id: str, run: int) -> pd.DataFrame:
+    """The rows of one release (and run) of an analysis table."""
+    mask = (table["release_id"].astype("string") == str(release_id)).to_numpy(dtype=bool)
+    if "run" in table.columns:
+        mask &= (table["run"] == run).to_numpy(dtype=bool)
+    return table.loc[mask].reset_index(drop=True)
 
 
 def _execution_keys(frame: pd.DataFrame, level: str) -> list[tuple[str, str, int, int]]:
@@ -328,7 +341,7 @@ def plot_bottlenecks(
 
 
 def plot_phase_durations(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     ax: Axes | None = None,
     *,
     level: Literal["phase", "activity"] = "phase",
@@ -412,7 +425,7 @@ def plot_phase_durations(
     return ax
 
 
-def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5) -> Axes:
+def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *, window: int = 5) -> Axes:
     """Lead time of each completed release by its start, coloured by status, with the
     rolling median of ``window`` releases. Ad-hoc hotfix releases (made only of hotfix
     phases) are crosses, left out of the median.
@@ -581,7 +594,7 @@ def plot_trends(
 
 
 def plot_timeline(
-    log: pd.DataFrame,
+    log: pd.DataFrame | History,
     ax: Axes | None = None,
     *,
     run: int = 0,
@@ -628,8 +641,11 @@ def plot_timeline(
     (3, ['r1', 'r2'])
     """
     ax = _axes(ax)
-    if "run" in log.columns:
-        log = log.loc[(log["run"] == run).to_numpy(dtype=bool)]
+    frame = log.log if isinstance(log, History) else log
+    if "run" in frame.columns:
+        this_run = (frame["run"] == run).to_numpy(dtype=bool)
+        if not (isinstance(log, History) and this_run.all()):
+            log = frame.loc[this_run]
     spans = waiting_vs_working(log)
     releases = lead_times(log)
     releases = releases.loc[releases["start"].notna()]
