@@ -273,8 +273,10 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
     rel = frame["release_id"].astype(str)
-    frame["rel"] = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel
-                    ).astype(object)
+    names = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel).astype(object)
+    # a release is an integer code (grouping by it is far faster than by text)
+    frame["rel"] = pd.factorize(names)[0].astype("int64")
+    frame["rel_name"] = names
     frame["template"] = _map_unique(frame["activity_id"], _template)
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
@@ -1034,8 +1036,9 @@ def discover(
     calib_log = raw
     if fit_releases is not None and n_releases > fit_releases:
         rng = np.random.default_rng(seed)
-        chosen = set(rng.choice(np.asarray(releases, dtype=object), size=fit_releases,
-                                replace=False))
+        codes = set(rng.choice(np.asarray(releases, dtype="int64"), size=fit_releases,
+                               replace=False).tolist())
+        chosen = set(frame.loc[frame["rel"].isin(codes), "rel_name"])
         runs = raw["run"].astype("int64")
         rel_key = (runs.astype(str) + "|" + raw["release_id"].astype(str)) \
             if runs.nunique() > 1 else raw["release_id"].astype(str)
