@@ -995,8 +995,10 @@ def discover(
                 act["if"] = f"<+releaseInput.{inp}> == true"
                 comments[("input", inp)] = (f"{ph}.{tpl} ran in {freq:.1%} of the complete "
                                             "releases (the default is true at 50% or more)")
-                note(f"{ph}.{tpl}", "optional", phase=ph, activity=tpl, support=freq,
-                     value=f"if {inp}", detail=f"ran in {freq:.1%} of complete releases")
+                base_n = int(phase_nc.get(ph, 0)) or int(phase_n.get(ph, 0))
+                note(f"{ph}.{tpl}", "optional", phase=ph, activity=tpl, n=base_n,
+                     support=freq, value=f"if {inp}",
+                     detail=f"ran in {freq:.1%} of {base_n} complete releases of its phase")
             med = float(durations.get(pair, 0.0))
             placeholder = f"{max(med, 1 / 60):.6f}" if med > 0 else None
             if kind == "approval":
