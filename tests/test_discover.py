@@ -160,6 +160,10 @@ def test_bad_input_is_a_clear_error() -> None:
         discover(_hand_log(), min_support=0)
     with pytest.raises(PhasesimError, match="unknown timezone"):
         discover(_hand_log(), timezone="Mars/Olympus")
+    with pytest.raises(LogError, match=r"none of the phases \['zzz'\] is in the log"):
+        discover(_hand_log(), phases=["zzz"])
+    with pytest.raises(PhasesimError, match="phases must be None, 'activities'"):
+        discover(_hand_log(), phases="all")
     log = _hand_log().assign(start=pd.NaT)
     with pytest.raises(LogError, match="no row has both a start and an end"):
         discover(log)

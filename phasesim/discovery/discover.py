@@ -555,13 +555,26 @@ def discover(
         _local(np.array([0.0]), timezone)
     except Exception as exc:  # zoneinfo raises several kinds
         raise PhasesimError(f"unknown timezone {timezone!r}: {exc}") from None
+    if phases is not None and not isinstance(phases, str):
+        wanted = [str(p) for p in phases]
+        present = set(raw["phase_id"].dropna().astype(str))
+        if not set(wanted) & present:
+            shown = ", ".join(sorted(present)[:8]) + (", ..." if len(present) > 8 else "")
+            raise LogError([Problem(f"none of the phases {wanted} is in the log",
+                                    file=source or "<DataFrame>",
+                                    hint=f"the log's phases are {shown}")],
+                           source or "<DataFrame>")
+    elif isinstance(phases, str) and phases != "activities":
+        raise PhasesimError(f"phases must be None, 'activities' or a list of phase ids, "
+                            f"got {phases!r}")
     frame = _prepare(raw, phases)
     timed = frame[frame["status"].ne("skipped") & ~np.isnan(frame["s"])
                   & ~np.isnan(frame["e"])]
     if timed.empty:
         raise LogError([Problem("no row has both a start and an end to discover from",
-                                file=source, hint="check the log's start and end columns")],
-                       source)
+                                file=source or "<DataFrame>",
+                                hint="check the log's start and end columns")],
+                       source or "<DataFrame>")
     evidence: list[dict[str, Any]] = []
     comments: dict[tuple[str, ...], str] = {}
 
