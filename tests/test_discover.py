@@ -88,6 +88,7 @@ def test_hand_log_dag_optional_activity_and_phase_order() -> None:
     ev = d.evidence.set_index("element")
     assert ev.loc["p.c || p.b", "support"] == pytest.approx(0.75)
     assert ev.loc["p.d", "kind"].tolist() == ["optional", "duration"]
+    assert ev.loc["p.d", "n"].tolist() == [4, 2]  # 2 of 4 releases; 2 durations
     assert ev.loc["p -> q", "support"] == 1.0 and ev.loc["p -> q", "n"] == 4
 
 
@@ -146,6 +147,8 @@ def test_yaml_has_a_comment_on_each_element_and_reads_back_equal(tmp_path: Path)
 
 
 def test_repr_and_html() -> None:
+    assert phasesim.discover is discover and phasesim.Discovery is Discovery
+    assert {"discover", "Discovery"} <= set(dir(phasesim))
     d = discover(_hand_log())
     assert repr(d) == "<Discovery of 2 phases, 5 activities from 4 releases>"
     page = d._repr_html_()
@@ -157,6 +160,10 @@ def test_bad_input_is_a_clear_error() -> None:
         discover(_hand_log(), min_support=0)
     with pytest.raises(PhasesimError, match="unknown timezone"):
         discover(_hand_log(), timezone="Mars/Olympus")
+    with pytest.raises(LogError, match=r"none of the phases \['zzz'\] is in the log"):
+        discover(_hand_log(), phases=["zzz"])
+    with pytest.raises(PhasesimError, match="phases must be None, 'activities'"):
+        discover(_hand_log(), phases="all")
     log = _hand_log().assign(start=pd.NaT)
     with pytest.raises(LogError, match="no row has both a start and an end"):
         discover(log)

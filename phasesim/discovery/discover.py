@@ -273,8 +273,10 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
     rel = frame["release_id"].astype(str)
-    frame["rel"] = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel
-                    ).astype(object)
+    names = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel).astype(object)
+    # a release is an integer code (grouping by it is far faster than by text)
+    frame["rel"] = pd.factorize(names)[0].astype("int64")
+    frame["rel_name"] = names
     frame["template"] = _map_unique(frame["activity_id"], _template)
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
@@ -553,13 +555,26 @@ def discover(
         _local(np.array([0.0]), timezone)
     except Exception as exc:  # zoneinfo raises several kinds
         raise PhasesimError(f"unknown timezone {timezone!r}: {exc}") from None
+    if phases is not None and not isinstance(phases, str):
+        wanted = [str(p) for p in phases]
+        present = set(raw["phase_id"].dropna().astype(str))
+        if not set(wanted) & present:
+            shown = ", ".join(sorted(present)[:8]) + (", ..." if len(present) > 8 else "")
+            raise LogError([Problem(f"none of the phases {wanted} is in the log",
+                                    file=source or "<DataFrame>",
+                                    hint=f"the log's phases are {shown}")],
+                           source or "<DataFrame>")
+    elif isinstance(phases, str) and phases != "activities":
+        raise PhasesimError(f"phases must be None, 'activities' or a list of phase ids, "
+                            f"got {phases!r}")
     frame = _prepare(raw, phases)
     timed = frame[frame["status"].ne("skipped") & ~np.isnan(frame["s"])
                   & ~np.isnan(frame["e"])]
     if timed.empty:
         raise LogError([Problem("no row has both a start and an end to discover from",
-                                file=source, hint="check the log's start and end columns")],
-                       source)
+                                file=source or "<DataFrame>",
+                                hint="check the log's start and end columns")],
+                       source or "<DataFrame>")
     evidence: list[dict[str, Any]] = []
     comments: dict[tuple[str, ...], str] = {}
 
@@ -993,8 +1008,10 @@ def discover(
                 act["if"] = f"<+releaseInput.{inp}> == true"
                 comments[("input", inp)] = (f"{ph}.{tpl} ran in {freq:.1%} of the complete "
                                             "releases (the default is true at 50% or more)")
-                note(f"{ph}.{tpl}", "optional", phase=ph, activity=tpl, support=freq,
-                     value=f"if {inp}", detail=f"ran in {freq:.1%} of complete releases")
+                base_n = int(phase_nc.get(ph, 0)) or int(phase_n.get(ph, 0))
+                note(f"{ph}.{tpl}", "optional", phase=ph, activity=tpl, n=base_n,
+                     support=freq, value=f"if {inp}",
+                     detail=f"ran in {freq:.1%} of {base_n} complete releases of its phase")
             med = float(durations.get(pair, 0.0))
             placeholder = f"{max(med, 1 / 60):.6f}" if med > 0 else None
             if kind == "approval":
@@ -1034,8 +1051,9 @@ def discover(
     calib_log = raw
     if fit_releases is not None and n_releases > fit_releases:
         rng = np.random.default_rng(seed)
-        chosen = set(rng.choice(np.asarray(releases, dtype=object), size=fit_releases,
-                                replace=False))
+        codes = set(rng.choice(np.asarray(releases, dtype="int64"), size=fit_releases,
+                               replace=False).tolist())
+        chosen = set(frame.loc[frame["rel"].isin(codes), "rel_name"])
         runs = raw["run"].astype("int64")
         rel_key = (runs.astype(str) + "|" + raw["release_id"].astype(str)) \
             if runs.nunique() > 1 else raw["release_id"].astype(str)
