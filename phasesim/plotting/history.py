@@ -232,8 +232,9 @@ def plot_bottlenecks(
 
     Bars are the mean share of the lead time each phase holds on the critical path, best
     ranked first, with the bootstrap interval as error bars; the hatched part of each bar
-    is waiting before the phase started. The line is the cumulative share. Phases with
-    too few releases to rank are marked ``*``.
+    is avoidable waiting before or inside the phase, the dotted part designed waiting
+    (anchors, slots, soaks; see :mod:`phasesim.attribution`), the rest work. The line is
+    the cumulative share. Phases with too few releases to rank are marked ``*``.
 
     Parameters
     ----------
@@ -288,15 +289,28 @@ def plot_bottlenecks(
         color=[colors[str(p)] for p in table["phase_id"]],
         label="critical share",
     )
-    ax.bar(
-        x,
-        table["wait_share"].to_numpy(dtype=float),
-        color="none",
-        edgecolor="#343a40",
-        hatch="///",
-        linewidth=0.0,
-        label="of which waiting",
-    )
+    if {"designed_h_mean", "avoidable_h_mean", "critical_h_mean"} <= set(table.columns):
+        # the avoidable waits hatched from the bottom, the designed ones dotted above them
+        # (parts of each bar in proportion to its hours; see phasesim.attribution)
+        crit_h = table["critical_h_mean"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(crit_h > 0, share / crit_h, 0.0)
+        avoid = table["avoidable_h_mean"].to_numpy(dtype=float) * scale
+        designed = table["designed_h_mean"].to_numpy(dtype=float) * scale
+        ax.bar(x, avoid, color="none", edgecolor="#343a40", hatch="///", linewidth=0.0,
+               label="of which avoidable waits")
+        ax.bar(x, designed, bottom=avoid, color="none", edgecolor="#343a40", hatch="..",
+               linewidth=0.0, label="of which designed waits")
+    else:
+        ax.bar(
+            x,
+            table["wait_share"].to_numpy(dtype=float),
+            color="none",
+            edgecolor="#343a40",
+            hatch="///",
+            linewidth=0.0,
+            label="of which waiting",
+        )
     has_ci = ~(np.isnan(low) | np.isnan(high))
     if has_ci.any():
         ax.errorbar(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from phasesim.simulation.result import SimulationResult
 
 __all__ = [
+    "CLASS_COLORS",
     "WAIT_COLORS",
     "plot_criticality",
     "plot_gantt_waits",
@@ -33,10 +34,12 @@ __all__ = [
 #: Colours of the wait causes (shared by the Gantt and the breakdown bars).
 WAIT_COLORS = {
     "work": "#2a9d8f",
+    "soak": "#bde0fe",
     "approval": "#e9c46a",
     "offhours": "#d9d9d9",
     "team": "#e76f51",
     "environment": "#9b5de5",
+    "freeze": "#a2d2ff",
     "anchor": "#8ecae6",
     "serialize": "#577590",
     "rework": "#e63946",
@@ -44,6 +47,16 @@ WAIT_COLORS = {
 }
 _WAIT_COLUMNS = (("serialize", "wait_serialize_h"), ("anchor", "wait_anchor_h"),
                  ("environment", "wait_environment_h"), ("team", "wait_team_h"))
+#: Colours of the three classes of :mod:`phasesim.attribution`.
+CLASS_COLORS = {"work": "#2a9d8f", "designed": "#8ecae6", "avoidable": "#e76f51"}
+
+
+def _class_label(cause: str) -> str:
+    """``anchor (designed wait)``: a cause with its class, for legends."""
+    from phasesim.attribution import CAUSE_CLASS
+
+    cls = CAUSE_CLASS.get(cause, "work")
+    return cause if cls == "work" else f"{cause} ({cls} wait)"
 
 
 def _lead_times(data: Any) -> pd.Series:
@@ -138,7 +151,9 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
                 ax.barh(y, width, left=t, height=0.5, color=WAIT_COLORS[cause], alpha=0.8)
                 t += width
         start, end = starts[y], ends[y]
-        color = WAIT_COLORS["approval" if row["activity_type"] == "approval" else "work"]
+        kind = row["activity_type"]
+        color = WAIT_COLORS["approval" if kind == "approval" else "soak" if kind == "wait"
+                            else "work"]
         failed = row["status"] in ("failed", "rejected")
         ax.barh(y, max(end - start, 1e-4), left=start, height=0.7,
                 color=WAIT_COLORS["offhours"] if row["offhours_h"] > 0 else color,
@@ -159,8 +174,9 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     lead = float(result.releases.set_index(["run", "release_id"])["lead_time_h"]
                  .loc[(run, release_id)])
     ax.set_title(f"Release {literal(release_id)} (run {run}): {lead / 24:.1f} days")
-    used = ["work", "approval", "offhours", "team", "environment", "anchor", "serialize"]
-    ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=c) for c in used]
+    used = ["work", "soak", "approval", "offhours", "team", "environment", "anchor",
+            "serialize"]
+    ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=_class_label(c)) for c in used]
               + [Patch(facecolor="white", edgecolor="black", label="critical path")],
               fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     return ax
@@ -212,18 +228,32 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
 
 def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: int = 15
                      ) -> Axes:
-    """Activities ranked by mean contribution to lead time along the realised critical
-    path (bars, days), annotated with the share of releases in which they were critical."""
+    """Activities on the realised critical path, ranked by what could be spared: each
+    bar splits its mean contribution to lead time (days per release) into work,
+    avoidable waits (queues, approvals, off-hours, rework) and designed waits (anchors,
+    slots, soaks, freezes; hatched, drawn last). Ranked by work plus avoidable waits (see
+    :meth:`SimulationResult.criticality`), annotated with the share of releases in
+    which the activity was critical."""
     ax = _axes(ax)
     table = result.criticality().head(top).iloc[::-1]
-    labels = [literal(f"{p} · {a}") for p, a in table.index]
-    bars = ax.barh(labels, table["contribution_h"] / 24.0, color="#219ebc")
-    for bar, share in zip(bars, table["critical_share"], strict=True):
-        ax.annotate(f"{share:.0%}", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+    labels = literals([f"{p} · {a}" for p, a in table.index])
+    y = np.arange(len(table))
+    left = np.zeros(len(table))
+    for cls in ("work", "avoidable", "designed"):
+        width = table[f"{cls}_h"].to_numpy(dtype=float) / 24.0
+        ax.barh(y, width, left=left, color=CLASS_COLORS[cls],
+                hatch="//" if cls == "designed" else None, edgecolor="white",
+                linewidth=0.5, label=f"{cls} wait" if cls != "work" else "work")
+        left += width
+    for yi, total, share in zip(y, left, table["critical_share"], strict=True):
+        ax.annotate(f"{share:.0%}", (total, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    ax.set_yticks(y, labels)
     ax.set_xlabel("mean contribution to lead time (days per release)")
-    ax.set_title("Where the lead time goes (share of releases critical)")
+    ax.set_title("Where the lead time goes: work and avoidable waits first\n"
+                 "(designed waits hatched; % = share of releases critical)", fontsize=10)
     ax.tick_params(axis="y", labelsize=7)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
     return ax
 
 

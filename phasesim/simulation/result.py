@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["WAIT_CAUSES", "SimulationResult", "critical_chain"]
 
 #: Categories of the per-release lead-time breakdown, in display order.
-WAIT_CAUSES = ("work", "approval", "offhours", "team", "environment", "anchor",
-               "serialize", "rework", "in_flight")
+WAIT_CAUSES = ("work", "soak", "approval", "offhours", "team", "environment", "freeze",
+               "anchor", "serialize", "rework", "in_flight")
 
 _QUANTILES = (("p50", 0.5), ("p80", 0.8), ("p95", 0.95))
 
@@ -225,71 +225,76 @@ class SimulationResult:
     def criticality(self) -> pd.DataFrame:
         """Per activity: the share of releases in which it was on the realised critical
         path, its mean contribution to lead time (hours per release) split into
-        ``waiting_h`` (anchors, environments, teams, serialisation and off-hours,
-        including its phase's gate when it is the phase's first activity) and
-        ``working_h``, and its mean duration when it ran. Sorted by contribution."""
+        ``work_h``, ``designed_h`` (anchors, slots, soak ``wait`` activities, freezes) and
+        ``avoidable_h`` (queues for teams and environments, serialisation, approvals,
+        off-hours, rework; see :mod:`phasesim.attribution`), including its phase's gate
+        when it is the phase's first activity; ``waiting_h`` is ``designed_h +
+        avoidable_h`` and ``working_h`` equals ``work_h``; and its mean duration when it
+        ran. Sorted by ``work_h + avoidable_h`` (what the release could have been spared
+        or sped up), then by contribution."""
+        from phasesim.attribution import split_rows
+
         log = self.log
         chain = self.critical_rows()
-        span = (log["end"] - log["ready"]).dt.total_seconds() / 3600.0
         n_rel = max(len(self.releases), 1)
         keys = ["phase_id", "activity_id"]
         crit = log[chain]
-        per_release = crit.assign(span_h=span[chain]).groupby(
+        parts = split_rows(crit)
+        span = parts[["work_h", "designed_h", "avoidable_h"]].sum(axis=1)
+        per_release = crit.assign(span_h=span).groupby(
             [*keys, "run", "release_id"], observed=True)["span_h"].sum()
         by_act = per_release.groupby(level=keys)
         ran = log[log["status"] != "skipped"]
         duration = ((ran["end"] - ran["start"]).dt.total_seconds() / 3600.0).groupby(
             [ran["phase_id"], ran["activity_id"]]).mean()
-        waiting = crit[["wait_serialize_h", "wait_anchor_h", "wait_environment_h",
-                        "wait_team_h", "offhours_h"]].sum(axis=1)
-        waiting = waiting.groupby([crit["phase_id"], crit["activity_id"]]).sum()
+        classes = parts[["work_h", "designed_h", "avoidable_h"]].groupby(
+            [crit["phase_id"], crit["activity_id"]]).sum()
         out = pd.DataFrame({
             "critical_share": by_act.size() / n_rel,
             "contribution_h": by_act.sum() / n_rel,
         })
-        out["waiting_h"] = waiting.reindex(out.index) / n_rel
-        out["working_h"] = out["contribution_h"] - out["waiting_h"]
+        for name in ("work_h", "designed_h", "avoidable_h"):
+            out[name] = classes[name].reindex(out.index) / n_rel
+        out["waiting_h"] = out["designed_h"] + out["avoidable_h"]
+        out["working_h"] = out["work_h"]
         out = out.reindex(pd.MultiIndex.from_frame(log[keys].drop_duplicates()),
                           fill_value=0.0)
         out["mean_duration_h"] = duration.reindex(out.index)
-        return out.sort_values("contribution_h", ascending=False)
+        out["_key"] = out["work_h"] + out["avoidable_h"]
+        out = out.sort_values(["_key", "contribution_h"], ascending=False, kind="stable")
+        return out.drop(columns="_key")
 
-    def wait_breakdown(self, by: str = "release") -> pd.DataFrame:
+    def wait_breakdown(self, by: str = "release", *, group: str = "cause") -> pd.DataFrame:
         """Why releases take as long as they do.
 
         ``by="release"``: per run x release, the lead time split along its realised
-        critical path into ``work``, ``approval`` (approval waits in working hours),
-        ``offhours`` (nights, weekends and holidays inside manual work and approvals),
-        ``team`` (waiting for a free member), ``environment`` (waiting for an
-        environment or a freeze), ``anchor`` (not-before moments), ``serialize``
-        (the previous release still in a serialised phase), ``rework`` (failed tries,
-        rejected passes, rollback phases and everything re-run after them) and
-        ``in_flight`` (waiting to start under ``max_in_flight``); the columns sum to
-        ``lead_time_h``.
+        critical path into ``work``, ``soak`` (``wait`` activities), ``approval``
+        (approval waits in working hours), ``offhours`` (nights, weekends and holidays
+        inside manual work and approvals), ``team`` (waiting for a free member),
+        ``environment`` (waiting for an environment), ``freeze`` (waiting out a freeze or
+        a deployment window), ``anchor`` (not-before moments and planned slots),
+        ``serialize`` (the previous release still in a serialised phase), ``rework``
+        (failed tries, rejected passes, rollback phases and everything re-run after them)
+        and ``in_flight`` (waiting to start under ``max_in_flight``); the columns sum to
+        ``lead_time_h``. ``group="class"`` sums them into ``work``, ``designed`` and
+        ``avoidable`` (see :mod:`phasesim.attribution`); ``attrs["classes"]`` maps each
+        cause to its class either way.
 
         ``by="activity"``: per activity, the mean over all its executions of each
         wait, plus ``dependencies_h`` (from the release's start to the activity being
         ready).
         """
+        from phasesim.attribution import CAUSE_CLASS, CLASSES, split_rows
+
         log = self.log
         if by == "activity":
             return self._waits_by_activity()
         if by != "release":
             raise ValueError(f"by must be 'release' or 'activity', found {by!r}")
+        if group not in ("cause", "class"):
+            raise ValueError(f"group must be 'cause' or 'class', found {group!r}")
         chain = log[self.critical_rows()]
-        span = (chain["end"] - chain["ready"]).dt.total_seconds() / 3600.0
-        rework = chain["rework"] | chain["status"].isin(["failed", "rejected"])
-        approval = chain["activity_type"] == "approval"
-        parts = pd.DataFrame({
-            "work": np.where(rework | approval, 0.0, chain["work_h"]),
-            "approval": np.where(approval & ~rework, chain["work_h"], 0.0),
-            "offhours": np.where(rework, 0.0, chain["offhours_h"]),
-            "team": np.where(rework, 0.0, chain["wait_team_h"]),
-            "environment": np.where(rework, 0.0, chain["wait_environment_h"]),
-            "anchor": np.where(rework, 0.0, chain["wait_anchor_h"]),
-            "serialize": np.where(rework, 0.0, chain["wait_serialize_h"]),
-            "rework": np.where(rework, span, 0.0),
-        }, index=chain.index)
+        parts = split_rows(chain)[[c for c in WAIT_CAUSES if c != "in_flight"]]
         parts["run"] = chain["run"].to_numpy()
         parts["release_id"] = chain["release_id"].to_numpy()
         out = parts.groupby(["run", "release_id"]).sum()
@@ -298,7 +303,13 @@ class SimulationResult:
         out["in_flight"] = (rel["start"] - rel["scheduled"]).dt.total_seconds() / 3600.0
         out["lead_time_h"] = rel["lead_time_h"]
         out["status"] = rel["status"]
-        return out[[*WAIT_CAUSES, "lead_time_h", "status"]]
+        out = out[[*WAIT_CAUSES, "lead_time_h", "status"]]
+        if group == "class":
+            classes = pd.DataFrame({cls: out[[c for c in WAIT_CAUSES if CAUSE_CLASS[c] == cls]]
+                                    .sum(axis=1) for cls in CLASSES}, index=out.index)
+            out = pd.concat([classes, out[["lead_time_h", "status"]]], axis=1)
+        out.attrs["classes"] = dict(CAUSE_CLASS)
+        return out
 
     def _waits_by_activity(self) -> pd.DataFrame:
         log = self.log[self.log["status"] != "skipped"]
