@@ -33,11 +33,12 @@ WAIT_CAUSES = ("work", "soak", "approval", "offhours", "team", "environment", "f
 _QUANTILES = (("p50", 0.5), ("p80", 0.8), ("p95", 0.95))
 
 
-def critical_chain(log: pd.DataFrame) -> pd.Series:
+def critical_chain(log: pd.DataFrame, *, keep_skipped: bool = False) -> pd.Series:
     """Boolean Series: whether each row is on its release's realised critical path.
 
     The path runs back from the row that ended last, through the row that made each row
-    ready (its ``cause``), to the release's start. Needs the engine's ``row`` and ``cause``
+    ready (its ``cause``), to the release's start; skipped rows are passed through, never
+    on the path. Needs the engine's ``row`` and ``cause``
     columns; vectorised over releases (one step per loop turn, not one release).
     """
     n = len(log)
@@ -66,7 +67,46 @@ def critical_chain(log: pd.DataFrame) -> pd.Series:
         current = parent_frame[current]
         current = current[current >= 0]
         current = current[~on[current]]
+    # a skipped activity (its if: was false) passes the path on to what it waited for
+    # but is not on it (``keep_skipped`` keeps it, for the accounting of its gate's wait)
+    if not keep_skipped:
+        on &= log["status"].to_numpy() != "skipped"
     return pd.Series(on, index=log.index)
+
+
+def _chain_parts(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows on the critical path and their split (:func:`phasesim.attribution.split_rows`).
+
+    A skipped row can hold time on the path: the wait of its phase's gate, when it is the
+    phase's first activity. That time is handed on to the row it made ready, so skipped
+    activities are never on the path and the parts still add up to the lead time.
+    """
+    from phasesim.attribution import split_rows
+
+    chain = log[critical_chain(log, keep_skipped=True)]
+    parts = split_rows(chain)
+    skipped = (chain["status"] == "skipped").to_numpy()
+    if skipped.any():
+        key = pd.MultiIndex.from_arrays([chain["run"].to_numpy(), chain["row"].to_numpy()])
+        position = pd.Series(np.arange(len(chain)), index=key)
+        cause_key = pd.MultiIndex.from_arrays([chain["run"].to_numpy(),
+                                               chain["cause"].to_numpy()])
+        # the chain row each row made ready (its successor on the path), -1 if none
+        successor = np.full(len(chain), -1, dtype=np.int64)
+        parent = position.reindex(cause_key).to_numpy()
+        has = ~np.isnan(parent)
+        successor[parent[has].astype(np.int64)] = np.flatnonzero(has)
+        values = parts.to_numpy(dtype=float)
+        for i in np.flatnonzero(skipped)[::-1]:  # later rows first: a chain of skips
+            j = successor[i]
+            while j >= 0 and skipped[j]:
+                j = successor[j]
+            if j >= 0:
+                values[j] += values[i]
+        parts = pd.DataFrame(values, index=parts.index, columns=parts.columns)
+        keep = ~skipped
+        chain, parts = chain[keep], parts[keep]
+    return chain, parts
 
 
 def _cluster_bootstrap(values: np.ndarray, clusters: np.ndarray, stat: Any, n_boot: int,
@@ -232,14 +272,10 @@ class SimulationResult:
         avoidable_h`` and ``working_h`` equals ``work_h``; and its mean duration when it
         ran. Sorted by ``work_h + avoidable_h`` (what the release could have been spared
         or sped up), then by contribution."""
-        from phasesim.attribution import split_rows
-
         log = self.log
-        chain = self.critical_rows()
         n_rel = max(len(self.releases), 1)
         keys = ["phase_id", "activity_id"]
-        crit = log[chain]
-        parts = split_rows(crit)
+        crit, parts = _chain_parts(log)
         span = parts[["work_h", "designed_h", "avoidable_h"]].sum(axis=1)
         per_release = crit.assign(span_h=span).groupby(
             [*keys, "run", "release_id"], observed=True)["span_h"].sum()
@@ -284,7 +320,7 @@ class SimulationResult:
         wait, plus ``dependencies_h`` (from the release's start to the activity being
         ready).
         """
-        from phasesim.attribution import CAUSE_CLASS, CLASSES, split_rows
+        from phasesim.attribution import CAUSE_CLASS, CLASSES
 
         log = self.log
         if by == "activity":
@@ -293,8 +329,8 @@ class SimulationResult:
             raise ValueError(f"by must be 'release' or 'activity', found {by!r}")
         if group not in ("cause", "class"):
             raise ValueError(f"group must be 'cause' or 'class', found {group!r}")
-        chain = log[self.critical_rows()]
-        parts = split_rows(chain)[[c for c in WAIT_CAUSES if c != "in_flight"]]
+        chain, parts = _chain_parts(log)
+        parts = parts[[c for c in WAIT_CAUSES if c != "in_flight"]].copy()
         parts["run"] = chain["run"].to_numpy()
         parts["release_id"] = chain["release_id"].to_numpy()
         out = parts.groupby(["run", "release_id"]).sum()
