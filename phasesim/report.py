@@ -224,7 +224,13 @@ def render_report(
                 )
             ]
         )
-    done = leads.loc[leads["lead_time_h"].notna()]
+    from phasesim.outcomes import FINISHED, LABELS, OUTCOMES
+
+    done = leads.loc[leads["lead_time_h"].notna() & leads["outcome"].isin(FINISHED)]
+    counts = leads["outcome"].value_counts()
+    outcome_text = ", ".join(
+        f"{int(counts.get(name, 0))} {LABELS[name]}" for name in OUTCOMES if counts.get(name, 0)
+    )
     stats = phase_stats(log)
     ranked = bottlenecks(log, blueprint, n_boot=n_boot, seed=seed)
     has_activities = "activity_id" in log.columns and bool(log["activity_id"].notna().any())
@@ -239,8 +245,7 @@ def render_report(
     first, last = leads["start"].min(), leads["end"].max()
     span = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" if pd.notna(first) and pd.notna(last) else "n/a"
     parts.append(
-        f'<p class="meta">{len(leads)} releases ({len(done)} completed, '
-        f"{int((leads['status'] == 'in_progress').sum())} in progress)"
+        f'<p class="meta">{len(leads)} releases ({esc(outcome_text)})'
         + (f" in {len(runs)} runs" if len(runs) > 1 else "")
         + f", {len(stats)} phases, from {esc(span)} (UTC). "
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by phasesim"

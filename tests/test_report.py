@@ -113,7 +113,7 @@ def test_report_with_a_blueprint_and_in_progress_release() -> None:
     )
     text = render_report(log, blueprint=bp, n_boot=10)
     assert "with a blueprint for dependencies" in text
-    assert "2 completed, 1 in progress" in text
+    assert "3 releases (2 succeeded, 1 in progress)" in text
     assert "Latest completed release: r1" in text
 
 

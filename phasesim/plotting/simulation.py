@@ -64,9 +64,11 @@ def _lead_times(data: Any) -> pd.Series:
     if hasattr(data, "lead_times") and hasattr(data, "releases"):
         return data.lead_times
     from phasesim.analysis import lead_times
+    from phasesim.outcomes import FINISHED
 
     table = lead_times(data)
-    return table["lead_time_h"].dropna()
+    # finished releases only (succeeded, after rollback, failed), as for a simulation
+    return table.loc[table["outcome"].isin(FINISHED), "lead_time_h"].dropna()
 
 
 def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int = 40,

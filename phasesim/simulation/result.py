@@ -171,23 +171,48 @@ class SimulationResult:
         return self.params.get("seed")
 
     @property
+    def outcomes(self) -> pd.Series:
+        """Each release's outcome (:mod:`phasesim.outcomes`), by run and release."""
+        rel = self.releases
+        if "outcome" in rel.columns:
+            return rel["outcome"]
+        from phasesim.outcomes import outcomes
+
+        status = rel["status"].to_numpy(dtype=object)
+        capped = rel["capped"].to_numpy(dtype=bool) if "capped" in rel.columns else None
+        final = np.where((status == "aborted") & ~(capped if capped is not None else False),
+                         "failed", status)
+        return pd.Series(outcomes(final, capped=capped), index=rel.index, dtype="string")
+
+    def _finished(self) -> pd.Series:
+        from phasesim.outcomes import FINISHED
+
+        return self.outcomes.isin(FINISHED)
+
+    @property
     def lead_times(self) -> pd.Series:
-        """Lead time (hours) of every release that ended succeeded or failed."""
-        done = self.releases[self.releases["status"] != "aborted"]
-        return done["lead_time_h"]
+        """Lead time (hours) of every finished release: succeeded, succeeded after
+        rollback or failed (aborted ones are left out)."""
+        return self.releases.loc[self._finished(), "lead_time_h"]
 
     def summary(self, target: str | float | None = None, *, n_boot: int = 400,
                 seed: int = 0) -> pd.DataFrame:
-        """Lead time mean, P50, P80, P95 (hours and days) with 95% intervals, outcome
-        shares, throughput, and the share finished within ``target`` (a duration such
-        as ``"21d"``, or hours) if given.
+        """Lead time mean, P50, P80, P95 (hours and days) of the finished releases, with
+        95% intervals; the share of each outcome (succeeded, succeeded after rollback,
+        failed, aborted: :mod:`phasesim.outcomes`; they add up to 1); throughput
+        (releases that went out, per week); and the share finished within ``target`` (a
+        duration such as ``"21d"``, or hours) if given.
 
         Intervals resample whole runs (cluster bootstrap, ``n_boot`` times); with one
         run they fall back to distribution-free order-statistic intervals treating
         releases as independent.
         """
+        from phasesim.outcomes import LABELS, OUTCOMES, SHIPPED
+
         rel = self.releases
-        done = rel[rel["status"] != "aborted"]
+        outcome = self.outcomes
+        finished = self._finished()
+        done = rel[finished]
         values = done["lead_time_h"].to_numpy(dtype=float)
         clusters = done["run"].to_numpy()
         rows: list[dict[str, Any]] = []
@@ -207,12 +232,14 @@ class SimulationResult:
                       else _quantile_ci(values, q))
                 add(f"lead time {name.upper()}", float(np.quantile(values, q)), ci, "h")
         n = len(rel)
-        for status in ("succeeded", "failed", "aborted"):
-            share = float((rel["status"] == status).mean()) if n else np.nan
-            add(f"share {status}", share, _share_ci(rel, status, n_boot, seed) if multi
-                else (np.nan, np.nan), "")
+        for name in OUTCOMES[:-1]:  # a simulated release is never left in progress
+            hit = (outcome == name).to_numpy(dtype=float)
+            share = float(hit.mean()) if n else np.nan
+            add(f"share {LABELS[name]}", share,
+                _cluster_bootstrap(hit, rel["run"].to_numpy(), np.mean, n_boot, seed)
+                if multi else (np.nan, np.nan), "")
         weeks = self._weeks_per_run()
-        per_run = rel[rel["status"] == "succeeded"].groupby("run").size() \
+        per_run = rel[outcome.isin(SHIPPED)].groupby("run").size() \
             .reindex(rel["run"].unique(), fill_value=0)
         throughput = per_run / weeks
         add("throughput", float(throughput.mean()),
@@ -221,7 +248,7 @@ class SimulationResult:
             if multi else (np.nan, np.nan), "releases/week")
         if target is not None:
             hours = parse_duration(target)
-            ok = (rel["status"] != "aborted") & (rel["lead_time_h"] <= hours)
+            ok = finished & (rel["lead_time_h"] <= hours)
             add(f"share within {target}", float(ok.mean()),
                 _cluster_bootstrap(ok.to_numpy(dtype=float), rel["run"].to_numpy(), np.mean,
                                    n_boot, seed) if multi else (np.nan, np.nan), "")
@@ -243,16 +270,16 @@ class SimulationResult:
         scheduled start (``"21d"``), or a mapping release_id -> date/time.
         """
         rel = self.releases
-        finished = rel[rel["status"] != "aborted"]
+        done = self._finished()
+        finished = rel[done]
         grouped = finished.groupby("release_id")
         out = pd.DataFrame({"scheduled": rel.groupby("release_id")["scheduled"].first()})
         for name, q in _QUANTILES:
             out[f"finish_{name}"] = grouped["end"].quantile(q).dt.round("s")
-        out["share_aborted"] = rel.groupby("release_id")["status"].apply(
-            lambda s: float((s == "aborted").mean()))
+        out["share_aborted"] = (~done).groupby(rel["release_id"]).mean()
         if target is not None:
             deadline = _deadlines(rel, target)
-            ok = (rel["status"] != "aborted") & (rel["end"] <= deadline)
+            ok = done & (rel["end"] <= deadline)
             out["deadline"] = deadline.groupby(rel["release_id"]).first()
             out["p_on_time"] = ok.groupby(rel["release_id"]).mean()
         return out
@@ -431,11 +458,6 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float]:
                                                                                  np.nan)
     ci = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
     return float(ci.low), float(ci.high)
-
-
-def _share_ci(rel: pd.DataFrame, status: str, n_boot: int, seed: int) -> tuple[float, float]:
-    values = (rel["status"] == status).to_numpy(dtype=float)
-    return _cluster_bootstrap(values, rel["run"].to_numpy(), np.mean, n_boot, seed)
 
 
 def _capacities(bp: Blueprint, what: str) -> dict[str, int]:

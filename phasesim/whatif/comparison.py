@@ -78,10 +78,13 @@ class _Sample:
         ids = sorted(rel["release_id"].unique())
         lead = rel.pivot(index="run", columns="release_id", values="lead_time_h") \
             .reindex(index=runs, columns=ids)
-        status = rel.pivot(index="run", columns="release_id", values="status") \
+        from phasesim.outcomes import FINISHED
+
+        rel = rel.assign(outcome=result.outcomes.to_numpy(dtype=object))
+        status = rel.pivot(index="run", columns="release_id", values="outcome") \
             .reindex(index=runs, columns=ids).to_numpy(dtype=object)
         values = lead.to_numpy(dtype=float)
-        values = np.where(status == "aborted", np.nan, values)
+        values = np.where(np.isin(status, FINISHED), values, np.nan)
         span = (rel.groupby("run")["end"].max() - rel.groupby("run")["scheduled"].min())
         weeks = max(float(np.mean(span.dt.total_seconds().to_numpy())) / 3600.0 / 168.0, 1e-9)
         out = cls(runs, ids, values, status, weeks)
@@ -149,7 +152,9 @@ def _share_stat(status: str) -> _Stat:
 
 
 def _throughput(s: _Sample, picks: np.ndarray) -> np.ndarray:
-    succeeded = (s.status == "succeeded").sum(axis=1).astype(float)
+    from phasesim.outcomes import SHIPPED
+
+    succeeded = np.isin(s.status, SHIPPED).sum(axis=1).astype(float)
     return succeeded[picks].mean(axis=1) / s.weeks
 
 
