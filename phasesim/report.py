@@ -40,6 +40,7 @@ from phasesim.plotting.history import (
     plot_timeline,
     plot_trends,
 )
+from phasesim.units import format_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -143,7 +144,7 @@ def _table(frame: pd.DataFrame, *, max_rows: int | None = None, digits: int = 2)
         escape=True,
         na_rep="",
         border=0,
-        float_format=lambda v: f"{v:.{digits}f}",
+        float_format=lambda v: format_number(v, f".{digits}f"),
     )
     if max_rows is not None and len(frame) > max_rows:
         text += f'<p class="note">First {max_rows} of {len(frame)} rows.</p>'

@@ -18,7 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from phasesim.blueprint.expressions import is_reference_only
-from phasesim.units import format_hours
+from phasesim.units import format_hours, format_number
 
 if TYPE_CHECKING:
     from phasesim.blueprint.model import Activity, Blueprint, Phase
@@ -213,7 +213,7 @@ class CriticalPath:
     def _repr_html_(self) -> str:
         head = (f"<p><b>Critical path</b>: {html.escape(' → '.join(self.path))} "
                 f"({self.length_h:.2f} h)</p>")
-        return head + self.table.to_html(float_format=lambda v: f"{v:.2f}")
+        return head + self.table.to_html(float_format=lambda v: format_number(v, ".2f"))
 
 
 def critical_path(bp: Blueprint) -> CriticalPath:
@@ -338,7 +338,7 @@ def blueprint_html(bp: Blueprint) -> str:
                  f"queues): {esc(' → '.join(cpm.path))}</p>")
     table = activity_table(bp).drop(columns=["skipped", "rollback"])
     parts.append(table.to_html(index=False, escape=True, na_rep="",
-                               float_format=lambda v: f"{v:.2f}"))
+                               float_format=lambda v: format_number(v, ".2f")))
     parts.append("</div>")
     return "\n".join(parts)
 

@@ -64,7 +64,7 @@ from phasesim.distributions import (
 )
 from phasesim.errors import CalibrationError, PhasesimError
 from phasesim.eventlog import read_log, validate_log
-from phasesim.units import parse_duration
+from phasesim.units import format_number, parse_duration
 
 __all__ = ["Calibration", "calibrate"]
 
@@ -250,7 +250,7 @@ class Calibration:
                 f"{html.escape(str(self.params.get('criterion')))}, {c['empirical']} "
                 f"empirical, {c['kept']} kept.</p>")
         return head + self.summary().to_html(index=False, escape=True, na_rep="",
-                                             float_format=lambda v: f"{v:,.3g}")
+                                             float_format=lambda v: format_number(v, ",.3g"))
 
 
 # ---------------------------------------------------------------------------------------

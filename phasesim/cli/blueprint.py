@@ -13,6 +13,7 @@ import yaml
 from phasesim.blueprint import json_schema, load_blueprint
 from phasesim.cli import cli_words
 from phasesim.errors import BlueprintError, PhasesimError
+from phasesim.units import format_number
 
 __all__ = ["register"]
 
@@ -133,7 +134,7 @@ def show(args: argparse.Namespace) -> int:
     table["mean_h"] = table["mean_h"].where(~table["skipped"], 0.0)
     print("activities:")
     with _wide():
-        print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(table[columns].to_string(index=False, float_format=lambda v: format_number(v, ".2f")))
     cpm = bp.critical_path()
     hours = cpm.table["duration_h"].to_dict()
     soak = sum(float(hours[n]) for n in cpm.path

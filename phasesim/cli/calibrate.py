@@ -10,6 +10,7 @@ from typing import Any
 
 from phasesim.cli import cli_words
 from phasesim.cli.blueprint import _add_inputs, _inputs
+from phasesim.units import format_number
 
 __all__ = ["calibrate_command", "register"]
 
@@ -69,7 +70,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
                                 truncate=args.truncate)
     print(repr(calibration))
     table = calibration.table[list(_COLUMNS)].rename(columns=_COLUMNS)
-    print(cli_words(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3g}",
+    print(cli_words(table.to_string(index=False, na_rep="",
+                                    float_format=lambda v: format_number(v, ".3g"),
                                     max_colwidth=48)))
     for warning in caught:
         print(f"note: {cli_words(str(warning.message))}", file=sys.stderr)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from phasesim.units import parse_duration
+from phasesim.units import format_number, parse_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -413,7 +413,7 @@ class SimulationResult:
                 f"<p>{p.get('runs')} runs × {p.get('releases')} releases, cadence "
                 f"{html.escape(str(p.get('cadence')))}, seed {html.escape(str(p.get('seed')))}"
                 "</p>")
-        return head + table.to_html(float_format=lambda v: f"{v:,.2f}", na_rep="",
+        return head + table.to_html(float_format=lambda v: format_number(v, ",.2f"), na_rep="",
                                     escape=True)
 
     # -- plots -------------------------------------------------------------------------

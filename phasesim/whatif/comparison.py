@@ -35,7 +35,7 @@ import pandas as pd
 from phasesim.blueprint import Blueprint, load_blueprint
 from phasesim.errors import PhasesimError
 from phasesim.simulation import SimulationResult, parse_cadence, simulate
-from phasesim.units import format_hours, parse_duration
+from phasesim.units import format_hours, format_number, parse_duration
 from phasesim.whatif.scenario import Scenario, load_scenario, scale_target
 
 if TYPE_CHECKING:
@@ -306,12 +306,13 @@ class Comparison:
         out = pd.DataFrame(index=s.index)
         for key in ("p50", "p80", "p95", "mean"):
             out[f"{key.upper() if key != 'mean' else 'mean'} (d)"] = s[f"{key}_d"].map(
-                lambda v: f"{v:.1f}")
+                lambda v: format_number(v, ".1f"))
         for key in ("p50", "p80", "mean"):
             label = f"Δ {key.upper() if key != 'mean' else 'mean'} (d) [95% CI]"
             out[label] = [
                 "" if name == "base" else
-                f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]" if np.isfinite(lo) else f"{d:+.2f}"
+                f"{format_number(d, '+.2f')} [{format_number(lo, '+.2f')}, "
+                f"{format_number(hi, '+.2f')}]" if np.isfinite(lo) else format_number(d, "+.2f")
                 for name, d, lo, hi in zip(s.index, s[f"delta_{key}_d"],
                                            s[f"delta_{key}_low_d"], s[f"delta_{key}_high_d"],
                                            strict=True)]
