@@ -214,3 +214,44 @@ def test_report_headline_names_the_biggest_avoidable_delay():
     # ship and gate both hold 2 h avoidable; ship comes first in the ranking (8 h > 2 h)
     assert "The biggest avoidable delay is in ship: 2.0 h per release" in text
     assert "The largest wait by design is in watch: 24.0 h per release" in text
+
+
+FREEZE = """\
+    process:
+      id: frozen
+      calendars:
+        ops: {timezone: UTC, freezes: [[2026-12-21, 2027-01-01]]}
+      environments:
+        prod: {capacity: 1, production: true, calendar: ops}
+      phases:
+        - phase:
+            id: stage
+            activities:
+              - activity: {id: deploy, type: automated, duration: 1h}
+        - phase:
+            id: release
+            depends-on: [stage]
+            %s
+            activities:
+              - activity: {id: deploy, type: automated, duration: 5h%s}
+    """
+
+
+@pytest.mark.parametrize("where", ["phase", "activity"])
+def test_a_freeze_is_a_designed_wait_and_an_environment_queue_avoidable(where: str):
+    text = FREEZE % (("uses: [prod]", "") if where == "phase" else ("", ", uses: [prod]"))
+    start = pd.Timestamp("2026-12-22 10:00", tz="UTC")
+    result = simulate(load_blueprint(textwrap.dedent(text)), releases=2,
+                      cadence=[start, start], start=start, runs=1, seed=1, progress=False)
+    rows = result.log[result.log["phase_id"] == "release"].set_index("release_id")
+    # both wait out the freeze, 12-22 11:00 -> 01-02 00:00 = 253 h (designed); the second
+    # then queues 5 h for prod behind the first (avoidable)
+    assert rows["wait_freeze_h"].tolist() == pytest.approx([253.0, 253.0])
+    assert rows["wait_environment_h"].tolist() == pytest.approx([253.0, 258.0])
+    waits = result.wait_breakdown()
+    assert waits["freeze"].tolist() == pytest.approx([253.0, 253.0])
+    assert waits["environment"].tolist() == pytest.approx([0.0, 5.0])
+    by_class = result.wait_breakdown(group="class")
+    assert by_class["designed"].tolist() == pytest.approx([253.0, 253.0])
+    assert by_class["avoidable"].tolist() == pytest.approx([0.0, 5.0])
+    assert by_class["work"].tolist() == pytest.approx([6.0, 6.0])

@@ -145,7 +145,8 @@ class SimulationResult:
     ----------
     log : DataFrame
         The event log (canonical schema) plus the engine's columns: ``wait_serialize_h``,
-        ``wait_anchor_h``, ``wait_environment_h``, ``wait_team_h``, ``offhours_h``,
+        ``wait_anchor_h``, ``wait_environment_h`` (``wait_freeze_h`` of it spent in
+        freezes), ``wait_team_h``, ``offhours_h``,
         ``work_h``, ``rework``, ``row`` and ``cause`` (the row that made it ready).
     releases : DataFrame
         One row per run x release: ``scheduled``, ``start``, ``end``, ``lead_time_h``

@@ -251,8 +251,8 @@ def _log_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
                                          "owner", "status", "attempt")},
         **{name: _timestamps(cols[name]) for name in ("ready", "start", "end")},
         **{name: cols[name] for name in ("wait_serialize_h", "wait_anchor_h",
-                                         "wait_environment_h", "wait_team_h", "offhours_h",
-                                         "work_h", "rework", "row", "cause")},
+                                         "wait_environment_h", "wait_freeze_h", "wait_team_h",
+                                         "offhours_h", "work_h", "rework", "row", "cause")},
     })
     return validate_log(frame)
 
