@@ -46,7 +46,8 @@ WAIT_COLORS = {
     "in_flight": "#adb5bd",
 }
 _WAIT_COLUMNS = (("serialize", "wait_serialize_h"), ("anchor", "wait_anchor_h"),
-                 ("environment", "wait_environment_h"), ("team", "wait_team_h"))
+                 ("freeze", "wait_freeze_h"), ("environment", "wait_environment_h"),
+                 ("team", "wait_team_h"))
 #: Colours of the three classes of :mod:`phasesim.attribution`.
 CLASS_COLORS = {"work": "#2a9d8f", "designed": "#8ecae6", "avoidable": "#e76f51"}
 
@@ -125,7 +126,9 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
 def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, run: int = 0,
                      ax: Axes | None = None, *, labels: str = "activity") -> Axes:
     """One simulated release as a Gantt chart: a bar per activity execution, preceded by
-    its waits shaded by cause (serialisation, anchor, environment, team); off-hours
+    its waits shaded by cause (serialisation, anchor, freeze, environment, team; the
+    legend names each one's class: designed or avoidable); a soak is coloured as a
+    designed wait; off-hours
     inside manual work are drawn lighter, failed and rejected tries hatched, and the
     realised critical path outlined. ``release_id`` defaults to the median-lead-time
     release of ``run``."""
@@ -147,8 +150,11 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     readies, starts, ends = (_dates(rows[c]) for c in ("ready", "start", "end"))
     for y, (_, row) in enumerate(rows.iterrows()):
         t = readies[y]
+        freeze = float(row.get("wait_freeze_h", 0.0) or 0.0)
         for cause, column in _WAIT_COLUMNS:
-            width = float(row[column]) / 24.0
+            hours = float(row.get(column, 0.0) or 0.0)
+            # the freeze is drawn on its own, before the queue for the environment
+            width = (hours - freeze if cause == "environment" else hours) / 24.0
             if width > 0:
                 ax.barh(y, width, left=t, height=0.5, color=WAIT_COLORS[cause], alpha=0.8)
                 t += width
@@ -176,8 +182,8 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     lead = float(result.releases.set_index(["run", "release_id"])["lead_time_h"]
                  .loc[(run, release_id)])
     ax.set_title(f"Release {literal(release_id)} (run {run}): {lead / 24:.1f} days")
-    used = ["work", "soak", "approval", "offhours", "team", "environment", "anchor",
-            "serialize"]
+    used = ["work", "soak", "approval", "offhours", "team", "environment", "freeze",
+            "anchor", "serialize"]
     ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=_class_label(c)) for c in used]
               + [Patch(facecolor="white", edgecolor="black", label="critical path")],
               fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
