@@ -157,3 +157,18 @@ def test_outcomes_function_rules():
                    capped=[False, False, False, False, False, True])
     assert got.tolist() == ["succeeded_after_rollback", "failed", "in_progress", "aborted",
                             "succeeded", "aborted"]
+
+
+def test_history_lead_time_plot_colours_by_outcome_and_leaves_aborted_out():
+    import matplotlib.pyplot as plt
+
+    from phasesim.plotting import plot_lead_time
+
+    fig, ax = plt.subplots()
+    plot_lead_time(history(), ax=ax)
+    labels = [c.get_label() for c in ax.collections]
+    assert labels == ["succeeded", "succeeded after rollback", "failed", "hotfix release"]
+    leads = [sorted(np.asarray(c.get_offsets())[:, 1].tolist()) for c in ax.collections]
+    # r1 2 h; r3 3 h; r5 1 h and r2 4 h; the ad-hoc hotfix r7 1 h; r4 (aborted) left out
+    assert leads == [[2.0], [3.0], [1.0, 4.0], [1.0]]
+    plt.close(fig)

@@ -45,6 +45,12 @@ STATUS_COLORS = {
     "skipped": "#adb5bd",
     "in_progress": "#457b9d",
 }
+#: Colours of the release outcomes of :mod:`phasesim.outcomes` that have a lead time.
+OUTCOME_COLORS = {
+    "succeeded": "#2a9d8f",
+    "succeeded_after_rollback": "#e9c46a",
+    "failed": "#e63946",
+}
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -427,7 +433,8 @@ def plot_phase_durations(
 
 
 def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5) -> Axes:
-    """Lead time of each completed release by its start, coloured by status, with the
+    """Lead time of each finished release by its start, coloured by its outcome
+    (:mod:`phasesim.outcomes`; aborted releases are left out), with the
     rolling median of ``window`` releases. Ad-hoc hotfix releases (made only of hotfix
     phases) are crosses, left out of the median.
 
@@ -460,21 +467,25 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
     >>> ax.get_ylabel()
     'lead time (hours)'
     """
+    from phasesim.outcomes import FINISHED, LABELS
+
     ax = _axes(ax)
     table = lead_times(log)
-    done = table.loc[table["lead_time_h"].notna()].sort_values("start")
+    # finished releases (succeeded, after a rollback, failed): aborted ones left out
+    done = table.loc[table["lead_time_h"].notna() & table["outcome"].isin(FINISHED)]
+    done = done.sort_values("start")
     adhoc = done["hotfix_release"].to_numpy(dtype=bool)
     regular = done.loc[~adhoc]
     x = _dates(regular["start"])
-    for status, color in STATUS_COLORS.items():
-        sel = (regular["status"] == status).to_numpy(dtype=bool)
+    for outcome, color in OUTCOME_COLORS.items():
+        sel = (regular["outcome"] == outcome).to_numpy(dtype=bool)
         if sel.any():
             ax.scatter(
                 x[sel],
                 regular["lead_time_h"].to_numpy()[sel],
                 s=18,
                 color=color,
-                label=literal(status),
+                label=LABELS[outcome],
                 zorder=3,
             )
     if adhoc.any():
