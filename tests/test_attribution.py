@@ -255,3 +255,12 @@ def test_a_freeze_is_a_designed_wait_and_an_environment_queue_avoidable(where: s
     assert by_class["designed"].tolist() == pytest.approx([253.0, 253.0])
     assert by_class["avoidable"].tolist() == pytest.approx([0.0, 5.0])
     assert by_class["work"].tolist() == pytest.approx([6.0, 6.0])
+
+
+def test_criticality_plot_names_designed_only_activities_it_leaves_out():
+    result = run(ANCHOR_SOAK)
+    fig, ax = plt.subplots()
+    result.plot_criticality(ax=ax, top=2)  # compile and deploy; the soak is left out
+    notes = [t.get_text() for t in ax.texts if t.get_text().startswith("Designed")]
+    assert notes == ["Designed waits only, not shown: watch · soak (1.0 d)"]
+    plt.close(fig)

@@ -243,7 +243,12 @@ def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: i
     :meth:`SimulationResult.criticality`), annotated with the share of releases in
     which the activity was critical."""
     ax = _axes(ax)
-    table = result.criticality().head(top).iloc[::-1]
+    full = result.criticality()
+    table = full.head(top).iloc[::-1]
+    # activities left out of the top that hold designed waits only (a soak, a slot):
+    # named under the plot, so a long soak is not lost from sight
+    rest = full.iloc[top:]
+    rest = rest[(rest["designed_h"] > 0) & (rest["work_h"] + rest["avoidable_h"] <= 0)]
     labels = literals([f"{p} · {a}" for p, a in table.index])
     y = np.arange(len(table))
     left = np.zeros(len(table))
@@ -262,6 +267,13 @@ def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: i
                  "(designed waits hatched; % = share of releases critical)", fontsize=10)
     ax.tick_params(axis="y", labelsize=7)
     ax.legend(fontsize=7, loc="lower right", frameon=False)
+    if len(rest):
+        names = ", ".join(f"{p} · {a} ({h / 24:.1f} d)" for (p, a), h in
+                          rest["designed_h"].head(4).items())
+        more = f" and {len(rest) - 4} more" if len(rest) > 4 else ""
+        ax.annotate(literal(f"Designed waits only, not shown: {names}{more}"),
+                    (0.0, 0.0), xycoords="axes fraction", xytext=(0, -30),
+                    textcoords="offset points", fontsize=7, va="top", color="#555555")
     return ax
 
 

@@ -383,6 +383,7 @@ class SimulationResult:
             np.timedelta64(1, "h")
         frame = log.assign(dependencies_h=dependencies)
         cols = ["dependencies_h", "wait_serialize_h", "wait_anchor_h", "wait_environment_h",
+                *(["wait_freeze_h"] if "wait_freeze_h" in frame.columns else []),
                 "wait_team_h", "offhours_h", "work_h"]
         out = frame.groupby(["phase_id", "activity_id"])[cols].mean()
         out["executions"] = frame.groupby(["phase_id", "activity_id"]).size()
