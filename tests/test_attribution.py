@@ -264,3 +264,18 @@ def test_criticality_plot_names_designed_only_activities_it_leaves_out():
     notes = [t.get_text() for t in ax.texts if t.get_text().startswith("Designed")]
     assert notes == ["Designed waits only, not shown: watch · soak (1.0 d)"]
     plt.close(fig)
+
+
+def test_history_gantt_draws_a_soak_as_a_designed_wait():
+    from phasesim.plotting import plot_gantt
+
+    fig, ax = plt.subplots()
+    plot_gantt(history_log(), "r1", ax=ax)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "wait activity (designed wait)" in labels
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    bars = sorted(ax.patches, key=lambda p: p.get_y())  # one bar per row, top first
+    soak = bars[names.index("watch · soak")]
+    assert soak.get_hatch() == ".." and soak.get_alpha() == 0.4
+    assert bars[names.index("ship · deploy")].get_hatch() is None
+    plt.close(fig)

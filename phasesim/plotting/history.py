@@ -170,6 +170,13 @@ def plot_gantt(
     end = _dates(items["end"].where(items["end"].notna(), latest))
     running = items["end"].isna().to_numpy(dtype=bool)
     failed = items["failed"].to_numpy(dtype=bool)
+    # a wait activity (a soak) is a designed wait, not work: drawn pale and dotted
+    soak = np.zeros(len(keys), dtype=bool)
+    if level == "activity" and "activity_type" in one.columns:
+        waits = {(str(p), str(a)) for p, a, t in zip(one["phase_id"], one["activity_id"],
+                                                     one["activity_type"], strict=True)
+                 if str(t) == "wait"}
+        soak = np.array([(k[0], k[1]) in waits for k in keys], dtype=bool)
     labels = []
     for i, (phase, act, attempt, _) in enumerate(keys):
         label = f"{phase} · {act}" if act else phase
@@ -184,7 +191,8 @@ def plot_gantt(
             edgecolor="black" if critical_item else "none",
             linewidth=1.8 if critical_item else 0.0,
             linestyle="--" if running[i] else "-",
-            hatch="//" if failed[i] else None,
+            hatch="//" if failed[i] else ".." if soak[i] else None,
+            alpha=0.4 if soak[i] else 1.0,
         )
     ax.set_yticks(range(len(labels)), literals(labels))
     ax.invert_yaxis()
@@ -199,6 +207,8 @@ def plot_gantt(
             handles=[
                 Patch(facecolor="white", edgecolor="black", label="critical path"),
                 Patch(facecolor="white", edgecolor="grey", hatch="//", label="failed"),
+                *([Patch(facecolor="white", edgecolor="grey", hatch="..",
+                         label="wait activity (designed wait)")] if soak.any() else []),
             ],
             loc="upper left",
             bbox_to_anchor=(1.0, 1.0),
