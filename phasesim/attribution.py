@@ -71,10 +71,18 @@ def _col(log: pd.DataFrame, name: str) -> FloatArray:
 
 def is_rework(log: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """Rows of a simulated log that are rework: re-runs, failed tries, rejected passes."""
-    again = log["rework"].to_numpy(dtype=bool) if "rework" in log.columns else np.zeros(
-        len(log), dtype=bool)
-    return np.asarray(again | log["status"].isin(["failed", "rejected"]).to_numpy(),
-                      dtype=bool)
+    return np.asarray(_again(log) | _failed(log), dtype=bool)
+
+
+def _again(log: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Rows that run again (after a failed try, a rejection or a rollback)."""
+    if "rework" not in log.columns:
+        return np.zeros(len(log), dtype=bool)
+    return np.asarray(log["rework"].to_numpy(dtype=bool), dtype=bool)
+
+
+def _failed(log: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    return np.asarray(log["status"].isin(["failed", "rejected"]).to_numpy(), dtype=bool)
 
 
 def split_rows(log: pd.DataFrame) -> pd.DataFrame:
@@ -87,7 +95,9 @@ def split_rows(log: pd.DataFrame) -> pd.DataFrame:
     up to ``end - ready``. A rework row is all ``rework``; a ``wait`` activity's time is
     ``soak``; an approval's time is ``approval``; ``freeze`` is the part of
     ``wait_environment_h`` spent in a freeze or outside a deployment window
-    (``wait_freeze_h``, where the log has it).
+    (``wait_freeze_h``, where the log has it). A row that runs again (``rework``) is all
+    ``rework``; a failed try or rejected pass that is not itself a re-run keeps its waits
+    (the slot it waited for is still designed) and its own time is ``rework``.
 
     Examples
     --------
@@ -102,7 +112,8 @@ def split_rows(log: pd.DataFrame) -> pd.DataFrame:
     0     0.0       122.0          0.0
     1     1.0         0.0          3.0
     """
-    rework = is_rework(log)
+    again = _again(log)
+    failed = _failed(log) & ~again
     kind = log["activity_type"].astype(str).to_numpy() if "activity_type" in log.columns \
         else np.full(len(log), "manual", dtype=object)
     work = _col(log, "work_h")
@@ -121,9 +132,11 @@ def split_rows(log: pd.DataFrame) -> pd.DataFrame:
         "serialize": _col(log, "wait_serialize_h"),
     }
     total = np.sum(list(parts.values()), axis=0) if len(log) else np.zeros(0)
-    out = pd.DataFrame({name: np.where(rework, 0.0, v) for name, v in parts.items()},
-                       index=log.index)
-    out["rework"] = np.where(rework, total, 0.0)
+    own = ("work", "soak", "approval", "offhours")  # the try itself, not what it waited for
+    spent = np.sum([parts[c] for c in own], axis=0) if len(log) else np.zeros(0)
+    out = pd.DataFrame({name: np.where(again | (failed & (name in own)), 0.0, v)
+                        for name, v in parts.items()}, index=log.index)
+    out["rework"] = np.where(again, total, np.where(failed, spent, 0.0))
     out["in_flight"] = 0.0
     for cls in CLASSES:
         names = [c for c, k in CAUSE_CLASS.items() if k == cls]

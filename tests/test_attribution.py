@@ -279,3 +279,35 @@ def test_history_gantt_draws_a_soak_as_a_designed_wait():
     assert soak.get_hatch() == ".." and soak.get_alpha() == 0.4
     assert bars[names.index("ship · deploy")].get_hatch() is None
     plt.close(fig)
+
+
+def test_a_failed_try_keeps_its_slot_designed_and_its_own_time_is_rework():
+    log = pd.DataFrame({
+        "activity_type": ["automated", "automated"], "status": ["failed", "succeeded"],
+        "rework": [False, True],
+        "wait_serialize_h": [0.0, 0.0], "wait_anchor_h": [92.0, 0.0],
+        "wait_environment_h": [0.0, 0.0], "wait_team_h": [0.0, 0.0],
+        "offhours_h": [0.0, 0.0], "work_h": [1.0, 1.5]})
+    parts = split_rows(log)
+    # the first try waited 92 h for its slot (designed) and failed after 1 h (rework);
+    # the retry is rework as a whole
+    assert parts["anchor"].tolist() == [92.0, 0.0]
+    assert parts["rework"].tolist() == [1.0, 1.5]
+    assert parts["designed_h"].tolist() == [92.0, 0.0]
+    assert parts["avoidable_h"].tolist() == [1.0, 1.5]
+    assert parts["work_h"].tolist() == [0.0, 0.0]
+
+    from phasesim.analysis import critical_paths
+
+    t = lambda *s: pd.to_datetime(list(s), utc=True)  # noqa: E731
+    history = pd.DataFrame({
+        "release_id": ["r1"] * 3, "phase_id": ["build", "ship", "ship"],
+        "activity_id": ["compile", "deploy", "deploy"], "attempt": [1, 1, 2],
+        "status": ["succeeded", "failed", "succeeded"],
+        "start": t("2026-03-02 00:00", "2026-03-02 10:00", "2026-03-02 11:00"),
+        "end": t("2026-03-02 03:00", "2026-03-02 11:00", "2026-03-02 12:00"),
+        "planned_start": t("NaT", "2026-03-02 08:00", "2026-03-02 08:00")})
+    paths = critical_paths(history, level="activity")
+    # deploy #1 waited 7 h: 5 until its plan (designed), 2 late; failed after 1 h (avoidable)
+    assert paths["designed_h"].tolist() == pytest.approx([0.0, 5.0, 0.0])
+    assert paths["avoidable_h"].tolist() == pytest.approx([0.0, 3.0, 1.0])

@@ -220,8 +220,9 @@ def _classes(
     all of it where the blueprint anchors the activity or phase, else up to its planned
     start; the rest of the wait, and an approval's duration, are avoidable. In a phase
     span the soaks and approvals inside it count (summed, at most its duration); the
-    rest of a span is work. At the activity level a failed, retried or
-    reworked execution is avoidable as a whole.
+    rest of a span is work. At the activity level a retried or reworked execution is
+    avoidable as a whole, and a failed one's own duration is avoidable (the wait before
+    it keeps its class).
     """
     from phasesim.attribution import infer_designed_wait
 
@@ -264,10 +265,14 @@ def _classes(
     designed = designed_wait + soak_h
     avoidable = wait - designed_wait + approval_h
     if level == "activity":
-        again = (items["failed"].to_numpy(dtype=bool) | items["retried"].to_numpy(dtype=bool)
+        # a re-run (a retry, rework) is avoidable as a whole; a failed try keeps the
+        # class of the wait before it (a slot is still designed), its own time avoidable
+        again = (items["retried"].to_numpy(dtype=bool)
                  | items["reworked"].to_numpy(dtype=bool))[item]
-        designed = np.where(again, 0.0, designed)
-        avoidable = np.where(again, wait + work, avoidable)
+        failed = items["failed"].to_numpy(dtype=bool)[item] & ~again
+        designed = np.where(again, 0.0, np.where(failed, designed_wait, designed))
+        avoidable = np.where(again, wait + work, np.where(failed, wait - designed_wait + work,
+                                                         avoidable))
     return designed.astype(np.float64), avoidable.astype(np.float64)
 
 
