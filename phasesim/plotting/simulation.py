@@ -268,8 +268,10 @@ def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: i
     ax.tick_params(axis="y", labelsize=7)
     ax.legend(fontsize=7, loc="lower right", frameon=False)
     if len(rest):
-        names = ", ".join(f"{p} · {a} ({h / 24:.1f} d)" for (p, a), h in
-                          rest["designed_h"].head(4).items())
+        head = rest.head(4)
+        names = ", ".join(f"{p} · {a} ({h / 24:.1f} d)" for p, a, h in zip(
+            head.index.get_level_values(0), head.index.get_level_values(1),
+            head["designed_h"], strict=True))
         more = f" and {len(rest) - 4} more" if len(rest) > 4 else ""
         ax.annotate(literal(f"Designed waits only, not shown: {names}{more}"),
                     (0.0, 0.0), xycoords="axes fraction", xytext=(0, -30),
