@@ -311,3 +311,13 @@ def test_a_failed_try_keeps_its_slot_designed_and_its_own_time_is_rework():
     # deploy #1 waited 7 h: 5 until its plan (designed), 2 late; failed after 1 h (avoidable)
     assert paths["designed_h"].tolist() == pytest.approx([0.0, 5.0, 0.0])
     assert paths["avoidable_h"].tolist() == pytest.approx([0.0, 3.0, 1.0])
+
+
+def test_waiting_vs_working_splits_designed_and_avoidable():
+    from phasesim.analysis import waiting_vs_working
+
+    table = waiting_vs_working(history_log(), level="activity").set_index("activity_id")
+    assert table["designed_h"].to_dict() == pytest.approx(
+        {"compile": 0.0, "deploy": 5.0, "soak": 24.0, "approve": 0.0})
+    assert table["avoidable_h"].to_dict() == pytest.approx(
+        {"compile": 0.0, "deploy": 2.0, "soak": 0.0, "approve": 2.0})

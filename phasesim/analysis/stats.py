@@ -331,7 +331,10 @@ def waiting_vs_working(
         One row per execution: ``run``, ``release_id``, ``phase_id`` (``activity_id``,
         ``attempt`` at the activity level), ``ready``, ``start``, ``end``, ``wait_h``,
         ``work_h`` (NaN while in progress), ``ready_source``, ``status`` (of the row that
-        ended last) and ``failed`` (a failed, rejected or aborted row).
+        ended last), ``failed`` (a failed, rejected or aborted row), and ``designed_h``
+        and ``avoidable_h``: the parts of ``wait_h + work_h`` that are designed waits
+        (anchors, plans, soaks) and avoidable waits (the rest of the wait, approvals,
+        rework), the rest being work (see :mod:`phasesim.attribution`).
 
     Examples
     --------
@@ -374,6 +377,19 @@ def waiting_vs_working(
         STATUS_NAMES[items["status"].to_numpy(dtype=np.int64)[order]], dtype="string"
     )
     out["failed"] = items["failed"].to_numpy(dtype=bool)[order]
+    # the wait and work split into designed and avoidable (the rest of both is work),
+    # inferred as for the critical path (phasesim.attribution, docs/analysis.md)
+    from phasesim.analysis.bottlenecks import _classes
+
+    wait = np.nan_to_num(w["wait_h"].to_numpy(dtype=float), nan=0.0)
+    work = np.nan_to_num(w["work_h"].to_numpy(dtype=float), nan=0.0)
+    ready_ns = w["ready_ns"].to_numpy(dtype=np.int64)
+    before = np.where(ready_ns == NAT, start, np.minimum(ready_ns, start))
+    designed, avoidable = _classes(
+        prepared, level, blueprint, np.arange(len(items), dtype=np.int64), wait, work, before
+    )
+    out["designed_h"] = designed[order]
+    out["avoidable_h"] = avoidable[order]
     return out
 
 
