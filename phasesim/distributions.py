@@ -28,6 +28,7 @@ broadcasting machinery and every parameter is computed once, when the spec is bu
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -39,7 +40,7 @@ import numpy.typing as npt
 from scipy import special
 
 from phasesim.errors import PhasesimError
-from phasesim.units import format_hours, parse_duration
+from phasesim.units import MAX_DURATION_H, format_hours, parse_duration
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -54,6 +55,7 @@ __all__ = [
     "Normal",
     "Pert",
     "Triangular",
+    "Truncated",
     "Uniform",
     "Weibull",
     "parse_duration_spec",
@@ -1417,6 +1419,112 @@ class Empirical(DurationSpec):
         return (float(self._sorted[0]), float(self._sorted[-1]))
 
 
+@dataclass(frozen=True)
+class Truncated(DurationSpec):
+    """A distribution cut at a largest duration: ``max:`` beside the distribution.
+
+    YAML: ``{lognormal: {median: 22m, p90: 4h}, max: 3d}``. The distribution is
+    conditioned on not exceeding ``max_h``: its CDF is ``F(x) / F(max)`` below ``max`` and
+    1 from there, and a quantile ``q`` is the base's quantile at ``q * F(max)``, so draws
+    stay monotone in their uniform number (common random numbers keep working) and none
+    exceeds ``max``. Mean and sd are computed by integration. A fixed duration takes no
+    ``max``; ``max`` must be above the smallest duration the distribution can take.
+
+    Examples
+    --------
+    >>> spec = parse_duration_spec({"exponential": {"mean": "1h"}, "max": "2h"})
+    >>> str(spec), float(spec.quantile(1.0)), spec.to_data()
+    ('exponential(mean=1h) max 2h', 2.0, {'exponential': {'mean': '1h'}, 'max': '2h'})
+    >>> round(spec.mean(), 4)  # (1 - 3 e^-2) / (1 - e^-2)
+    0.687
+    """
+
+    kind: ClassVar[str] = "truncated"
+    params: ClassVar[tuple[str, ...]] = ("max",)
+
+    base: DurationSpec
+    max_h: float
+    _fmax: float = field(init=False, repr=False, compare=False)
+    _moments: tuple[float, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.base, Fixed | Truncated) or not isinstance(self.base, DurationSpec):
+            raise DurationSpecError(
+                f"max: cuts a distribution, not {self.base}; leave it out", "max")
+        top = _check_hours("duration", "max", self.max_h, "max")
+        if top > MAX_DURATION_H:
+            raise DurationSpecError(
+                f"duration max must be at most {MAX_DURATION_H:g} hours, found {top:g}", "max")
+        object.__setattr__(self, "max_h", top)
+        fmax = float(self.base._cdf(np.asarray(top, dtype=np.float64)))
+        lo, _ = self.base._support()
+        if not fmax > 0 or top <= lo:
+            raise DurationSpecError(
+                f"duration max ({_human(top)}) must be above the shortest duration of "
+                f"{self.base} ({_human(lo)})", "max")
+        object.__setattr__(self, "_fmax", fmax)
+        object.__setattr__(self, "_moments", self._integrate())
+
+    def _integrate(self) -> tuple[float, float]:
+        lo, hi = self._support()
+
+        def sf(x: float) -> float:
+            return float(self._sf(np.asarray(x, dtype=np.float64)))
+
+        points = [lo, *(k for k in self.base._kinks() if lo < k < hi), hi]
+        first = second = 0.0
+        for a, b in itertools.pairwise(points):
+            first += _quad(sf, a, b, limit=200)[0]
+            second += _quad(lambda x: 2.0 * x * sf(x), a, b, limit=200)[0]
+        mean = lo + first
+        raw2 = lo * lo + second
+        return mean, math.sqrt(max(raw2 - mean * mean, 0.0))
+
+    def mean(self) -> float:
+        return self._moments[0]
+
+    def sd(self) -> float:
+        return self._moments[1]
+
+    def to_data(self) -> dict[str, Any]:
+        data = self.base.to_data()
+        assert isinstance(data, dict)
+        return {**data, "max": _duration_data(self.max_h)}
+
+    def scaled(self, factor: float) -> Truncated:
+        f = _check_factor(factor)
+        return Truncated(self.base.scaled(f), self.max_h * f)
+
+    def __str__(self) -> str:
+        return f"{self.base} max {_human(self.max_h)}"
+
+    def _draw(self, rng: np.random.Generator) -> float:
+        return float(self._quantile(np.asarray(rng.random(), dtype=np.float64)))
+
+    def _draw_many(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return self._quantile(rng.random(size))
+
+    def _quantile(self, q: FloatArray) -> FloatArray:
+        return np.minimum(self.base._quantile(q * self._fmax), self.max_h)
+
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        return np.where(x >= self.max_h, 1.0, np.minimum(self.base._cdf(x) / self._fmax, 1.0))
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        inside = (self.base._sf(x) - (1.0 - self._fmax)) / self._fmax
+        return np.where(x >= self.max_h, 0.0, np.clip(inside, 0.0, 1.0))
+
+    def _isf(self, s: FloatArray) -> FloatArray:
+        return self._quantile(np.clip(1.0 - s, 0.0, 1.0))
+
+    def _support(self) -> tuple[float, float]:
+        lo, hi = self.base._support()
+        return (lo, min(hi, self.max_h))
+
+    def _kinks(self) -> tuple[float, ...]:
+        return self.base._kinks()
+
+
 #: Distribution name (as written in YAML) -> spec class.
 DISTRIBUTIONS: dict[str, type[DurationSpec]] = {
     cls.kind: cls
@@ -1543,6 +1651,11 @@ def parse_duration_spec(data: object) -> DurationSpec:
     """
     if isinstance(data, DurationSpec):
         return data
+    if isinstance(data, Mapping) and "max" in data and len(data) == 2:
+        rest = {k: v for k, v in data.items() if k != "max"}
+        base = parse_duration_spec(rest)
+        top = _param_hours("duration", "max", data["max"], "max")
+        return Truncated(base, top)
     if isinstance(data, Mapping):
         if len(data) != 1:
             found = (
@@ -1552,7 +1665,7 @@ def parse_duration_spec(data: object) -> DurationSpec:
             )
             raise DurationSpecError(
                 "a duration mapping takes exactly one distribution, such as "
-                f"{{pert: [min, mode, max]}}, found {found}"
+                f"{{pert: [min, mode, max]}} (and optionally max: to cut it), found {found}"
             )
         ((name, value),) = data.items()
         if name == Fixed.kind:

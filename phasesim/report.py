@@ -32,6 +32,7 @@ from phasesim.plotting.history import (
     plot_timeline,
     plot_trends,
 )
+from phasesim.units import format_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -85,7 +86,12 @@ lead time) / var(lead time): how much of the release-to-release spread in lead t
 phase accounts for (these add up to 1 too).
 Intervals come from resampling releases with replacement (bootstrap, seeded, 95%), ranks
 with the range of ranks over the resamples. A phase that ran in fewer than 10 completed
-releases is marked as too few to rank.</p>
+releases is marked as too few to rank. Each piece is split into <em>work</em>,
+<em>designed waits</em> (weekly anchors,
+planned slots and planned starts, soak or <code>wait</code> activities, freezes: the process
+waiting on purpose) and <em>avoidable waits</em> (queues for teams and environments,
+approvals, rework, and waits with no known reason); a history log tells less than a
+simulated one, so the split is inferred where it can be (docs/analysis.md).</p>
 <h3>Statistics, trends and delivery</h3>
 <p>Per phase: count, mean, median, 90th percentile, standard deviation and interquartile
 range of the duration; failure rate (executions with a failed, rejected or aborted row);
@@ -132,7 +138,7 @@ def _table(frame: pd.DataFrame, *, max_rows: int | None = None, digits: int = 2)
         escape=True,
         na_rep="",
         border=0,
-        float_format=lambda v: f"{v:.{digits}f}",
+        float_format=lambda v: format_number(v, f".{digits}f"),
     )
     if max_rows is not None and len(frame) > max_rows:
         text += f'<p class="note">First {max_rows} of {len(frame)} rows.</p>'
@@ -162,6 +168,35 @@ def _hours(value: float) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
+def _biggest_avoidable(
+    log: pd.DataFrame, blueprint: BlueprintLike | None, ranked: pd.DataFrame
+) -> tuple[str, str] | None:
+    """(card text, sentence) naming the phase that holds the most avoidable waiting on
+    the critical path (see :mod:`phasesim.attribution`), or None without one."""
+    if not len(ranked) or "avoidable_h_mean" not in ranked.columns:
+        return None
+    row = ranked.iloc[int(np.argmax(ranked["avoidable_h_mean"].to_numpy(dtype=float)))]
+    hours = float(row["avoidable_h_mean"])
+    if not hours > 0:
+        return None
+    name = str(row["phase_id"])
+    critical = float(row["critical_h_mean"])
+    card = f"{name} ({_hours(hours)})"
+    sentence = (
+        f"The biggest avoidable delay is in {name}: {_hours(hours)} per release of queues, "
+        f"approvals, rework or unexplained waiting on the critical path, of the "
+        f"{_hours(critical)} it holds."
+    )
+    designed = ranked.iloc[int(np.argmax(ranked["designed_h_mean"].to_numpy(dtype=float)))]
+    if float(designed["designed_h_mean"]) > 0:
+        sentence += (
+            f" The largest wait by design is in {designed['phase_id']}: "
+            f"{_hours(float(designed['designed_h_mean']))} per release of anchors, planned "
+            "slots or soaks, which only a change to the process shortens."
+        )
+    return card, sentence
+
+
 def render_report(
     log: pd.DataFrame,
     *,
@@ -186,7 +221,13 @@ def render_report(
                 )
             ]
         )
-    done = leads.loc[leads["lead_time_h"].notna()]
+    from phasesim.outcomes import FINISHED, LABELS, OUTCOMES
+
+    done = leads.loc[leads["lead_time_h"].notna() & leads["outcome"].isin(FINISHED)]
+    counts = leads["outcome"].value_counts()
+    outcome_text = ", ".join(
+        f"{int(counts.get(name, 0))} {LABELS[name]}" for name in OUTCOMES if counts.get(name, 0)
+    )
     stats = history.phase_stats()
     ranked = history.bottlenecks(n_boot=n_boot, seed=seed)
     has_activities = "activity_id" in log.columns and bool(log["activity_id"].notna().any())
@@ -201,8 +242,7 @@ def render_report(
     first, last = leads["start"].min(), leads["end"].max()
     span = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" if pd.notna(first) and pd.notna(last) else "n/a"
     parts.append(
-        f'<p class="meta">{len(leads)} releases ({len(done)} completed, '
-        f"{int((leads['status'] == 'in_progress').sum())} in progress)"
+        f'<p class="meta">{len(leads)} releases ({esc(outcome_text)})'
         + (f" in {len(runs)} runs" if len(runs) > 1 else "")
         + f", {len(stats)} phases, from {esc(span)} (UTC). "
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by phasesim"
@@ -211,20 +251,19 @@ def render_report(
     )
     completed = delivery["releases"].sum()
     cfr = delivery["change_failures"].sum() / completed if completed else float("nan")
-    top = ranked.iloc[0] if len(ranked) else None
+    avoidable = _biggest_avoidable(log, blueprint, ranked)
     parts.append(
         _kpis(
             [
                 ("Median lead time", _hours(float(done["lead_time_h"].median()))),
                 ("90th percentile", _hours(float(done["lead_time_h"].quantile(0.9)))),
                 ("Change failure rate", "n/a" if cfr != cfr else f"{cfr:.0%}"),
-                (
-                    "Top bottleneck",
-                    "n/a" if top is None else f"{top['phase_id']} ({top['critical_share']:.0%})",
-                ),
+                ("Biggest avoidable delay", "n/a" if avoidable is None else avoidable[0]),
             ]
         )
     )
+    if avoidable is not None:
+        parts.append(f'<p class="headline">{esc(avoidable[1])}</p>')
 
     parts.append("<h2>Data audit</h2>")
     audit = audit_table(log)
@@ -244,7 +283,8 @@ def render_report(
     parts.append("<h2>Bottlenecks</h2>")
     parts.append(
         '<p class="note">Share of each release\'s lead time that each phase holds on the '
-        "realised critical path (hatched: waiting before it), with 95% bootstrap intervals; "
+        "realised critical path (hatched: avoidable waits; dotted: designed waits), with 95% "
+        "bootstrap intervals; "
         "see the method below.</p>"
     )
     if len(ranked):

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["MAX_DURATION_H", "UNIT_HOURS", "format_hours", "parse_duration"]
+__all__ = ["MAX_DURATION_H", "UNIT_HOURS", "format_hours", "format_number", "parse_duration"]
 
 #: Longest duration accepted, in hours: a million hours, about 114 years.
 MAX_DURATION_H = 1_000_000.0
@@ -132,3 +132,24 @@ def format_hours(hours: float) -> str:
             if parse_duration(text) == hours:
                 return text
     return np.format_float_positional(hours, trim="-") + "h"
+
+
+def format_number(value: float, spec: str = ".2f") -> str:
+    """Format a number for a table or a label, never as ``-0.00``.
+
+    A value that the format rounds to zero is written as a plain zero, whatever its
+    sign (float noise such as ``-1e-17`` from a subtraction, or ``-0.0``).
+
+    Examples
+    --------
+    >>> format_number(-1e-17), format_number(-0.004), format_number(-0.006)
+    ('0.00', '0.00', '-0.01')
+    >>> format_number(-0.0001, ".0%"), format_number(-0.00001, ",.3g")
+    ('0%', '-1e-05')
+    >>> format_number(-0.001, "+.2f"), format_number(0.5, "+.2f")
+    ('+0.00', '+0.50')
+    """
+    text = format(value, spec)
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        return ("+" if "+" in spec else "") + text[1:]
+    return text

@@ -90,9 +90,12 @@ def test_lead_times_include_failed_releases_and_leave_out_aborted_ones():
     assert list(failed.releases["status"]) == ["failed", "failed"]
     # push 1 h (fails) + revert 2 h
     assert list(failed.lead_times) == [pytest.approx(3.0), pytest.approx(3.0)]
+    # on-failure: abort stops the release (engine status aborted); by the one vocabulary
+    # of outcomes it failed, so it has a lead time (push 1 h); only the rework cap aborts
     aborted = run(FAIL_THEN_ROLLBACK.replace("on-failure: rollback", "on-failure: abort"))
     assert list(aborted.releases["status"]) == ["aborted"]
-    assert len(aborted.lead_times) == 0
+    assert list(aborted.releases["outcome"]) == ["failed"]
+    assert list(aborted.lead_times) == [pytest.approx(1.0)]
 
 
 # -- delivery_metrics: a release counts in the period of its end -----------------------

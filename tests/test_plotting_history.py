@@ -121,9 +121,14 @@ def test_bottleneck_pareto_bars_intervals_and_cumulative(ax: Axes) -> None:
     table = bottlenecks(LOG, n_boot=100, seed=0)
     plot_bottlenecks(table, ax=ax)
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert len(bars) == 2  # the share and its waiting part
+    assert len(bars) == 3  # the share, its avoidable and its designed waits
     assert len(bars[0].patches) == len(table) == 3
     assert_allclose([p.get_height() for p in bars[0].patches], table["critical_share"])
+    # no types, plans nor blueprint: every wait is avoidable, none designed
+    scale = table["critical_share"] / table["critical_h_mean"]
+    assert_allclose([p.get_height() for p in bars[1].patches],
+                    table["avoidable_h_mean"] * scale)
+    assert_allclose([p.get_height() for p in bars[2].patches], 0.0)
     assert any(isinstance(c, ErrorbarContainer) for c in ax.containers)
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == [f"{p} *" for p in table["phase_id"]]  # two releases: too few to rank

@@ -110,7 +110,7 @@ def test_simulation_plots_on_agg(result: phasesim.SimulationResult):
     plt.close(fig)
     fig, ax = plt.subplots()
     result.plot_criticality(ax=ax, top=5)
-    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 5
+    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == 15  # 5 x 3 classes
     plt.close(fig)
     fig, ax = plt.subplots()
     result.plot_gantt(release_id="R001", run=0, ax=ax)

@@ -391,6 +391,7 @@ def prepare(log: pd.DataFrame) -> PreparedLog:
 
     n_ph = len(phase_ids)
     is_act = act >= 0
+    soak, approval, anchor_h = _designed_columns(log, item)
     activities = pd.DataFrame(
         {
             "rel": rel[is_act],
@@ -398,6 +399,9 @@ def prepare(log: pd.DataFrame) -> PreparedLog:
             "activity": act[is_act],
             "attempt": attempt[is_act],
             **{c: v[is_act] for c, v in rows.items()},
+            "soak": soak[is_act],
+            "approval": approval[is_act],
+            "anchor_h": anchor_h[is_act],
         }
     )
     from_act = _span_table(rel[is_act] * n_ph + ph[is_act], {c: v[is_act] for c, v in rows.items()})
@@ -467,6 +471,29 @@ def prepare(log: pd.DataFrame) -> PreparedLog:
         phase_order=phase_order,
         activity_order=activity_order,
     )
+
+
+def _designed_columns(
+    log: pd.DataFrame, item: BoolArray
+) -> tuple[BoolArray, BoolArray, Any]:
+    """Per kept row: whether it is a ``wait`` activity (a soak: designed time), whether it
+    is an approval (its time is an avoidable wait), and the
+    designed wait before it where the log says (a simulated log's ``wait_anchor_h`` plus
+    ``wait_freeze_h``; NaN where the log does not say). See :mod:`phasesim.attribution`."""
+    kept = log.loc[item] if not item.all() else log
+    n = len(kept)
+    if "activity_type" in kept.columns:
+        kind = kept["activity_type"].astype("string").str.lower()
+        soak = (kind == "wait").to_numpy(dtype=bool, na_value=False)
+        approval = (kind == "approval").to_numpy(dtype=bool, na_value=False)
+    else:
+        soak = approval = np.zeros(n, dtype=bool)
+    anchor = np.full(n, np.nan)
+    if "wait_anchor_h" in kept.columns:
+        anchor = kept["wait_anchor_h"].to_numpy(dtype=float, na_value=np.nan)
+        if "wait_freeze_h" in kept.columns:
+            anchor = anchor + kept["wait_freeze_h"].to_numpy(dtype=float, na_value=0.0)
+    return soak, approval, anchor
 
 
 def _status_codes(log: pd.DataFrame, end: IntArray) -> npt.NDArray[np.int8]:

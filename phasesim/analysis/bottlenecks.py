@@ -61,6 +61,12 @@ class Contributions:
     """(releases, labels): hours on the path, wait included."""
     waiting: FloatArray
     """(releases, labels): the waiting part of ``critical``."""
+    designed: FloatArray
+    """(releases, labels): the designed part of ``critical`` (anchors, slots, plans,
+    soaks; see :mod:`phasesim.attribution`)."""
+    avoidable: FloatArray
+    """(releases, labels): the avoidable part of ``critical`` (the other waits, and
+    failed, retried and reworked executions)."""
     on_path: BoolArray
     """(releases, labels): the label has an execution on the path."""
     present: BoolArray
@@ -119,6 +125,7 @@ def contributions(
     before = np.where(pred >= 0, end[np.maximum(pred, 0)], level_start[rel[prow]])
     wait = hours(start[item], before)
     work = hours(end[item], start[item])
+    designed, avoidable = _classes(prepared, level, blueprint, item, wait, work, before)
     steps = pd.DataFrame(
         {
             "row": prow,
@@ -126,6 +133,8 @@ def contributions(
             "step": length[prow] - pdepth,
             "wait_h": wait,
             "work_h": work,
+            "designed_h": designed,
+            "avoidable_h": avoidable,
         }
     )
     # exact ties: executions of the release with the same start and end as a step share
@@ -141,6 +150,12 @@ def contributions(
     waiting = np.bincount(cells, weights=wait[member_step] * weight, minlength=size).astype(
         np.float64
     )
+    designed_cells = np.bincount(
+        cells, weights=designed[member_step] * weight, minlength=size
+    ).astype(np.float64)
+    avoidable_cells = np.bincount(
+        cells, weights=avoidable[member_step] * weight, minlength=size
+    ).astype(np.float64)
     on_path = np.bincount(cells, minlength=size).reshape(n, n_labels) > 0
     in_completed = row_of[rel_of] >= 0
     present_cells = row_of[rel_of[in_completed]] * n_labels + label[in_completed]
@@ -152,10 +167,117 @@ def contributions(
         lead=lead,
         critical=critical.reshape(n, n_labels),
         waiting=waiting.reshape(n, n_labels),
+        designed=designed_cells.reshape(n, n_labels),
+        avoidable=avoidable_cells.reshape(n, n_labels),
         on_path=on_path,
         present=present,
         steps=steps,
     )
+
+
+def _anchored(
+    prepared: PreparedLog, level: Level, blueprint: BlueprintLike | None
+) -> BoolArray:
+    """Per label code: whether the blueprint gives it a ``not-before`` anchor or slot
+    (an activity: its own, or its phase's when nothing in the phase comes before it)."""
+    n = len(prepared.phase_ids) if level == "phase" else len(prepared.activity_ids)
+    out = np.zeros(n, dtype=bool)
+    phases = getattr(blueprint, "phases", None) if blueprint is not None else None
+    if not phases:
+        return out
+    if level == "phase":
+        code = {str(p): i for i, p in enumerate(prepared.phase_ids)}
+        for phase in phases:
+            if getattr(phase, "not_before", None) is not None and phase.id in code:
+                out[code[phase.id]] = True
+        return out
+    pair_code = {
+        (str(prepared.phase_ids[p]), str(a)): i
+        for i, (p, a) in enumerate(zip(prepared.activity_phase, prepared.activity_ids, strict=True))
+    }
+    for phase in phases:
+        in_phase = {a.id for a in phase.activities}
+        for act in phase.activities:
+            entry = not any(d in in_phase for d in act.depends_on)
+            anchored = act.not_before is not None or (phase.not_before is not None and entry)
+            for name in {act.id, act.template_id}:
+                i = pair_code.get((phase.id, name))
+                if i is not None and anchored:
+                    out[i] = True
+    return out
+
+
+def _classes(
+    prepared: PreparedLog,
+    level: Level,
+    blueprint: BlueprintLike | None,
+    item: IntArray,
+    wait: FloatArray,
+    work: FloatArray,
+    before: IntArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Designed and avoidable hours of each path step (the rest of wait + work is work).
+
+    Inferred as far as the log allows (see :mod:`phasesim.attribution` and
+    ``docs/analysis.md``): a ``wait`` activity's duration is designed; the wait before an
+    execution is designed up to what the log says (a simulated log's anchor hours), else
+    all of it where the blueprint anchors the activity or phase, else up to its planned
+    start; the rest of the wait, and an approval's duration, are avoidable. In a phase
+    span the soaks and approvals inside it count (summed, at most its duration); the
+    rest of a span is work. At the activity level a retried or reworked execution is
+    avoidable as a whole, and a failed one's own duration is avoidable (the wait before
+    it keeps its class).
+    """
+    from phasesim.attribution import infer_designed_wait
+
+    items = prepared.items(level)
+    acts = prepared.activities
+    if level == "activity":
+        soak_h = np.where(acts["soak"].to_numpy(dtype=bool)[item], work, 0.0)
+        approval_h = np.where(acts["approval"].to_numpy(dtype=bool)[item], work, 0.0)
+        anchor_h = acts["anchor_h"].to_numpy(dtype=float)[item]
+    else:
+        # a phase span: the soaks inside it (capped by its duration), and the log's anchor
+        # hours of the activity that started it
+        n_ph = len(prepared.phase_ids)
+        key = acts["rel"].to_numpy(dtype=np.int64) * n_ph + acts["phase"].to_numpy(np.int64)
+        span_key = items["rel"].to_numpy(dtype=np.int64) * n_ph + items["phase"].to_numpy(
+            np.int64)
+        a_start = acts["start_ns"].to_numpy(dtype=np.int64)
+        a_end = acts["end_ns"].to_numpy(dtype=np.int64)
+        dur = np.where(a_end != np.iinfo(np.int64).min, (a_end - a_start) / 3.6e12, 0.0)
+        soak_sum = pd.Series(np.where(acts["soak"].to_numpy(dtype=bool), dur, 0.0)).groupby(
+            key).sum()
+        approval_sum = pd.Series(
+            np.where(acts["approval"].to_numpy(dtype=bool), dur, 0.0)
+        ).groupby(key).sum()
+        first = pd.DataFrame({"key": key, "start": a_start,
+                              "anchor": acts["anchor_h"].to_numpy(dtype=float)}) \
+            .sort_values(["key", "start"], kind="stable").groupby("key")["anchor"].first()
+        step_key = span_key[item]
+        soak_h = np.minimum(soak_sum.reindex(step_key).fillna(0.0).to_numpy(dtype=float),
+                            work)
+        approval_h = np.minimum(
+            approval_sum.reindex(step_key).fillna(0.0).to_numpy(dtype=float), work - soak_h
+        )
+        anchor_h = first.reindex(step_key).to_numpy(dtype=float)
+    label = items["phase" if level == "phase" else "activity"].to_numpy(dtype=np.int64)[item]
+    anchored = _anchored(prepared, level, blueprint)[label] if len(item) else np.zeros(
+        0, dtype=bool)
+    planned = items["planned_start_ns"].to_numpy(dtype=np.int64)[item]
+    designed_wait = infer_designed_wait(wait, before, planned, anchor_h, anchored)
+    designed = designed_wait + soak_h
+    avoidable = wait - designed_wait + approval_h
+    if level == "activity":
+        # a re-run (a retry, rework) is avoidable as a whole; a failed try keeps the
+        # class of the wait before it (a slot is still designed), its own time avoidable
+        again = (items["retried"].to_numpy(dtype=bool)
+                 | items["reworked"].to_numpy(dtype=bool))[item]
+        failed = items["failed"].to_numpy(dtype=bool)[item] & ~again
+        designed = np.where(again, 0.0, np.where(failed, designed_wait, designed))
+        avoidable = np.where(again, wait + work, np.where(failed, wait - designed_wait + work,
+                                                         avoidable))
+    return designed.astype(np.float64), avoidable.astype(np.float64)
 
 
 def _tie_members(
@@ -263,6 +385,8 @@ def critical_paths(
     out["wait_h"] = steps["wait_h"].to_numpy()[order]
     out["work_h"] = steps["work_h"].to_numpy()[order]
     out["critical_h"] = out["wait_h"] + out["work_h"]
+    out["designed_h"] = steps["designed_h"].to_numpy()[order]
+    out["avoidable_h"] = steps["avoidable_h"].to_numpy()[order]
     out["ties"] = steps["ties"].to_numpy()[order]
     if phase_level and level == "activity":
         out = out.drop(columns=["activity_id", "attempt"])
@@ -451,6 +575,9 @@ def _rank(
         "on_path_rate",
         "critical_h_mean",
         "wait_h_mean",
+        "work_h_mean",
+        "designed_h_mean",
+        "avoidable_h_mean",
         "critical_share",
         "critical_share_low",
         "critical_share_high",
@@ -516,6 +643,11 @@ def _rank(
     out["on_path_rate"] = contrib.on_path[usable].mean(axis=0)[order]
     out["critical_h_mean"] = crit.mean(axis=0)[order]
     out["wait_h_mean"] = wait.mean(axis=0)[order]
+    designed = contrib.designed[usable].mean(axis=0)[order]
+    avoidable = contrib.avoidable[usable].mean(axis=0)[order]
+    out["work_h_mean"] = np.clip(crit.mean(axis=0)[order] - designed - avoidable, 0.0, None)
+    out["designed_h_mean"] = designed
+    out["avoidable_h_mean"] = avoidable
     out["critical_share"] = crit_share[order]
     out["critical_share_low"] = low[0][order]
     out["critical_share_high"] = high[0][order]

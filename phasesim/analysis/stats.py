@@ -21,6 +21,7 @@ from phasesim.analysis._prepare import (
     BlueprintLike,
     Level,
     PreparedLog,
+    _last_per_group,
     hotfix_codes,
     hotfix_only,
     resolve,
@@ -71,9 +72,11 @@ def lead_times(
         One row per release, ordered by run and start: ``run``, ``release_id``, ``start``
         (first start), ``end`` (last end; NaT while in progress), ``lead_time_h``,
         ``status`` (the status of the execution that ended last; ``in_progress`` while
-        anything is open), ``failed_phases`` (phases with a failed, rejected or aborted
-        execution), ``hotfix`` (a hotfix or rollback phase ran) and ``hotfix_release``
-        (the release is made only of such phases: an ad-hoc hotfix).
+        anything is open), ``outcome`` (succeeded, succeeded_after_rollback, failed,
+        aborted or in_progress: :mod:`phasesim.outcomes`), ``failed_phases`` (phases
+        with a failed, rejected or aborted execution), ``hotfix`` (a hotfix or rollback
+        phase ran) and ``hotfix_release`` (the release is made only of such phases: an
+        ad-hoc hotfix).
 
     Examples
     --------
@@ -89,6 +92,36 @@ def lead_times(
     """
     _, prepared, _, hotfix_phases = resolve(log, None, hotfix_phases)
     return _lead_times(prepared, hotfix_phases)
+
+
+#: Tie-break among executions that ended at the same moment: the failure tells.
+_SEVERITY = np.array([0, 3, 3, 0, 2, 1], dtype=np.int64)  # by status code
+
+
+def release_outcomes(
+    prepared: PreparedLog, hotfix_phases: Collection[str] | None = None
+) -> npt.NDArray[np.object_]:
+    """Per release code, its outcome (:mod:`phasesim.outcomes`): from the status of the
+    last phase span outside hotfix and rollback phases (at the same end, failed or
+    rejected before aborted before succeeded), whether such a phase ran, and whether
+    anything is still open. A release made only of hotfix phases is judged by them."""
+    from phasesim.outcomes import outcomes
+
+    releases = prepared.releases
+    phases = prepared.phases
+    n_rel = len(releases)
+    rel = phases["rel"].to_numpy(dtype=np.int64)
+    is_hotfix = np.isin(phases["phase"].to_numpy(), hotfix_codes(prepared, hotfix_phases))
+    only = hotfix_only(prepared, hotfix_phases)
+    use = ~is_hotfix | only[rel]
+    end = phases["end_ns"].to_numpy(dtype=np.int64)
+    status = phases["status"].to_numpy(dtype=np.int64)
+    final = np.full(n_rel, "skipped", dtype=object)
+    keys, last = _last_per_group(rel[use], end[use], _SEVERITY[status[use]])
+    final[keys] = STATUS_NAMES[status[use][last]]
+    rolled = np.zeros(n_rel, dtype=bool)
+    rolled[rel[is_hotfix & ~only[rel]]] = True
+    return outcomes(final, open_=releases["open"].to_numpy(dtype=bool), rolled_back=rolled)
 
 
 def _lead_times(prepared: PreparedLog, hotfix_phases: Collection[str] | None) -> pd.DataFrame:
@@ -111,6 +144,7 @@ def _lead_times(prepared: PreparedLog, hotfix_phases: Collection[str] | None) ->
     out["end"] = timestamps(releases["end_ns"].to_numpy()[order])
     out["lead_time_h"] = releases["lead_time_h"].to_numpy()[order]
     out["status"] = pd.array(releases["status"].to_numpy()[order], dtype="string")
+    out["outcome"] = pd.array(release_outcomes(prepared, hotfix_phases)[order], dtype="string")
     out["failed_phases"] = releases["failed_phases"].to_numpy()[order]
     out["hotfix"] = hotfix[order]
     out["hotfix_release"] = hotfix_only(prepared, hotfix_phases)[order]
@@ -303,7 +337,10 @@ def waiting_vs_working(
         One row per execution: ``run``, ``release_id``, ``phase_id`` (``activity_id``,
         ``attempt`` at the activity level), ``ready``, ``start``, ``end``, ``wait_h``,
         ``work_h`` (NaN while in progress), ``ready_source``, ``status`` (of the row that
-        ended last) and ``failed`` (a failed, rejected or aborted row).
+        ended last), ``failed`` (a failed, rejected or aborted row), and ``designed_h``
+        and ``avoidable_h``: the parts of ``wait_h + work_h`` that are designed waits
+        (anchors, plans, soaks) and avoidable waits (the rest of the wait, approvals,
+        rework), the rest being work (see :mod:`phasesim.attribution`).
 
     Examples
     --------
@@ -346,6 +383,19 @@ def waiting_vs_working(
         STATUS_NAMES[items["status"].to_numpy(dtype=np.int64)[order]], dtype="string"
     )
     out["failed"] = items["failed"].to_numpy(dtype=bool)[order]
+    # the wait and work split into designed and avoidable (the rest of both is work),
+    # inferred as for the critical path (phasesim.attribution, docs/analysis.md)
+    from phasesim.analysis.bottlenecks import _classes
+
+    wait = np.nan_to_num(w["wait_h"].to_numpy(dtype=float), nan=0.0)
+    work = np.nan_to_num(w["work_h"].to_numpy(dtype=float), nan=0.0)
+    ready_ns = w["ready_ns"].to_numpy(dtype=np.int64)
+    before = np.where(ready_ns == NAT, start, np.minimum(ready_ns, start))
+    designed, avoidable = _classes(
+        prepared, level, blueprint, np.arange(len(items), dtype=np.int64), wait, work, before
+    )
+    out["designed_h"] = designed[order]
+    out["avoidable_h"] = avoidable[order]
     return out
 
 

@@ -18,7 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from phasesim.blueprint.expressions import is_reference_only
-from phasesim.units import format_hours
+from phasesim.units import format_hours, format_number
 
 if TYPE_CHECKING:
     from phasesim.blueprint.model import Activity, Blueprint, Phase
@@ -199,7 +199,8 @@ class CriticalPath:
         Its length in hours (mean durations).
     table : pandas.DataFrame
         Per node: ``phase_id``, ``activity_id``, ``duration_h``, ``es_h``, ``ef_h``,
-        ``ls_h``, ``lf_h``, ``slack_h``, ``critical``.
+        ``ls_h``, ``lf_h``, ``slack_h``, ``skipped`` (its ``if:`` is false for the
+        inputs: zero time, never critical), ``critical``.
     """
 
     path: tuple[str, ...]
@@ -212,14 +213,16 @@ class CriticalPath:
     def _repr_html_(self) -> str:
         head = (f"<p><b>Critical path</b>: {html.escape(' → '.join(self.path))} "
                 f"({self.length_h:.2f} h)</p>")
-        return head + self.table.to_html(float_format=lambda v: f"{v:.2f}")
+        return head + self.table.to_html(float_format=lambda v: format_number(v, ".2f"))
 
 
 def critical_path(bp: Blueprint) -> CriticalPath:
     """Critical-path method over the activity DAG, rollback phases left out.
 
-    Skipped activities (their ``if`` is false) take zero time. Ties are broken by node
-    order, so the result is deterministic.
+    Skipped activities (their ``if`` is false for the bound inputs) take zero time, are
+    never on the path (what depends on them waits for what they waited for) and are
+    marked ``skipped`` in the table, never ``critical``. Ties are broken by node order,
+    so the result is deterministic.
     """
     full = bp.graph
     graph = full.subgraph(n for n, d in full.nodes(data=True) if not d["rollback"])
@@ -243,6 +246,8 @@ def critical_path(bp: Blueprint) -> CriticalPath:
         preds = [p for p in graph.predecessors(current) if abs(ef[p] - es[current]) <= tol]
         current = min(preds, key=order.index) if preds else None
     path.reverse()
+    skipped = {n: bool(graph.nodes[n]["skipped"]) for n in order}
+    path = [n for n in path if not skipped[n]]
     table = pd.DataFrame(
         {
             "phase_id": [graph.nodes[n]["phase_id"] for n in order],
@@ -256,7 +261,8 @@ def critical_path(bp: Blueprint) -> CriticalPath:
         },
         index=pd.Index(order, name="node"),
     )
-    table["critical"] = table["slack_h"] <= tol
+    table["skipped"] = [skipped[n] for n in order]
+    table["critical"] = (table["slack_h"] <= tol) & ~table["skipped"]
     return CriticalPath(tuple(path), float(length), table)
 
 
@@ -332,7 +338,7 @@ def blueprint_html(bp: Blueprint) -> str:
                  f"queues): {esc(' → '.join(cpm.path))}</p>")
     table = activity_table(bp).drop(columns=["skipped", "rollback"])
     parts.append(table.to_html(index=False, escape=True, na_rep="",
-                               float_format=lambda v: f"{v:.2f}"))
+                               float_format=lambda v: format_number(v, ".2f")))
     parts.append("</div>")
     return "\n".join(parts)
 

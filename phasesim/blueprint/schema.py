@@ -25,7 +25,8 @@ _TRIPLE = {"type": "array", "items": _HOURS, "minItems": 3, "maxItems": 3}
 
 
 def _one_key(name: str, value: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": {name: value}, "required": [name],
+    # a distribution, optionally cut at a largest duration (max:)
+    return {"type": "object", "properties": {name: value, "max": _HOURS}, "required": [name],
             "additionalProperties": False}
 
 

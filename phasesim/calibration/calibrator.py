@@ -59,13 +59,17 @@ from phasesim.distributions import (
     Gamma,
     LogNormal,
     Pert,
+    Truncated,
     Weibull,
 )
 from phasesim.errors import CalibrationError, PhasesimError
 from phasesim.eventlog import read_log, validate_log
-from phasesim.units import parse_duration
+from phasesim.units import format_number, parse_duration
 
 __all__ = ["Calibration", "calibrate"]
+
+#: The percentile compared with the largest observation (see ``tail_limit``).
+TAIL_QUANTILE = 0.999
 
 #: Columns of :attr:`Calibration.table`, in order.
 TABLE_COLUMNS = (
@@ -246,7 +250,7 @@ class Calibration:
                 f"{html.escape(str(self.params.get('criterion')))}, {c['empirical']} "
                 f"empirical, {c['kept']} kept.</p>")
         return head + self.summary().to_html(index=False, escape=True, na_rep="",
-                                             float_format=lambda v: f"{v:,.3g}")
+                                             float_format=lambda v: format_number(v, ",.3g"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -298,7 +302,8 @@ class _Row:
 def _calibrate_duration(obs: Observations | None, act: Activity, phase: Phase,
                         row: _Row, fits: list[pd.DataFrame], *, min_samples: int,
                         criterion: str, families: Sequence[str], ks_boot: int,
-                        seed: int) -> DurationSpec | None:
+                        seed: int, tail_limit: float = 10.0,
+                        truncate: bool = False) -> DurationSpec | None:
     """The activity's new duration (or approval wait); fills the row."""
     order = _gate_order(act)
     old = act.approval.wait if act.approval is not None else act.duration
@@ -354,7 +359,48 @@ def _calibrate_duration(obs: Observations | None, act: Activity, phase: Phase,
     row.notes.append(f"fitted: {fit.best.family} by {label} of {len(fit.candidates)}")
     if len(positive) < len(x):
         row.notes.append(f"{len(x) - len(positive)} zero durations left out of the fit")
-    return new
+    return _tail_check(new, x, where, row, order, tail_limit=tail_limit, truncate=truncate)
+
+
+def _tail_check(spec: DurationSpec, x: np.ndarray, where: str, row: _Row,
+                order: tuple[int, int], *, tail_limit: float, truncate: bool) -> DurationSpec:
+    """Warn when the fit's 99.9th percentile is beyond ``tail_limit`` times the largest
+    observation (a tail the data does not support); with ``truncate``, cut the fit there
+    (``max:``). For a ``k`` of ``n`` gate the percentile is the gate's (the ``k``-th of
+    ``n`` approvers' waits), as its observations are gate times."""
+    largest = float(np.max(x))
+    if largest <= 0:
+        return spec
+    k, n = order
+    level = float(special.betaincinv(k, n - k + 1, TAIL_QUANTILE)) if n > 1 else TAIL_QUANTILE
+    p999 = float(spec.quantile(level))
+    bound = round_hours(tail_limit * largest)
+    if p999 <= tail_limit * largest:
+        return spec
+    cap = str(Fixed(bound))  # as the blueprint will say it
+    what = f"{k}-of-{n} gate with the fitted wait {spec}" if n > 1 else f"fitted {spec}"
+    message = (f"{where}: the {what} puts its 99.9th percentile at "
+               f"{_readable(p999)}, more than {tail_limit:g} x the largest "
+               f"of the {len(x)} observations ({_readable(largest)})")
+    if truncate:
+        cut = Truncated(spec, bound)
+        row.notes.append(f"cut at max {cap}: the fit's P99.9 was {_readable(p999)}")
+        warnings.warn(f"{message}; cut at max: {cap}", UserWarning, stacklevel=4)
+        return cut
+    row.notes.append(f"long tail: P99.9 {_readable(p999)} > {tail_limit:g} x largest "
+                     f"observed; truncate=True would cut it at max {cap}")
+    warnings.warn(f"{message}; calibrate with truncate=True (phasesim calibrate --truncate) "
+                  f"to cut it at max: {cap}", UserWarning, stacklevel=4)
+    return spec
+
+
+def _readable(hours: float) -> str:
+    """Hours for a message: ``"37 min"``, ``"10 h"``, ``"237 h (9.9 days)"``."""
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.3g} h"
+    return f"{hours:,.0f} h ({hours / 24:,.1f} days)"
 
 
 def _calibrate_failure(obs: Observations | None, act: Activity, row: _Row, *,
@@ -487,6 +533,8 @@ def calibrate(
     seed: int = 0,
     families: Sequence[str] = FAMILIES,
     ks_boot: int = 0,
+    tail_limit: float = 10.0,
+    truncate: bool = False,
 ) -> Calibration:
     """Fit a blueprint's durations, approval waits, failure and rejection rates to a log.
 
@@ -511,6 +559,13 @@ def calibrate(
     ks_boot : int
         Resamples of a parametric bootstrap of the chosen fit's KS p-value (0: the
         asymptotic p-value, which is too high because the fit used the same data).
+    tail_limit : float, default 10
+        A fitted distribution whose 99.9th percentile is more than ``tail_limit`` times
+        the largest observation gets a :class:`UserWarning` and a note: its tail goes
+        beyond what the data supports.
+    truncate : bool, default False
+        Cut such a fit at ``tail_limit`` times the largest observation (a ``max:`` in the
+        written blueprint, see docs/blueprint-format.md) instead of only warning.
 
     Returns
     -------
@@ -528,7 +583,8 @@ def calibrate(
     Warns
     -----
     UserWarning
-        For each activity with fewer than ``min_samples`` observed durations, naming it.
+        For each activity with fewer than ``min_samples`` observed durations, naming it;
+        for each fit whose tail goes beyond ``tail_limit`` (see above).
 
     Examples
     --------
@@ -549,6 +605,10 @@ def calibrate(
         raise PhasesimError(f"unknown families {unknown}; use some of {', '.join(FAMILIES)}")
     if isinstance(ks_boot, bool) or not isinstance(ks_boot, int) or ks_boot < 0:
         raise PhasesimError(f"ks_boot must be a whole number >= 0, found {ks_boot!r}")
+    if isinstance(tail_limit, bool) or not isinstance(tail_limit, int | float) or not (
+            1.0 <= float(tail_limit) < float("inf")):
+        raise PhasesimError(f"tail_limit must be a number of at least 1 (a multiple of the "
+                            f"largest observation), found {tail_limit!r}")
     bp = load_blueprint(blueprint)
     frame = _as_log(log)
     if frame.empty:
@@ -580,7 +640,8 @@ def calibrate(
             else:
                 spec = _calibrate_duration(obs, act, phase, row, fits,
                                            min_samples=min_samples, criterion=criterion,
-                                           families=families, ks_boot=ks_boot, seed=seed)
+                                           families=families, ks_boot=ks_boot, seed=seed,
+                                           tail_limit=float(tail_limit), truncate=truncate)
             failure = _calibrate_failure(obs, act, row, min_samples=min_samples)
             gate = _calibrate_rejection(obs, act, row, min_samples=min_samples)
             if gate is not None and spec is not None:
@@ -614,6 +675,7 @@ def calibrate(
         unmatched=view.unmatched,
         params={"min_samples": min_samples, "criterion": criterion,
                 "families": tuple(families), "seed": seed, "ks_boot": ks_boot,
+                "tail_limit": float(tail_limit), "truncate": truncate,
                 "rows": len(frame), "source": frame.attrs.get("source")},
     )
 

@@ -520,6 +520,10 @@ def spec_parameters(spec: DurationSpec) -> str:
     >>> spec_parameters(LogNormal(median=4.0, p90=12.0))
     'median=4h, p90=12h'
     """
+    from phasesim.distributions import Truncated
+
+    if isinstance(spec, Truncated):
+        return f"{spec_parameters(spec.base)}, max={spec.to_data()['max']}"
     data = spec.to_data()
     if not isinstance(data, dict):
         return f"hours={data}"

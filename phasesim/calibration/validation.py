@@ -32,6 +32,7 @@ from scipy import stats
 
 from phasesim.analysis import lead_times
 from phasesim.errors import PhasesimError
+from phasesim.units import format_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -100,7 +101,7 @@ class ModelCheck:
                 f"<p>KS {self.ks_statistic:.3f} (p = {self.ks_pvalue:.3g}), Wasserstein "
                 f"{self.wasserstein_h:.1f} h. {html.escape(_verdict(self))}</p>")
         return head + self.table.to_html(escape=True, na_rep="",
-                                         float_format=lambda v: f"{v:,.3g}")
+                                         float_format=lambda v: format_number(v, ",.3g"))
 
 
 def _verdict(check: ModelCheck) -> str:

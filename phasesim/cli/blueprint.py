@@ -13,6 +13,7 @@ import yaml
 from phasesim.blueprint import json_schema, load_blueprint
 from phasesim.cli import cli_words
 from phasesim.errors import BlueprintError, PhasesimError
+from phasesim.units import format_number
 
 __all__ = ["register"]
 
@@ -126,13 +127,25 @@ def show(args: argparse.Namespace) -> int:
     table = bp.to_frame()
     columns = ["phase", "activity", "type", "owner", "duration", "mean_h", "depends_on",
                "slack_h", "critical"]
+    # an activity whose if: is false for these inputs does not run: say so where its
+    # duration stands, and it is never critical
+    table["critical"] = table["critical"].map({True: "yes", False: "no"}).where(
+        ~table["skipped"], "skipped")
+    table["mean_h"] = table["mean_h"].where(~table["skipped"], 0.0)
     print("activities:")
     with _wide():
-        print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(table[columns].to_string(index=False, float_format=lambda v: format_number(v, ".2f")))
     cpm = bp.critical_path()
-    print(f"critical path: {cpm.length_h:.2f} h of work (mean durations, before calendars, "
+    hours = cpm.table["duration_h"].to_dict()
+    soak = sum(float(hours[n]) for n in cpm.path
+               if bp.graph.nodes[n]["activity"].kind == "wait")
+    split = f", of which {soak:.2f} h in wait activities (by design)" if soak > 0 else ""
+    print(f"critical path: {cpm.length_h:.2f} h (mean durations{split}; before calendars, "
           "anchors and queues)")
     print("  " + " -> ".join(cpm.path))
+    skipped = [f"{r.phase}.{r.activity}" for r in table.itertuples() if r.skipped]
+    if skipped:
+        print("skipped for these inputs (if: false; not on the path): " + ", ".join(skipped))
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from phasesim.cli import cli_words
 from phasesim.cli.blueprint import _add_inputs, _inputs
+from phasesim.units import format_number
 
 __all__ = ["calibrate_command", "register"]
 
@@ -42,6 +43,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", metavar="F",
                    help="format of LOG (csv, parquet, jsonl, excel, harness-report, "
                    "github-actions, ...); by default from the file")
+    p.add_argument("--tail-limit", type=float, default=10.0, metavar="X",
+                   help="warn when a fit's 99.9th percentile is more than X times the "
+                   "largest observation (default 10)")
+    p.add_argument("--truncate", action="store_true",
+                   help="cut such a fit at X times the largest observation (max: in the "
+                   "written blueprint)")
     p.add_argument("--table", type=Path, metavar="CSV",
                    help="also write the full calibration table as CSV")
     _add_inputs(p)
@@ -59,10 +66,12 @@ def calibrate_command(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         calibration = calibrate(blueprint, log, min_samples=args.min_samples,
-                                criterion=args.criterion)
+                                criterion=args.criterion, tail_limit=args.tail_limit,
+                                truncate=args.truncate)
     print(repr(calibration))
     table = calibration.table[list(_COLUMNS)].rename(columns=_COLUMNS)
-    print(cli_words(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3g}",
+    print(cli_words(table.to_string(index=False, na_rep="",
+                                    float_format=lambda v: format_number(v, ".3g"),
                                     max_colwidth=48)))
     for warning in caught:
         print(f"note: {cli_words(str(warning.message))}", file=sys.stderr)

@@ -11,6 +11,7 @@ import yaml
 from phasesim.cli import duration_arg, seed_arg
 from phasesim.cli.blueprint import _add_inputs, _inputs
 from phasesim.errors import PhasesimError
+from phasesim.units import format_number
 
 __all__ = ["register"]
 
@@ -80,7 +81,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         max_in_flight=args.max_in_flight, serialize=args.serialize)
     print(repr(result))
     table = result.summary(target=args.target)
-    print(table.to_string(float_format=lambda v: f"{v:,.2f}", na_rep=""))
+    print(table.to_string(float_format=lambda v: format_number(v, ",.2f"), na_rep=""))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if args.out.suffix.lower() == ".parquet":

@@ -44,7 +44,9 @@ end_before_start          dropped   end earlier than start
 in_progress_with_end      fixed     status in progress but an end time given: the
                                     status wins and end is cleared (NaT)
 zero_duration             flagged   end equal to start (counted before
-                                    ``never_started`` sets any start)
+                                    ``never_started`` sets any start); skipped rows
+                                    and ``wait`` milestones take no time by design
+                                    and are not counted
 invalid_number            fixed     ``run`` or ``attempt`` not a whole number >= 0 / >=
                                     1: run becomes 0; the attempts of that release,
                                     phase and activity are renumbered by start
@@ -173,7 +175,8 @@ AUDIT_RULES: tuple[AuditRule, ...] = (
     _rule("end_before_start", "dropped", "end earlier than start"),
     _rule("in_progress_with_end", "fixed",
           "status in progress but an end given: the status wins, end is cleared"),
-    _rule("zero_duration", "flagged", "end equal to start (kept)"),
+    _rule("zero_duration", "flagged",
+          "end equal to start (kept; skipped rows and wait milestones not counted)"),
     _rule("invalid_number", "fixed",
           "run or attempt not a whole number: run set to 0; the attempts of that release, "
           "phase and activity renumbered by start"),
@@ -934,7 +937,10 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     has_s = start_ns != _NAT
     has_e = end_ns != _NAT
     live = ~unknown & ~no_id
-    zero = live & has_s & has_e & (start_ns == end_ns)
+    # a skipped row takes no time by definition, and a wait activity of no time is a
+    # milestone: neither is a suspicious zero duration (a simulated log has both)
+    by_design = (status == _S["skipped"]) | (types == _TYPE_ORDER.index("wait"))
+    zero = live & has_s & has_e & (start_ns == end_ns) & ~by_design
     ended_early = np.isin(status, [_S[s] for s in _ENDED_WITHOUT_RUNNING])
     in_prog = status == _S["in_progress"]
     finished = ~in_prog & (status >= 0)

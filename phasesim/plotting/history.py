@@ -46,6 +46,12 @@ STATUS_COLORS = {
     "skipped": "#adb5bd",
     "in_progress": "#457b9d",
 }
+#: Colours of the release outcomes of :mod:`phasesim.outcomes` that have a lead time.
+OUTCOME_COLORS = {
+    "succeeded": "#2a9d8f",
+    "succeeded_after_rollback": "#e9c46a",
+    "failed": "#e63946",
+}
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -169,6 +175,13 @@ def plot_gantt(
     end = _dates(items["end"].where(items["end"].notna(), latest))
     running = items["end"].isna().to_numpy(dtype=bool)
     failed = items["failed"].to_numpy(dtype=bool)
+    # a wait activity (a soak) is a designed wait, not work: drawn pale and dotted
+    soak = np.zeros(len(keys), dtype=bool)
+    if level == "activity" and "activity_type" in one.columns:
+        waits = {(str(p), str(a)) for p, a, t in zip(one["phase_id"], one["activity_id"],
+                                                     one["activity_type"], strict=True)
+                 if str(t) == "wait"}
+        soak = np.array([(k[0], k[1]) in waits for k in keys], dtype=bool)
     labels = []
     for i, (phase, act, attempt, _) in enumerate(keys):
         label = f"{phase} · {act}" if act else phase
@@ -183,7 +196,8 @@ def plot_gantt(
             edgecolor="black" if critical_item else "none",
             linewidth=1.8 if critical_item else 0.0,
             linestyle="--" if running[i] else "-",
-            hatch="//" if failed[i] else None,
+            hatch="//" if failed[i] else ".." if soak[i] else None,
+            alpha=0.4 if soak[i] else 1.0,
         )
     ax.set_yticks(range(len(labels)), literals(labels))
     ax.invert_yaxis()
@@ -198,6 +212,8 @@ def plot_gantt(
             handles=[
                 Patch(facecolor="white", edgecolor="black", label="critical path"),
                 Patch(facecolor="white", edgecolor="grey", hatch="//", label="failed"),
+                *([Patch(facecolor="white", edgecolor="grey", hatch="..",
+                         label="wait activity (designed wait)")] if soak.any() else []),
             ],
             loc="upper left",
             bbox_to_anchor=(1.0, 1.0),
@@ -245,8 +261,9 @@ def plot_bottlenecks(
 
     Bars are the mean share of the lead time each phase holds on the critical path, best
     ranked first, with the bootstrap interval as error bars; the hatched part of each bar
-    is waiting before the phase started. The line is the cumulative share. Phases with
-    too few releases to rank are marked ``*``.
+    is avoidable waiting before or inside the phase, the dotted part designed waiting
+    (anchors, slots, soaks; see :mod:`phasesim.attribution`), the rest work. The line is
+    the cumulative share. Phases with too few releases to rank are marked ``*``.
 
     Parameters
     ----------
@@ -301,15 +318,28 @@ def plot_bottlenecks(
         color=[colors[str(p)] for p in table["phase_id"]],
         label="critical share",
     )
-    ax.bar(
-        x,
-        table["wait_share"].to_numpy(dtype=float),
-        color="none",
-        edgecolor="#343a40",
-        hatch="///",
-        linewidth=0.0,
-        label="of which waiting",
-    )
+    if {"designed_h_mean", "avoidable_h_mean", "critical_h_mean"} <= set(table.columns):
+        # the avoidable waits hatched from the bottom, the designed ones dotted above them
+        # (parts of each bar in proportion to its hours; see phasesim.attribution)
+        crit_h = table["critical_h_mean"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(crit_h > 0, share / crit_h, 0.0)
+        avoid = table["avoidable_h_mean"].to_numpy(dtype=float) * scale
+        designed = table["designed_h_mean"].to_numpy(dtype=float) * scale
+        ax.bar(x, avoid, color="none", edgecolor="#343a40", hatch="///", linewidth=0.0,
+               label="of which avoidable waits")
+        ax.bar(x, designed, bottom=avoid, color="none", edgecolor="#343a40", hatch="..",
+               linewidth=0.0, label="of which designed waits")
+    else:
+        ax.bar(
+            x,
+            table["wait_share"].to_numpy(dtype=float),
+            color="none",
+            edgecolor="#343a40",
+            hatch="///",
+            linewidth=0.0,
+            label="of which waiting",
+        )
     has_ci = ~(np.isnan(low) | np.isnan(high))
     if has_ci.any():
         ax.errorbar(
@@ -425,8 +455,10 @@ def plot_phase_durations(
     return ax
 
 
-def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *, window: int = 5) -> Axes:
-    """Lead time of each completed release by its start, coloured by status, with the
+def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
+                   window: int = 5) -> Axes:
+    """Lead time of each finished release by its start, coloured by its outcome
+    (:mod:`phasesim.outcomes`; aborted releases are left out), with the
     rolling median of ``window`` releases. Ad-hoc hotfix releases (made only of hotfix
     phases) are crosses, left out of the median.
 
@@ -459,21 +491,25 @@ def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *, windo
     >>> ax.get_ylabel()
     'lead time (hours)'
     """
+    from phasesim.outcomes import FINISHED, LABELS
+
     ax = _axes(ax)
     table = lead_times(log)
-    done = table.loc[table["lead_time_h"].notna()].sort_values("start")
+    # finished releases (succeeded, after a rollback, failed): aborted ones left out
+    done = table.loc[table["lead_time_h"].notna() & table["outcome"].isin(FINISHED)]
+    done = done.sort_values("start")
     adhoc = done["hotfix_release"].to_numpy(dtype=bool)
     regular = done.loc[~adhoc]
     x = _dates(regular["start"])
-    for status, color in STATUS_COLORS.items():
-        sel = (regular["status"] == status).to_numpy(dtype=bool)
+    for outcome, color in OUTCOME_COLORS.items():
+        sel = (regular["outcome"] == outcome).to_numpy(dtype=bool)
         if sel.any():
             ax.scatter(
                 x[sel],
                 regular["lead_time_h"].to_numpy()[sel],
                 s=18,
                 color=color,
-                label=literal(status),
+                label=LABELS[outcome],
                 zorder=3,
             )
     if adhoc.any():

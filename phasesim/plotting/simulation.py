@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from phasesim.simulation.result import SimulationResult
 
 __all__ = [
+    "CLASS_COLORS",
     "WAIT_COLORS",
     "plot_criticality",
     "plot_gantt_waits",
@@ -33,17 +34,30 @@ __all__ = [
 #: Colours of the wait causes (shared by the Gantt and the breakdown bars).
 WAIT_COLORS = {
     "work": "#2a9d8f",
+    "soak": "#bde0fe",
     "approval": "#e9c46a",
     "offhours": "#d9d9d9",
     "team": "#e76f51",
     "environment": "#9b5de5",
+    "freeze": "#a2d2ff",
     "anchor": "#8ecae6",
     "serialize": "#577590",
     "rework": "#e63946",
     "in_flight": "#adb5bd",
 }
 _WAIT_COLUMNS = (("serialize", "wait_serialize_h"), ("anchor", "wait_anchor_h"),
-                 ("environment", "wait_environment_h"), ("team", "wait_team_h"))
+                 ("freeze", "wait_freeze_h"), ("environment", "wait_environment_h"),
+                 ("team", "wait_team_h"))
+#: Colours of the three classes of :mod:`phasesim.attribution`.
+CLASS_COLORS = {"work": "#2a9d8f", "designed": "#8ecae6", "avoidable": "#e76f51"}
+
+
+def _class_label(cause: str) -> str:
+    """``anchor (designed wait)``: a cause with its class, for legends."""
+    from phasesim.attribution import CAUSE_CLASS
+
+    cls = CAUSE_CLASS.get(cause, "work")
+    return cause if cls == "work" else f"{cause} ({cls} wait)"
 
 
 def _lead_times(data: Any) -> pd.Series:
@@ -51,9 +65,11 @@ def _lead_times(data: Any) -> pd.Series:
     if hasattr(data, "lead_times") and hasattr(data, "releases"):
         return data.lead_times
     from phasesim.analysis import lead_times
+    from phasesim.outcomes import FINISHED
 
     table = lead_times(data)
-    return table["lead_time_h"].dropna()
+    # finished releases only (succeeded, after rollback, failed), as for a simulation
+    return table.loc[table["outcome"].isin(FINISHED), "lead_time_h"].dropna()
 
 
 def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int = 40,
@@ -110,7 +126,9 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
 def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, run: int = 0,
                      ax: Axes | None = None, *, labels: str = "activity") -> Axes:
     """One simulated release as a Gantt chart: a bar per activity execution, preceded by
-    its waits shaded by cause (serialisation, anchor, environment, team); off-hours
+    its waits shaded by cause (serialisation, anchor, freeze, environment, team; the
+    legend names each one's class: designed or avoidable); a soak is coloured as a
+    designed wait; off-hours
     inside manual work are drawn lighter, failed and rejected tries hatched, and the
     realised critical path outlined. ``release_id`` defaults to the median-lead-time
     release of ``run``."""
@@ -132,13 +150,18 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     readies, starts, ends = (_dates(rows[c]) for c in ("ready", "start", "end"))
     for y, (_, row) in enumerate(rows.iterrows()):
         t = readies[y]
+        freeze = float(row.get("wait_freeze_h", 0.0) or 0.0)
         for cause, column in _WAIT_COLUMNS:
-            width = float(row[column]) / 24.0
+            hours = float(row.get(column, 0.0) or 0.0)
+            # the freeze is drawn on its own, before the queue for the environment
+            width = (hours - freeze if cause == "environment" else hours) / 24.0
             if width > 0:
                 ax.barh(y, width, left=t, height=0.5, color=WAIT_COLORS[cause], alpha=0.8)
                 t += width
         start, end = starts[y], ends[y]
-        color = WAIT_COLORS["approval" if row["activity_type"] == "approval" else "work"]
+        kind = row["activity_type"]
+        color = WAIT_COLORS["approval" if kind == "approval" else "soak" if kind == "wait"
+                            else "work"]
         failed = row["status"] in ("failed", "rejected")
         ax.barh(y, max(end - start, 1e-4), left=start, height=0.7,
                 color=WAIT_COLORS["offhours"] if row["offhours_h"] > 0 else color,
@@ -159,8 +182,9 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
     lead = float(result.releases.set_index(["run", "release_id"])["lead_time_h"]
                  .loc[(run, release_id)])
     ax.set_title(f"Release {literal(release_id)} (run {run}): {lead / 24:.1f} days")
-    used = ["work", "approval", "offhours", "team", "environment", "anchor", "serialize"]
-    ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=c) for c in used]
+    used = ["work", "soak", "approval", "offhours", "team", "environment", "freeze",
+            "anchor", "serialize"]
+    ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=_class_label(c)) for c in used]
               + [Patch(facecolor="white", edgecolor="black", label="critical path")],
               fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     return ax
@@ -212,18 +236,46 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
 
 def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: int = 15
                      ) -> Axes:
-    """Activities ranked by mean contribution to lead time along the realised critical
-    path (bars, days), annotated with the share of releases in which they were critical."""
+    """Activities on the realised critical path, ranked by what could be spared: each
+    bar splits its mean contribution to lead time (days per release) into work,
+    avoidable waits (queues, approvals, off-hours, rework) and designed waits (anchors,
+    slots, soaks, freezes; hatched, drawn last). Ranked by work plus avoidable waits (see
+    :meth:`SimulationResult.criticality`), annotated with the share of releases in
+    which the activity was critical."""
     ax = _axes(ax)
-    table = result.criticality().head(top).iloc[::-1]
-    labels = [literal(f"{p} · {a}") for p, a in table.index]
-    bars = ax.barh(labels, table["contribution_h"] / 24.0, color="#219ebc")
-    for bar, share in zip(bars, table["critical_share"], strict=True):
-        ax.annotate(f"{share:.0%}", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+    full = result.criticality()
+    table = full.head(top).iloc[::-1]
+    # activities left out of the top that hold designed waits only (a soak, a slot):
+    # named under the plot, so a long soak is not lost from sight
+    rest = full.iloc[top:]
+    rest = rest[(rest["designed_h"] > 0) & (rest["work_h"] + rest["avoidable_h"] <= 0)]
+    labels = literals([f"{p} · {a}" for p, a in table.index])
+    y = np.arange(len(table))
+    left = np.zeros(len(table))
+    for cls in ("work", "avoidable", "designed"):
+        width = table[f"{cls}_h"].to_numpy(dtype=float) / 24.0
+        ax.barh(y, width, left=left, color=CLASS_COLORS[cls],
+                hatch="//" if cls == "designed" else None, edgecolor="white",
+                linewidth=0.5, label=f"{cls} wait" if cls != "work" else "work")
+        left += width
+    for yi, total, share in zip(y, left, table["critical_share"], strict=True):
+        ax.annotate(f"{share:.0%}", (total, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    ax.set_yticks(y, labels)
     ax.set_xlabel("mean contribution to lead time (days per release)")
-    ax.set_title("Where the lead time goes (share of releases critical)")
+    ax.set_title("Where the lead time goes: work and avoidable waits first\n"
+                 "(designed waits hatched; % = share of releases critical)", fontsize=10)
     ax.tick_params(axis="y", labelsize=7)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    if len(rest):
+        head = rest.head(4)
+        names = ", ".join(f"{p} · {a} ({h / 24:.1f} d)" for p, a, h in zip(
+            head.index.get_level_values(0), head.index.get_level_values(1),
+            head["designed_h"], strict=True))
+        more = f" and {len(rest) - 4} more" if len(rest) > 4 else ""
+        ax.annotate(literal(f"Designed waits only, not shown: {names}{more}"),
+                    (0.0, 0.0), xycoords="axes fraction", xytext=(0, -30),
+                    textcoords="offset points", fontsize=7, va="top", color="#555555")
     return ax
 
 

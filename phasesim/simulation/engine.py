@@ -39,6 +39,7 @@ ROW_FIELDS = (
     "row", "run", "release", "phase_id", "activity_id", "activity_type", "owner", "status",
     "attempt", "ready", "start", "end", "wait_serialize_h", "wait_anchor_h",
     "wait_environment_h", "wait_team_h", "offhours_h", "work_h", "rework", "cause",
+    "wait_freeze_h",
 )
 #: Fields of one release row.
 RELEASE_FIELDS = ("run", "release", "scheduled", "start", "end", "status", "reason",
@@ -95,6 +96,7 @@ class _Gate:
     after_anchor: float = 0.0
     started: float = 0.0
     cause: int = -1
+    freeze_h: float = 0.0  # of after_anchor -> started, waiting out freezes (it comes first)
 
 
 @dataclass(slots=True)
@@ -282,16 +284,20 @@ class RunEngine:
             yield block.finished | rel.stop
 
     def _acquire(self, rel: _Release, uses: Sequence[str], freezes: Sequence[Any],
-                 priority: float) -> Generator[simpy.Event, Any, list[tuple[str, Any, int]]]:
+                 priority: float, frozen: list[float] | None = None
+                 ) -> Generator[simpy.Event, Any, list[tuple[str, Any, int]]]:
         """Wait out any freeze of a production environment, then take the environments in
         ``uses`` (sorted, so no two releases deadlock); if a freeze began while queueing,
-        give them back and wait again. Return what is held."""
+        give them back and wait again. Return what is held; the hours spent waiting out
+        freezes are added to ``frozen[0]``."""
         while True:
             while freezes:
                 ends = [e for e in (cal.freeze_end_h(self.env.now) for cal in freezes)
                         if e is not None]
                 if not ends:
                     break
+                if frozen is not None:
+                    frozen[0] += max(ends) - self.env.now
                 yield self.env.timeout(max(ends) - self.env.now)
             held: list[tuple[str, Any, int]] = []
             for name in sorted(uses):
@@ -368,6 +374,13 @@ class RunEngine:
                 _overlap(ready, gate.after_serialize, gate.after_anchor),
                 _overlap(ready, gate.after_anchor, gate.started))
 
+    @staticmethod
+    def _gate_freeze(ready: float, gate: _Gate) -> float:
+        """The part of the gate's environment wait after ``ready`` spent in freezes."""
+        if gate.started <= ready or gate.freeze_h <= 0.0:
+            return 0.0
+        return _overlap(ready, gate.after_anchor, gate.after_anchor + gate.freeze_h)
+
     def _launch(self, block: _Block, spec: NodeSpec, gate: _Gate) -> None:
         """Start a runnable activity.
 
@@ -386,7 +399,8 @@ class RunEngine:
             ready, cause, serialize_h, anchor_h, environment_h = self._readiness(
                 block, spec, gate)
             self._record(rel, spec, "skipped", ready, now, now, cause, serialize_h, anchor_h,
-                         environment_h, 0.0, 0.0, 0.0, block.rework)
+                         environment_h, 0.0, 0.0, 0.0, block.rework,
+                         self._gate_freeze(ready, gate))
             rel.end_time[spec.key] = now
             block.node_done(spec.index)
             return
@@ -428,16 +442,18 @@ class RunEngine:
             usage_row = self._hold("team", spec.team, rel, now)
         ready, cause, serialize_h, anchor_h, environment_h = self._readiness(block, spec, gate)
         waits = (ready, cause, serialize_h, anchor_h + tries[0][0] - now, environment_h)
+        freeze_h = self._gate_freeze(ready, gate)
         if t > now:
             timer = env.timeout(t - now)
             timer.callbacks.append(lambda _: self._finish(block, spec, waits, tries,
-                                                          usage_row))
+                                                          usage_row, freeze_h))
         else:
-            self._finish(block, spec, waits, tries, usage_row)
+            self._finish(block, spec, waits, tries, usage_row, freeze_h)
 
     def _finish(self, block: _Block, spec: NodeSpec,
                 waits: tuple[float, int, float, float, float],
-                tries: list[tuple[float, float, float, float, bool]], usage_row: int) -> None:
+                tries: list[tuple[float, float, float, float, bool]], usage_row: int,
+                freeze_h: float = 0.0) -> None:
         """Record a directly scheduled activity's tries and go on (see :meth:`_launch`)."""
         rel = block.rel
         if usage_row >= 0:
@@ -449,7 +465,7 @@ class RunEngine:
             granted, start, end, hours, _ = tries[0]
             self._record(rel, spec, "succeeded", ready, start, end, cause, serialize_h,
                          anchor_h, environment_h, 0.0, _positive(end - granted - hours),
-                         hours, block.rework)
+                         hours, block.rework, freeze_h)
             rel.end_time[spec.key] = end
             block.node_done(spec.index)
             return
@@ -462,7 +478,8 @@ class RunEngine:
                                end, cause, serialize_h if i == 0 else 0.0,
                                anchor_h if i == 0 else 0.0,
                                environment_h if i == 0 else 0.0, 0.0,
-                               _positive(end - granted - hours), hours, block.rework or i > 0)
+                               _positive(end - granted - hours), hours, block.rework or i > 0,
+                               freeze_h if i == 0 else 0.0)
             ready, cause = end, row
         if rel.stopped:
             return
@@ -476,19 +493,20 @@ class RunEngine:
         rel, model = block.rel, block.model
         ready, cause, serialize_h, anchor_h, environment_h = self._readiness(block, spec, gate)
         yield from self._run(rel, model, spec, ready, cause, serialize_h, anchor_h,
-                             environment_h, block.rework)
+                             environment_h, block.rework, self._gate_freeze(ready, gate))
         if not rel.stopped:
             block.node_done(spec.index)
 
     def _run(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
              cause: int, serialize_h: float, anchor_h: float, environment_h: float,
-             rework: bool) -> Generator[simpy.Event, Any, None]:
+             rework: bool, freeze_h: float = 0.0) -> Generator[simpy.Event, Any, None]:
         """Execute an activity until it succeeds (with retries, rework and rollbacks)."""
         env = self.env
         key = spec.key
         if spec.skipped:
             self._record(rel, spec, "skipped", ready, env.now, env.now, cause, serialize_h,
-                         anchor_h, environment_h, 0.0, 0.0, 0.0, rework=rework)
+                         anchor_h, environment_h, 0.0, 0.0, 0.0, rework=rework,
+                         freeze_h=freeze_h)
             rel.end_time[key] = env.now
             return
         resume = rel.resume.pop(key, None) if rel.resume else None
@@ -496,12 +514,13 @@ class RunEngine:
             if resume is not None:  # running at the start: past its gates already
                 held = self._reserved(rel, spec.uses)
                 outcome = yield from self._work(rel, model, spec, ready, cause, serialize_h,
-                                                anchor_h, environment_h, rework, resume)
+                                                anchor_h, environment_h, rework, resume,
+                                                freeze_h=freeze_h)
                 self._free(held)
             else:
                 outcome = yield from self._pass(rel, model, spec, ready, cause,
                                                 serialize_h, anchor_h, environment_h,
-                                                rework)
+                                                rework, freeze_h)
             resume = None
             if rel.stopped or outcome is None:
                 return
@@ -533,12 +552,13 @@ class RunEngine:
                        default=None)
             ready = env.now
             cause = rel.last_row.get(model.nodes[last].key, row) if last is not None else row
-            serialize_h = anchor_h = environment_h = 0.0
+            serialize_h = anchor_h = environment_h = freeze_h = 0.0
             rework = True
 
     def _pass(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
               cause: int, serialize_h: float, anchor_h: float, environment_h: float,
-              rework: bool) -> Generator[simpy.Event, Any, tuple[str, int] | None]:
+              rework: bool, freeze_h: float = 0.0
+              ) -> Generator[simpy.Event, Any, tuple[str, int] | None]:
         """One pass through an activity: its anchor, its environments, then its work."""
         env = self.env
         t0 = env.now
@@ -548,20 +568,22 @@ class RunEngine:
                 yield env.timeout(t - env.now)
         anchor_h += env.now - t0
         t1 = env.now
+        frozen = [0.0]
         held = (yield from self._acquire(rel, spec.uses, spec.freeze_calendars,
-                                         priority=ready)) if spec.uses else []
+                                         priority=ready, frozen=frozen)) if spec.uses else []
         environment_h += env.now - t1
+        freeze_h += frozen[0]
         if rel.stopped:
             self._free(held)
             return None
         outcome = yield from self._work(rel, model, spec, ready, cause, serialize_h,
-                                        anchor_h, environment_h, rework)
+                                        anchor_h, environment_h, rework, freeze_h=freeze_h)
         self._free(held)
         return outcome
 
     def _work(self, rel: _Release, model: CompiledModel, spec: NodeSpec, ready: float,
               cause: int, serialize_h: float, anchor_h: float, environment_h: float,
-              rework: bool, resume: ActivityState | None = None
+              rework: bool, resume: ActivityState | None = None, freeze_h: float = 0.0
               ) -> Generator[simpy.Event, Any, tuple[str, int] | None]:
         """One pass through an activity after its gates; returns (status, row).
 
@@ -578,7 +600,7 @@ class RunEngine:
                 return None
             row = self._record(rel, spec, "succeeded", ready, start, env.now, cause,
                                serialize_h, anchor_h, environment_h, 0.0, 0.0,
-                               env.now - start, rework)
+                               env.now - start, rework, freeze_h)
             return "succeeded", row
         attempt_base = rel.attempts.get(spec.key, 0)
         if kind == "approval":
@@ -599,7 +621,7 @@ class RunEngine:
             status = "rejected" if rejected else "succeeded"
             row = self._record(rel, spec, status, ready, start, end, cause, serialize_h,
                                anchor_h, environment_h, 0.0, _positive(end - start - wait),
-                               wait, rework)
+                               wait, rework, freeze_h)
             return status, row
         team_h = 0.0
         team = None
@@ -647,7 +669,7 @@ class RunEngine:
                                environment_h if attempt == 0 else 0.0,
                                team_h if attempt == 0 else 0.0,
                                _positive(end - granted - hours), hours,
-                               rework or attempt > 0)
+                               rework or attempt > 0, freeze_h if attempt == 0 else 0.0)
             if not failed:
                 break
             ready, cause = end, row
@@ -674,14 +696,14 @@ class RunEngine:
     def _record(self, rel: _Release, spec: NodeSpec, status: str, ready: float,
                 start: float, end: float, cause: int, serialize_h: float, anchor_h: float,
                 environment_h: float, team_h: float, offhours_h: float, work_h: float,
-                rework: bool) -> int:
+                rework: bool, freeze_h: float = 0.0) -> int:
         attempt = rel.attempts.get(spec.key, 0) + 1
         rel.attempts[spec.key] = attempt
         row = len(self.rows)
         self.rows.append((row, self.run, rel.index, spec.phase_id, spec.activity_id,
                           spec.kind, spec.owner, status, attempt, ready, start, end,
                           serialize_h, anchor_h, environment_h, team_h, offhours_h, work_h,
-                          rework, cause))
+                          rework, cause, freeze_h))
         rel.last_row[spec.key] = row
         return row
 
@@ -872,9 +894,11 @@ class _Block:
         rel, env = self.rel, self.env
         phase = self.model.phases[k]
         gate = self.gates[k]
+        frozen = [0.0]
         held = yield from self.engine._acquire(rel, phase.uses, phase.freeze_calendars,
-                                               priority=gate.ready)
+                                               priority=gate.ready, frozen=frozen)
         gate.started = env.now
+        gate.freeze_h = frozen[0]
         if rel.stopped:
             self.engine._free(held)
             return
@@ -899,6 +923,7 @@ class _Block:
                 best = rel.end_time[key]
                 gate.cause = rel.last_row[key]
         gate.after_serialize = gate.after_anchor = gate.started = gate.ready
+        gate.freeze_h = 0.0
         if phase.skipped or rel.phase_open.get(phase.id, False):
             return False
         serial = self.main and phase.id in self.engine.serialize and self.previous is not None

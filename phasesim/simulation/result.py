@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from phasesim.units import parse_duration
+from phasesim.units import format_number, parse_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,17 +27,18 @@ if TYPE_CHECKING:
 __all__ = ["WAIT_CAUSES", "SimulationResult", "critical_chain"]
 
 #: Categories of the per-release lead-time breakdown, in display order.
-WAIT_CAUSES = ("work", "approval", "offhours", "team", "environment", "anchor",
-               "serialize", "rework", "in_flight")
+WAIT_CAUSES = ("work", "soak", "approval", "offhours", "team", "environment", "freeze",
+               "anchor", "serialize", "rework", "in_flight")
 
 _QUANTILES = (("p50", 0.5), ("p80", 0.8), ("p95", 0.95))
 
 
-def critical_chain(log: pd.DataFrame) -> pd.Series:
+def critical_chain(log: pd.DataFrame, *, keep_skipped: bool = False) -> pd.Series:
     """Boolean Series: whether each row is on its release's realised critical path.
 
     The path runs back from the row that ended last, through the row that made each row
-    ready (its ``cause``), to the release's start. Needs the engine's ``row`` and ``cause``
+    ready (its ``cause``), to the release's start; skipped rows are passed through, never
+    on the path. Needs the engine's ``row`` and ``cause``
     columns; vectorised over releases (one step per loop turn, not one release).
     """
     n = len(log)
@@ -66,7 +67,46 @@ def critical_chain(log: pd.DataFrame) -> pd.Series:
         current = parent_frame[current]
         current = current[current >= 0]
         current = current[~on[current]]
+    # a skipped activity (its if: was false) passes the path on to what it waited for
+    # but is not on it (``keep_skipped`` keeps it, for the accounting of its gate's wait)
+    if not keep_skipped:
+        on &= log["status"].to_numpy() != "skipped"
     return pd.Series(on, index=log.index)
+
+
+def _chain_parts(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows on the critical path and their split (:func:`phasesim.attribution.split_rows`).
+
+    A skipped row can hold time on the path: the wait of its phase's gate, when it is the
+    phase's first activity. That time is handed on to the row it made ready, so skipped
+    activities are never on the path and the parts still add up to the lead time.
+    """
+    from phasesim.attribution import split_rows
+
+    chain = log[critical_chain(log, keep_skipped=True)]
+    parts = split_rows(chain)
+    skipped = (chain["status"] == "skipped").to_numpy()
+    if skipped.any():
+        key = pd.MultiIndex.from_arrays([chain["run"].to_numpy(), chain["row"].to_numpy()])
+        position = pd.Series(np.arange(len(chain)), index=key)
+        cause_key = pd.MultiIndex.from_arrays([chain["run"].to_numpy(),
+                                               chain["cause"].to_numpy()])
+        # the chain row each row made ready (its successor on the path), -1 if none
+        successor = np.full(len(chain), -1, dtype=np.int64)
+        parent = position.reindex(cause_key).to_numpy()
+        has = ~np.isnan(parent)
+        successor[parent[has].astype(np.int64)] = np.flatnonzero(has)
+        values = parts.to_numpy(dtype=float)
+        for i in np.flatnonzero(skipped)[::-1]:  # later rows first: a chain of skips
+            j = successor[i]
+            while j >= 0 and skipped[j]:
+                j = successor[j]
+            if j >= 0:
+                values[j] += values[i]
+        parts = pd.DataFrame(values, index=parts.index, columns=parts.columns)
+        keep = ~skipped
+        chain, parts = chain[keep], parts[keep]
+    return chain, parts
 
 
 def _cluster_bootstrap(values: np.ndarray, clusters: np.ndarray, stat: Any, n_boot: int,
@@ -105,7 +145,8 @@ class SimulationResult:
     ----------
     log : DataFrame
         The event log (canonical schema) plus the engine's columns: ``wait_serialize_h``,
-        ``wait_anchor_h``, ``wait_environment_h``, ``wait_team_h``, ``offhours_h``,
+        ``wait_anchor_h``, ``wait_environment_h`` (``wait_freeze_h`` of it spent in
+        freezes), ``wait_team_h``, ``offhours_h``,
         ``work_h``, ``rework``, ``row`` and ``cause`` (the row that made it ready).
     releases : DataFrame
         One row per run x release: ``scheduled``, ``start``, ``end``, ``lead_time_h``
@@ -131,23 +172,48 @@ class SimulationResult:
         return self.params.get("seed")
 
     @property
+    def outcomes(self) -> pd.Series:
+        """Each release's outcome (:mod:`phasesim.outcomes`), by run and release."""
+        rel = self.releases
+        if "outcome" in rel.columns:
+            return rel["outcome"]
+        from phasesim.outcomes import outcomes
+
+        status = rel["status"].to_numpy(dtype=object)
+        capped = rel["capped"].to_numpy(dtype=bool) if "capped" in rel.columns else None
+        final = np.where((status == "aborted") & ~(capped if capped is not None else False),
+                         "failed", status)
+        return pd.Series(outcomes(final, capped=capped), index=rel.index, dtype="string")
+
+    def _finished(self) -> pd.Series:
+        from phasesim.outcomes import FINISHED
+
+        return self.outcomes.isin(FINISHED)
+
+    @property
     def lead_times(self) -> pd.Series:
-        """Lead time (hours) of every release that ended succeeded or failed."""
-        done = self.releases[self.releases["status"] != "aborted"]
-        return done["lead_time_h"]
+        """Lead time (hours) of every finished release: succeeded, succeeded after
+        rollback or failed (aborted ones are left out)."""
+        return self.releases.loc[self._finished(), "lead_time_h"]
 
     def summary(self, target: str | float | None = None, *, n_boot: int = 400,
                 seed: int = 0) -> pd.DataFrame:
-        """Lead time mean, P50, P80, P95 (hours and days) with 95% intervals, outcome
-        shares, throughput, and the share finished within ``target`` (a duration such
-        as ``"21d"``, or hours) if given.
+        """Lead time mean, P50, P80, P95 (hours and days) of the finished releases, with
+        95% intervals; the share of each outcome (succeeded, succeeded after rollback,
+        failed, aborted: :mod:`phasesim.outcomes`; they add up to 1); throughput
+        (releases that went out, per week); and the share finished within ``target`` (a
+        duration such as ``"21d"``, or hours) if given.
 
         Intervals resample whole runs (cluster bootstrap, ``n_boot`` times); with one
         run they fall back to distribution-free order-statistic intervals treating
         releases as independent.
         """
+        from phasesim.outcomes import LABELS, OUTCOMES, SHIPPED
+
         rel = self.releases
-        done = rel[rel["status"] != "aborted"]
+        outcome = self.outcomes
+        finished = self._finished()
+        done = rel[finished]
         values = done["lead_time_h"].to_numpy(dtype=float)
         clusters = done["run"].to_numpy()
         rows: list[dict[str, Any]] = []
@@ -167,12 +233,14 @@ class SimulationResult:
                       else _quantile_ci(values, q))
                 add(f"lead time {name.upper()}", float(np.quantile(values, q)), ci, "h")
         n = len(rel)
-        for status in ("succeeded", "failed", "aborted"):
-            share = float((rel["status"] == status).mean()) if n else np.nan
-            add(f"share {status}", share, _share_ci(rel, status, n_boot, seed) if multi
-                else (np.nan, np.nan), "")
+        for name in OUTCOMES[:-1]:  # a simulated release is never left in progress
+            hit = (outcome == name).to_numpy(dtype=float)
+            share = float(hit.mean()) if n else np.nan
+            add(f"share {LABELS[name]}", share,
+                _cluster_bootstrap(hit, rel["run"].to_numpy(), np.mean, n_boot, seed)
+                if multi else (np.nan, np.nan), "")
         weeks = self._weeks_per_run()
-        per_run = rel[rel["status"] == "succeeded"].groupby("run").size() \
+        per_run = rel[outcome.isin(SHIPPED)].groupby("run").size() \
             .reindex(rel["run"].unique(), fill_value=0)
         throughput = per_run / weeks
         add("throughput", float(throughput.mean()),
@@ -181,7 +249,7 @@ class SimulationResult:
             if multi else (np.nan, np.nan), "releases/week")
         if target is not None:
             hours = parse_duration(target)
-            ok = (rel["status"] != "aborted") & (rel["lead_time_h"] <= hours)
+            ok = finished & (rel["lead_time_h"] <= hours)
             add(f"share within {target}", float(ok.mean()),
                 _cluster_bootstrap(ok.to_numpy(dtype=float), rel["run"].to_numpy(), np.mean,
                                    n_boot, seed) if multi else (np.nan, np.nan), "")
@@ -203,16 +271,16 @@ class SimulationResult:
         scheduled start (``"21d"``), or a mapping release_id -> date/time.
         """
         rel = self.releases
-        finished = rel[rel["status"] != "aborted"]
+        done = self._finished()
+        finished = rel[done]
         grouped = finished.groupby("release_id")
         out = pd.DataFrame({"scheduled": rel.groupby("release_id")["scheduled"].first()})
         for name, q in _QUANTILES:
             out[f"finish_{name}"] = grouped["end"].quantile(q).dt.round("s")
-        out["share_aborted"] = rel.groupby("release_id")["status"].apply(
-            lambda s: float((s == "aborted").mean()))
+        out["share_aborted"] = (~done).groupby(rel["release_id"]).mean()
         if target is not None:
             deadline = _deadlines(rel, target)
-            ok = (rel["status"] != "aborted") & (rel["end"] <= deadline)
+            ok = done & (rel["end"] <= deadline)
             out["deadline"] = deadline.groupby(rel["release_id"]).first()
             out["p_on_time"] = ok.groupby(rel["release_id"]).mean()
         return out
@@ -225,71 +293,72 @@ class SimulationResult:
     def criticality(self) -> pd.DataFrame:
         """Per activity: the share of releases in which it was on the realised critical
         path, its mean contribution to lead time (hours per release) split into
-        ``waiting_h`` (anchors, environments, teams, serialisation and off-hours,
-        including its phase's gate when it is the phase's first activity) and
-        ``working_h``, and its mean duration when it ran. Sorted by contribution."""
+        ``work_h``, ``designed_h`` (anchors, slots, soak ``wait`` activities, freezes) and
+        ``avoidable_h`` (queues for teams and environments, serialisation, approvals,
+        off-hours, rework; see :mod:`phasesim.attribution`), including its phase's gate
+        when it is the phase's first activity; ``waiting_h`` is ``designed_h +
+        avoidable_h`` and ``working_h`` equals ``work_h``; and its mean duration when it
+        ran. Sorted by ``work_h + avoidable_h`` (what the release could have been spared
+        or sped up), then by contribution."""
         log = self.log
-        chain = self.critical_rows()
-        span = (log["end"] - log["ready"]).dt.total_seconds() / 3600.0
         n_rel = max(len(self.releases), 1)
         keys = ["phase_id", "activity_id"]
-        crit = log[chain]
-        per_release = crit.assign(span_h=span[chain]).groupby(
+        crit, parts = _chain_parts(log)
+        span = parts[["work_h", "designed_h", "avoidable_h"]].sum(axis=1)
+        per_release = crit.assign(span_h=span).groupby(
             [*keys, "run", "release_id"], observed=True)["span_h"].sum()
         by_act = per_release.groupby(level=keys)
         ran = log[log["status"] != "skipped"]
         duration = ((ran["end"] - ran["start"]).dt.total_seconds() / 3600.0).groupby(
             [ran["phase_id"], ran["activity_id"]]).mean()
-        waiting = crit[["wait_serialize_h", "wait_anchor_h", "wait_environment_h",
-                        "wait_team_h", "offhours_h"]].sum(axis=1)
-        waiting = waiting.groupby([crit["phase_id"], crit["activity_id"]]).sum()
+        classes = parts[["work_h", "designed_h", "avoidable_h"]].groupby(
+            [crit["phase_id"], crit["activity_id"]]).sum()
         out = pd.DataFrame({
             "critical_share": by_act.size() / n_rel,
             "contribution_h": by_act.sum() / n_rel,
         })
-        out["waiting_h"] = waiting.reindex(out.index) / n_rel
-        out["working_h"] = out["contribution_h"] - out["waiting_h"]
+        for name in ("work_h", "designed_h", "avoidable_h"):
+            out[name] = classes[name].reindex(out.index) / n_rel
+        out["waiting_h"] = out["designed_h"] + out["avoidable_h"]
+        out["working_h"] = out["work_h"]
         out = out.reindex(pd.MultiIndex.from_frame(log[keys].drop_duplicates()),
                           fill_value=0.0)
         out["mean_duration_h"] = duration.reindex(out.index)
-        return out.sort_values("contribution_h", ascending=False)
+        out["_key"] = out["work_h"] + out["avoidable_h"]
+        out = out.sort_values(["_key", "contribution_h"], ascending=False, kind="stable")
+        return out.drop(columns="_key")
 
-    def wait_breakdown(self, by: str = "release") -> pd.DataFrame:
+    def wait_breakdown(self, by: str = "release", *, group: str = "cause") -> pd.DataFrame:
         """Why releases take as long as they do.
 
         ``by="release"``: per run x release, the lead time split along its realised
-        critical path into ``work``, ``approval`` (approval waits in working hours),
-        ``offhours`` (nights, weekends and holidays inside manual work and approvals),
-        ``team`` (waiting for a free member), ``environment`` (waiting for an
-        environment or a freeze), ``anchor`` (not-before moments), ``serialize``
-        (the previous release still in a serialised phase), ``rework`` (failed tries,
-        rejected passes, rollback phases and everything re-run after them) and
-        ``in_flight`` (waiting to start under ``max_in_flight``); the columns sum to
-        ``lead_time_h``.
+        critical path into ``work``, ``soak`` (``wait`` activities), ``approval``
+        (approval waits in working hours), ``offhours`` (nights, weekends and holidays
+        inside manual work and approvals), ``team`` (waiting for a free member),
+        ``environment`` (waiting for an environment), ``freeze`` (waiting out a freeze or
+        a deployment window), ``anchor`` (not-before moments and planned slots),
+        ``serialize`` (the previous release still in a serialised phase), ``rework``
+        (failed tries, rejected passes, rollback phases and everything re-run after them)
+        and ``in_flight`` (waiting to start under ``max_in_flight``); the columns sum to
+        ``lead_time_h``. ``group="class"`` sums them into ``work``, ``designed`` and
+        ``avoidable`` (see :mod:`phasesim.attribution`); ``attrs["classes"]`` maps each
+        cause to its class either way.
 
         ``by="activity"``: per activity, the mean over all its executions of each
         wait, plus ``dependencies_h`` (from the release's start to the activity being
         ready).
         """
+        from phasesim.attribution import CAUSE_CLASS, CLASSES
+
         log = self.log
         if by == "activity":
             return self._waits_by_activity()
         if by != "release":
             raise ValueError(f"by must be 'release' or 'activity', found {by!r}")
-        chain = log[self.critical_rows()]
-        span = (chain["end"] - chain["ready"]).dt.total_seconds() / 3600.0
-        rework = chain["rework"] | chain["status"].isin(["failed", "rejected"])
-        approval = chain["activity_type"] == "approval"
-        parts = pd.DataFrame({
-            "work": np.where(rework | approval, 0.0, chain["work_h"]),
-            "approval": np.where(approval & ~rework, chain["work_h"], 0.0),
-            "offhours": np.where(rework, 0.0, chain["offhours_h"]),
-            "team": np.where(rework, 0.0, chain["wait_team_h"]),
-            "environment": np.where(rework, 0.0, chain["wait_environment_h"]),
-            "anchor": np.where(rework, 0.0, chain["wait_anchor_h"]),
-            "serialize": np.where(rework, 0.0, chain["wait_serialize_h"]),
-            "rework": np.where(rework, span, 0.0),
-        }, index=chain.index)
+        if group not in ("cause", "class"):
+            raise ValueError(f"group must be 'cause' or 'class', found {group!r}")
+        chain, parts = _chain_parts(log)
+        parts = parts[[c for c in WAIT_CAUSES if c != "in_flight"]].copy()
         parts["run"] = chain["run"].to_numpy()
         parts["release_id"] = chain["release_id"].to_numpy()
         out = parts.groupby(["run", "release_id"]).sum()
@@ -298,7 +367,13 @@ class SimulationResult:
         out["in_flight"] = (rel["start"] - rel["scheduled"]).dt.total_seconds() / 3600.0
         out["lead_time_h"] = rel["lead_time_h"]
         out["status"] = rel["status"]
-        return out[[*WAIT_CAUSES, "lead_time_h", "status"]]
+        out = out[[*WAIT_CAUSES, "lead_time_h", "status"]]
+        if group == "class":
+            classes = pd.DataFrame({cls: out[[c for c in WAIT_CAUSES if CAUSE_CLASS[c] == cls]]
+                                    .sum(axis=1) for cls in CLASSES}, index=out.index)
+            out = pd.concat([classes, out[["lead_time_h", "status"]]], axis=1)
+        out.attrs["classes"] = dict(CAUSE_CLASS)
+        return out
 
     def _waits_by_activity(self) -> pd.DataFrame:
         log = self.log[self.log["status"] != "skipped"]
@@ -308,6 +383,7 @@ class SimulationResult:
             np.timedelta64(1, "h")
         frame = log.assign(dependencies_h=dependencies)
         cols = ["dependencies_h", "wait_serialize_h", "wait_anchor_h", "wait_environment_h",
+                *(["wait_freeze_h"] if "wait_freeze_h" in frame.columns else []),
                 "wait_team_h", "offhours_h", "work_h"]
         out = frame.groupby(["phase_id", "activity_id"])[cols].mean()
         out["executions"] = frame.groupby(["phase_id", "activity_id"]).size()
@@ -339,7 +415,7 @@ class SimulationResult:
                 f"<p>{p.get('runs')} runs × {p.get('releases')} releases, cadence "
                 f"{html.escape(str(p.get('cadence')))}, seed {html.escape(str(p.get('seed')))}"
                 "</p>")
-        return head + table.to_html(float_format=lambda v: f"{v:,.2f}", na_rep="",
+        return head + table.to_html(float_format=lambda v: format_number(v, ",.2f"), na_rep="",
                                     escape=True)
 
     # -- plots -------------------------------------------------------------------------
@@ -384,11 +460,6 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float]:
                                                                                  np.nan)
     ci = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
     return float(ci.low), float(ci.high)
-
-
-def _share_ci(rel: pd.DataFrame, status: str, n_boot: int, seed: int) -> tuple[float, float]:
-    values = (rel["status"] == status).to_numpy(dtype=float)
-    return _cluster_bootstrap(values, rel["run"].to_numpy(), np.mean, n_boot, seed)
 
 
 def _capacities(bp: Blueprint, what: str) -> dict[str, int]:

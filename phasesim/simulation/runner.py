@@ -133,9 +133,11 @@ def simulate(
         raise PhasesimError(str(exc)) from None
     chunks = _chunks(runs, n_jobs)
     parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
+    log = _log_frame(_merge([part[0] for part in parts]), releases)
     return SimulationResult(
-        log=_log_frame(_merge([part[0] for part in parts]), releases),
-        releases=_release_frame(_merge([part[1] for part in parts]), releases),
+        log=log,
+        releases=_with_outcomes(_release_frame(_merge([part[1] for part in parts]),
+                                               releases), log, bp),
         usage=_usage_frame(_merge([part[2] for part in parts]), releases),
         blueprint=bp,
         params={"releases": releases, "cadence": cadence, "start": start, "runs": runs,
@@ -249,10 +251,29 @@ def _log_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
                                          "owner", "status", "attempt")},
         **{name: _timestamps(cols[name]) for name in ("ready", "start", "end")},
         **{name: cols[name] for name in ("wait_serialize_h", "wait_anchor_h",
-                                         "wait_environment_h", "wait_team_h", "offhours_h",
-                                         "work_h", "rework", "row", "cause")},
+                                         "wait_environment_h", "wait_freeze_h", "wait_team_h",
+                                         "offhours_h", "work_h", "rework", "row", "cause")},
     })
     return validate_log(frame)
+
+
+def _with_outcomes(rel: pd.DataFrame, log: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
+    """Add each release's ``outcome`` (:mod:`phasesim.outcomes`): a release the engine
+    stopped because an activity failed all its tries (``on-failure: abort``) failed; one
+    stopped at the rework cap was aborted; a rollback phase that ran and was resumed
+    makes a success ``succeeded_after_rollback``."""
+    from phasesim.outcomes import outcomes
+
+    rollback = [ph.id for ph in bp.phases if ph.rollback]
+    ran = log[log["phase_id"].isin(rollback) & (log["status"] != "skipped")]
+    rolled = pd.MultiIndex.from_frame(rel[["run", "release_id"]]).isin(
+        pd.MultiIndex.from_frame(ran[["run", "release_id"]].astype({"release_id": object})))
+    status = rel["status"].to_numpy(dtype=object)
+    capped = rel["capped"].to_numpy(dtype=bool)
+    final = np.where((status == "aborted") & ~capped, "failed", status)
+    rel["outcome"] = pd.array(outcomes(final, rolled_back=rolled, capped=capped),
+                              dtype="string")
+    return rel
 
 
 def _release_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:

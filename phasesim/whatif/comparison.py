@@ -35,7 +35,7 @@ import pandas as pd
 from phasesim.blueprint import Blueprint, load_blueprint
 from phasesim.errors import PhasesimError
 from phasesim.simulation import SimulationResult, parse_cadence, simulate
-from phasesim.units import format_hours, parse_duration
+from phasesim.units import format_hours, format_number, parse_duration
 from phasesim.whatif.scenario import Scenario, load_scenario, scale_target
 
 if TYPE_CHECKING:
@@ -78,10 +78,13 @@ class _Sample:
         ids = sorted(rel["release_id"].unique())
         lead = rel.pivot(index="run", columns="release_id", values="lead_time_h") \
             .reindex(index=runs, columns=ids)
-        status = rel.pivot(index="run", columns="release_id", values="status") \
+        from phasesim.outcomes import FINISHED
+
+        rel = rel.assign(outcome=result.outcomes.to_numpy(dtype=object))
+        status = rel.pivot(index="run", columns="release_id", values="outcome") \
             .reindex(index=runs, columns=ids).to_numpy(dtype=object)
         values = lead.to_numpy(dtype=float)
-        values = np.where(status == "aborted", np.nan, values)
+        values = np.where(np.isin(status, FINISHED), values, np.nan)
         span = (rel.groupby("run")["end"].max() - rel.groupby("run")["scheduled"].min())
         weeks = max(float(np.mean(span.dt.total_seconds().to_numpy())) / 3600.0 / 168.0, 1e-9)
         out = cls(runs, ids, values, status, weeks)
@@ -149,7 +152,9 @@ def _share_stat(status: str) -> _Stat:
 
 
 def _throughput(s: _Sample, picks: np.ndarray) -> np.ndarray:
-    succeeded = (s.status == "succeeded").sum(axis=1).astype(float)
+    from phasesim.outcomes import SHIPPED
+
+    succeeded = np.isin(s.status, SHIPPED).sum(axis=1).astype(float)
     return succeeded[picks].mean(axis=1) / s.weeks
 
 
@@ -301,12 +306,13 @@ class Comparison:
         out = pd.DataFrame(index=s.index)
         for key in ("p50", "p80", "p95", "mean"):
             out[f"{key.upper() if key != 'mean' else 'mean'} (d)"] = s[f"{key}_d"].map(
-                lambda v: f"{v:.1f}")
+                lambda v: format_number(v, ".1f"))
         for key in ("p50", "p80", "mean"):
             label = f"Δ {key.upper() if key != 'mean' else 'mean'} (d) [95% CI]"
             out[label] = [
                 "" if name == "base" else
-                f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]" if np.isfinite(lo) else f"{d:+.2f}"
+                f"{format_number(d, '+.2f')} [{format_number(lo, '+.2f')}, "
+                f"{format_number(hi, '+.2f')}]" if np.isfinite(lo) else format_number(d, "+.2f")
                 for name, d, lo, hi in zip(s.index, s[f"delta_{key}_d"],
                                            s[f"delta_{key}_low_d"], s[f"delta_{key}_high_d"],
                                            strict=True)]
