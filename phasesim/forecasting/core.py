@@ -32,6 +32,7 @@ from phasesim.simulation.runner import (
     _log_frame,
     _merge,
     _release_frame,
+    _with_outcomes,
     _zone_name,
 )
 from phasesim.simulation.streams import seed_key
@@ -143,6 +144,7 @@ def forecast(
                                 {"max_in_flight": None, "serialize": (),
                                  "max_rework": max_rework, "now": now_h,
                                  "states": [r.state for r in flight], "busy": busy_h})
+        sim_rel = _with_outcomes(sim_rel, sim_log, bp)
     else:
         sim_log, sim_rel = empty_log().assign(observed=pd.Series(dtype=bool)), None
     observed = _observed(frame, state, flight, runs)
