@@ -190,3 +190,12 @@ def test_report_has_a_backtest_section_when_given_one(truth, tmp_path):
     assert f"{bt.table.at['model', 'coverage_p80']:.0%} [" in section
     assert section.count("<img") == 2
     assert "<h2>Backtest" not in ps.render_report(log, n_boot=50)
+
+
+def test_repr_is_the_summary_and_table_not_the_frames(truth):
+    bp, log = truth
+    bt = backtest(log, blueprint=bp, origins=ORIGINS[-1:], horizon="2d", runs=50, seed=2,
+                  progress=False, distances=False)
+    text = repr(bt)
+    assert text.startswith("<Backtest: calibrated model, horizon 2 d, 50 runs per forecast>")
+    assert bt.summary() in text and "forecasts=" not in text

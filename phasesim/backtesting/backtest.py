@@ -432,6 +432,10 @@ class Backtest:
             "P50 bias (days)": table["p50_bias_d"].round(1).to_numpy(),
         }, index=pd.Index(["process model", "baseline (past lead times)"], name=""))
 
+    def __repr__(self) -> str:
+        return (f"<Backtest: {self.fitted} model, horizon {self.horizon_h / 24:g} d, "
+                f"{self.runs} runs per forecast>\n{self.summary()}\n\n{self.to_text()}")
+
     def to_text(self) -> str:
         """The model and the baseline side by side, as plain text."""
         return self._shown().to_string()
