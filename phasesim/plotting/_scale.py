@@ -1,0 +1,101 @@
+"""Keep charts readable at scale: cap long charts to the top N (saying how many more
+there are), thin tick labels that would overprint, and format numbers without "-0.0"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["label_step", "more_note", "number", "thin_labels", "titled", "visible_labels"]
+
+#: Tick labels per inch of axis that a 7-8 pt font still fits without overprinting.
+LABELS_PER_INCH = 7.0
+
+
+def number(value: float, digits: int = 1) -> str:
+    """``value`` rounded to ``digits`` decimals, never ``-0.0``.
+
+    >>> number(-0.001, 2), number(2.345), number(float("nan"))
+    ('0.00', '2.3', 'n/a')
+    """
+    if value != value:
+        return "n/a"
+    text = f"{value:.{digits}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text
+
+
+def label_step(n: int, room: int) -> int:
+    """Label every ``label_step``-th of ``n`` ticks so that at most ``room`` are labelled.
+
+    >>> label_step(10, 40), label_step(280, 40), label_step(81, 40)
+    (1, 7, 3)
+    """
+    if room <= 0 or n <= room:
+        return 1
+    return int(np.ceil(n / room))
+
+
+def _axis_inches(ax: Axes, axis: str) -> float:
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        return 4.0
+    w, h = fig.get_size_inches()
+    pos = ax.get_position()
+    # constrained layout has not run yet: the Axes takes about 70% of the figure
+    return float((pos.height * h if axis == "y" else pos.width * w) or 0.7 * h)
+
+
+def thin_labels(ax: Axes, axis: str, positions: Sequence[float], labels: Sequence[str],
+                *, fontsize: float = 7.0, per_inch: float | None = None) -> int:
+    """Set ticks at every position, but label only every k-th so labels do not overprint.
+
+    Returns k (1 when every tick is labelled).
+    """
+    inches = _axis_inches(ax, axis)
+    room = int(inches * (per_inch or LABELS_PER_INCH * 7.0 / fontsize))
+    if axis == "x":
+        room = max(1, room // 2)
+    step = label_step(len(labels), max(room, 1))
+    shown = [lab if i % step == 0 else "" for i, lab in enumerate(labels)]
+    if axis == "y":
+        ax.set_yticks(list(positions), shown, fontsize=fontsize)
+    else:
+        ax.set_xticks(list(positions), shown, fontsize=fontsize)
+    if step > 1:
+        ax.tick_params(axis=axis, length=2)
+    return step
+
+
+def visible_labels(ax: Axes, axis: str = "y") -> list[str]:
+    """The non-empty tick label texts of an axis (for tests and notes)."""
+    ticks = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    return [t.get_text() for t in ticks if t.get_text()]
+
+
+def more_note(shown: int, total: int, what: str) -> str:
+    """The words for a capped chart: "" when nothing was cut.
+
+    >>> more_note(20, 400, "activities")
+    'top 20 of 400 activities; and 380 more not shown'
+    >>> more_note(5, 5, "phases")
+    ''
+    """
+    if total <= shown:
+        return ""
+    return f"top {shown} of {total} {what}; and {total - shown} more not shown"
+
+
+def titled(ax: Axes, title: str, *notes: str) -> None:
+    """Set the title, with the non-empty ``notes`` on a smaller second line."""
+    import textwrap
+
+    lines = "\n".join(textwrap.wrap("; ".join(n for n in notes if n), 95))
+    ax.set_title(title + (f"\n{lines}" if lines else ""),
+                 fontsize=None if not lines else 10)
