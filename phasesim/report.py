@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
+from phasesim._report_tables import percent, report_unit, table_html, with_unit
 from phasesim.analysis import (
     activity_stats,
     bottlenecks,
@@ -40,6 +40,7 @@ from phasesim.plotting.history import (
     plot_timeline,
     plot_trends,
 )
+from phasesim.plotting.simulation import period_words
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,10 +56,14 @@ h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #dee2e6; margin-top: 
 .kpis { display: flex; flex-wrap: wrap; gap: 1em; }
 .kpi { border: 1px solid #dee2e6; border-radius: 6px; padding: 0.6em 1em; min-width: 10em; }
 .kpi b { display: block; font-size: 1.4em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
+.scroll { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.85em; }
 th, td { border: 1px solid #dee2e6; padding: 0.25em 0.5em; text-align: right; }
-th { background: #f1f3f5; } td:first-child, th:first-child { text-align: left; }
-img { max-width: 100%; }
+th { background: #f1f3f5; vertical-align: bottom; min-width: 4em; max-width: 12em; }
+td { white-space: nowrap; max-width: 28em; overflow: hidden; text-overflow: ellipsis; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; height: auto; }
+code { overflow-wrap: anywhere; }
 .note { font-size: 0.9em; color: #495057; }
 """
 
@@ -122,35 +127,6 @@ def _figure(draw: Callable[[Axes], object], size: tuple[float, float] = (8.0, 4.
     return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
-def _table(frame: pd.DataFrame, *, max_rows: int | None = None, digits: int = 2) -> str:
-    """A DataFrame as an escaped HTML table, times in minutes, floats rounded."""
-    out = frame.copy()
-    if max_rows is not None and len(out) > max_rows:
-        out = out.head(max_rows)
-    for col in out.columns:
-        values = out[col]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            out[col] = values.dt.strftime("%Y-%m-%d %H:%M")
-        elif values.dtype == object:
-            out[col] = values.map(_cell)
-    text = out.to_html(
-        index=False,
-        escape=True,
-        na_rep="",
-        border=0,
-        float_format=lambda v: f"{v:.{digits}f}",
-    )
-    if max_rows is not None and len(frame) > max_rows:
-        text += f'<p class="note">First {max_rows} of {len(frame)} rows.</p>'
-    return text
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, list | tuple | np.ndarray):
-        return ", ".join(str(v) for v in list(value)[:5])
-    return value
-
-
 def _kpis(items: list[tuple[str, str]]) -> str:
     return (
         '<div class="kpis">'
@@ -160,12 +136,6 @@ def _kpis(items: list[tuple[str, str]]) -> str:
         )
         + "</div>"
     )
-
-
-def _hours(value: float) -> str:
-    if value != value:  # NaN
-        return "n/a"
-    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
 def render_report(
@@ -194,8 +164,27 @@ def render_report(
     stats = phase_stats(log)
     ranked = bottlenecks(log, blueprint, n_boot=n_boot, seed=seed)
     has_activities = "activity_id" in log.columns and bool(log["activity_id"].notna().any())
+    # with no phase column each activity is its own phase: the phase tables say it all
+    phases_assumed = has_activities and bool(
+        (log["phase_id"].astype(str) == log["activity_id"].astype(str)).all()
+    )
+    if phases_assumed:
+        has_activities = False
     runs = sorted({int(r) for r in leads["run"]})
     delivery = delivery_metrics(log, freq=freq)
+    # one time unit for the whole report: days, or hours when releases take under 2 days
+    unit = report_unit(float(done["lead_time_h"].median()))
+    # a log without a status column (or lifecycle events) reads every row "succeeded":
+    # its failure figures are unknown, not zero
+    status_given = bool(log.attrs.get("status_given", "status" in log.columns))
+    hotfix_only = int(done["hotfix_release"].sum()) if "hotfix_release" in done else 0
+    in_progress = int((leads["status"] == "in_progress").sum())
+    if len(runs) <= 1 and "run" in delivery.columns:
+        delivery = delivery.drop(columns="run")
+    if not status_given:
+        delivery = delivery.drop(
+            columns=[c for c in ("change_failures", "change_failure_rate") if c in delivery]
+        )
     parts: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -206,7 +195,7 @@ def render_report(
     span = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}" if pd.notna(first) and pd.notna(last) else "n/a"
     parts.append(
         f'<p class="meta">{len(leads)} releases ({len(done)} completed, '
-        f"{int((leads['status'] == 'in_progress').sum())} in progress)"
+        f"{in_progress} in progress)"
         + (f" in {len(runs)} runs" if len(runs) > 1 else "")
         + f", {len(stats)} phases, from {esc(span)} (UTC). "
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by phasesim"
@@ -214,17 +203,31 @@ def render_report(
         + ".</p>"
     )
     completed = delivery["releases"].sum()
-    cfr = delivery["change_failures"].sum() / completed if completed else float("nan")
+    cfr = (
+        delivery["change_failures"].sum() / completed
+        if completed and "change_failures" in delivery
+        else float("nan")
+    )
     top = ranked.iloc[0] if len(ranked) else None
     parts.append(
         _kpis(
             [
-                ("Median lead time", _hours(float(done["lead_time_h"].median()))),
-                ("90th percentile", _hours(float(done["lead_time_h"].quantile(0.9)))),
-                ("Change failure rate", "n/a" if cfr != cfr else f"{cfr:.0%}"),
+                (
+                    f"Median lead time ({len(done)} completed)",
+                    with_unit(float(done["lead_time_h"].median()), unit),
+                ),
+                ("90th percentile", with_unit(float(done["lead_time_h"].quantile(0.9)), unit)),
+                (
+                    "Change failure rate",
+                    "n/a (no status in the log)"
+                    if not status_given
+                    else "n/a" if cfr != cfr else f"{cfr:.0%}",
+                ),
                 (
                     "Top bottleneck",
-                    "n/a" if top is None else f"{top['phase_id']} ({top['critical_share']:.0%})",
+                    "n/a"
+                    if top is None
+                    else f"{top['phase_id']} ({percent(top['critical_share'])})",
                 ),
             ]
         )
@@ -238,7 +241,11 @@ def render_report(
             '<p class="note">What reading the log found, and what was done about it '
             "(rules with nothing found are left out).</p>"
         )
-        parts.append(_table(shown) if len(shown) else "<p>Nothing to report.</p>")
+        parts.append(
+            table_html(shown, unit, what="rules", labels={"count": "rows"})
+            if len(shown)
+            else "<p>Nothing to report.</p>"
+        )
     else:
         parts.append(
             '<p class="note">This log carries no audit (it was not read with '
@@ -257,11 +264,24 @@ def render_report(
             + _figure(lambda ax: plot_bottlenecks(ranked, ax=ax), (8.5, 4.5))
             + "</div>"
         )
-    parts.append(_table(ranked))
+    ranked_n = len(done) - hotfix_only
+    parts.append(
+        f'<p class="note">Ranked over {ranked_n} of {len(done)} completed releases'
+        + (
+            f": {hotfix_only} hotfix-only release{'s' if hotfix_only != 1 else ''} left out "
+            "(all of their lead time is the hotfix; they count in the delivery figures)"
+            if hotfix_only
+            else ""
+        )
+        + (f"; {in_progress} in progress have no lead time yet" if in_progress else "")
+        + ". <i>releases</i>: completed releases in which the phase ran; * too few to rank."
+        "</p>"
+    )
+    parts.append(table_html(ranked, unit, what="phases"))
     if has_activities:
         acts = bottlenecks(log, blueprint, level="activity", n_boot=n_boot, seed=seed)
         parts.append("<h3>Activities on the critical path</h3>")
-        parts.append(_table(acts, max_rows=15))
+        parts.append(table_html(acts, unit, max_rows=15, what="activities"))
 
     parts.append("<h2>Phase durations and waiting</h2>")
     parts.append(
@@ -269,11 +289,15 @@ def render_report(
         + _figure(lambda ax: plot_phase_durations(log, ax=ax), (8.0, 4.5))
         + "</div>"
     )
-    parts.append(_table(stats))
+    parts.append(
+        '<p class="note">Durations and waits of every execution, hotfix-only releases and '
+        "releases in progress included; <i>executions</i> counts them.</p>"
+    )
+    parts.append(table_html(stats, unit, what="phases"))
     if has_activities:
         parts.append("<h3>Activities</h3>")
         act_stats = activity_stats(log).sort_values("mean_h", ascending=False)
-        parts.append(_table(act_stats, max_rows=20))
+        parts.append(table_html(act_stats, unit, max_rows=20, what="activities (longest first)"))
 
     parts.append("<h2>Lead time and releases in flight</h2>")
     parts.append(
@@ -298,12 +322,18 @@ def render_report(
         changes = trend.loc[trend["top_changed"]]
         if len(changes):
             parts.append("<p>Periods where the top bottleneck changed:</p>")
-            parts.append(_table(changes))
+            parts.append(table_html(changes, unit, what="changes"))
         else:
             parts.append("<p>The top bottleneck did not change between periods.</p>")
 
     parts.append("<h2>Delivery</h2>")
-    parts.append(_table(delivery))
+    parts.append(
+        f'<p class="note">Completed releases by the {esc(period_words(freq))} they ended in, '
+        "hotfix-only releases included"
+        + ("" if status_given else "; the log has no status, so change failures are unknown")
+        + ".</p>"
+    )
+    parts.append(table_html(delivery, unit, what="periods"))
 
     plans = planned_vs_actual(log)
     if len(plans):
@@ -318,7 +348,7 @@ def render_report(
             )
             .reset_index()
         )
-        parts.append(_table(summary))
+        parts.append(table_html(summary, unit, what="phases"))
 
     if len(done):
         latest = done.sort_values("start").iloc[-1]
@@ -332,7 +362,9 @@ def render_report(
                     run=int(latest["run"]),
                     blueprint=blueprint,
                 ),
-                (9.0, 5.5),
+                (9.0, min(14.0, max(5.5, 0.16 * int((log["release_id"].astype(str)
+                                                      == str(latest["release_id"])).sum())
+                                     + 1.5))),
             )
         )
 
