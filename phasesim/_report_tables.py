@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,13 +175,13 @@ def present(frame: pd.DataFrame, unit: str, *, digits: int | None = None,
     return table.reset_index(drop=True)
 
 
-def _rank(value: object, low: object, high: object) -> str:
+def _rank(value: Any, low: Any, high: Any) -> str:
     if value is None or pd.isna(value):
         return ""
-    text = f"{int(value)}"  # type: ignore[call-overload]
+    text = f"{int(value)}"
     known = low is not None and high is not None and not pd.isna(low) and not pd.isna(high)
-    if known and int(low) != int(high):  # type: ignore[call-overload]
-        text += f" ({int(low)}–{int(high)})"  # type: ignore[call-overload]
+    if known and int(low) != int(high):
+        text += f" ({int(low)}–{int(high)})"
     return text
 
 

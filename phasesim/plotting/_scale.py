@@ -3,8 +3,8 @@ there are), thin tick labels that would overprint, and format numbers without "-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,12 +52,13 @@ def _axis_inches(ax: Axes, axis: str) -> float:
     return float((pos.height * h if axis == "y" else pos.width * w) or 0.7 * h)
 
 
-def thin_labels(ax: Axes, axis: str, positions: Sequence[float], labels: Sequence[str],
+def thin_labels(ax: Axes, axis: str, positions: Iterable[Any], labels: Iterable[str],
                 *, fontsize: float = 7.0, per_inch: float | None = None) -> int:
     """Label every k-th position (a tick there), k chosen so labels do not overprint.
 
     Returns k (1 when every tick is labelled).
     """
+    positions, labels = list(positions), list(labels)
     inches = _axis_inches(ax, axis)
     room = int(inches * (per_inch or LABELS_PER_INCH * 7.0 / fontsize))
     if axis == "x":

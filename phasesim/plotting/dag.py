@@ -159,7 +159,7 @@ def _box_labels(ax: Axes, labels: list[tuple[float, float, str]], box_w: float,
                 box_h: float) -> None:
     """Write each box's label at the largest font size (``MIN_FONT``-``MAX_FONT``) at
     which every label fits inside its box at the current size of the Axes; labels still
-    too long at the smallest size are cut with an ellipsis."""
+    too long (or with too many lines) at the smallest size are cut with an ellipsis."""
     fig = ax.get_figure(root=True)
     width_in, height_in = fig.get_size_inches() if fig is not None else (8.0, 4.0)
     pos = ax.get_position()
@@ -177,9 +177,14 @@ def _box_labels(ax: Axes, labels: list[tuple[float, float, str]], box_w: float,
         size = min(size, box_w_pt / (0.6 * max(longest, 1)), box_h_pt / (1.25 * len(lines)))
     size = max(MIN_FONT, size)
     fits = max(1, int(box_w_pt / (0.6 * size)))
+    rows = max(1, int(box_h_pt / (1.25 * size)))
     for (x, y, _), text in zip(labels, wrapped, strict=True):
+        lines = text.split("\n")
+        if len(lines) > rows:
+            lines = lines[:rows]
+            lines[-1] = lines[-1][: max(fits - 1, 1)].rstrip() + "…"
         lines = [line if len(line) <= fits else line[: max(fits - 1, 1)] + "…"
-                 for line in text.split("\n")]
+                 for line in lines]
         ax.text(x, y, literal("\n".join(lines)), ha="center", va="center", fontsize=size,
                 zorder=3)
 

@@ -210,7 +210,7 @@ def plot_gantt(
         ax.set_ylim(len(labels) - 0.5, -0.5)
     _date_axis(ax)
     title = f"Release {literal(release_id)}" + (f" (run {run})" if run else "")
-    titled(ax, title, f"{len(labels)} {level} executions, every {step}th labelled"
+    titled(ax, title, f"{len(labels)} {level} executions, 1 in {step} labelled"
            if step > 1 else "")
     ax.set_xlabel(f"time ({tz})")
     from matplotlib.patches import Patch

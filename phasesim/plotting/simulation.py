@@ -82,8 +82,9 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
 
     Only finished releases have a lead time: the title says how many were left out
     (aborted, or still in progress). A long tail is cut at the ``tail`` quantile
-    (P99.5; ``tail=1`` draws everything) and the title says how many releases lie
-    beyond; the percentiles and the CDF still count them.
+    (P99.5; ``tail=1`` draws everything) when what lies beyond would widen the axis by
+    more than half, and the title says how many releases lie beyond; the percentiles
+    and the CDF still count them.
 
     ``data`` is a :class:`~phasesim.simulation.SimulationResult` or an event log, so
     simulated and historical lead times draw the same way.
@@ -110,9 +111,10 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
         return ax
     # a long tail would squeeze the bulk into a few bins: clip the axis at P99.5
     clip = float(np.quantile(days, tail)) if tail < 1 else float(days[-1])
-    beyond = int((days > clip).sum())
-    if beyond == 0:
+    # cut only a tail that would stretch the axis by more than half its width
+    if days[-1] - days[0] <= 1.5 * (clip - days[0]):
         clip = float(days[-1])
+    beyond = int((days > clip).sum())
     shown = days[days <= clip]
     low = float(shown[0])
     if target is not None:
@@ -122,7 +124,7 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
     spread = max(clip - low, 1e-3)
     edges = np.linspace(float(shown[0]), float(shown[0]) + max(clip - float(shown[0]), 1e-3),
                         bins + 1)
-    ax.hist(shown, bins=edges, color="#8ecae6", edgecolor="white", label="releases")
+    ax.hist(shown, bins=list(edges), color="#8ecae6", edgecolor="white", label="releases")
     ax.set_xlim(low - 0.03 * spread, clip + 0.03 * spread)
     ax.set_xlabel("lead time (days)")
     ax.set_ylabel("releases")
@@ -152,7 +154,7 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
     notes = [left_out] if left_out else []
     if beyond:
         notes.append(f"axis cut at P{tail * 100:g} ({number(clip)} d): {beyond} longer "
-                     "releases not drawn")
+                     f"release{'s' if beyond != 1 else ''} not drawn")
     titled(ax, f"Lead time of {len(days)} finished releases", *notes)
     return ax
     ax.hist(days, bins=bins, color="#8ecae6", edgecolor="white", label="releases")
@@ -229,7 +231,8 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
                     left=start, height=0.3, color=color)
             used.add(kind)
     names = [f"{r.phase_id} · {r.activity_id}"
-             if labels == "activity" and r.phase_id != r.activity_id else str(r.activity_id)
+             if labels == "activity" and str(r.phase_id) != str(r.activity_id)
+             else str(r.activity_id)
              for r in rows.itertuples()]
     names = [n + (f" #{a}" if a > 1 else "") for n, a in zip(names, rows["attempt"],
                                                                  strict=True)]
@@ -364,7 +367,8 @@ def period_words(freq: str) -> str:
 
 def _idle_teams(result: SimulationResult, busy: set[str]) -> str:
     """Words naming the teams of the blueprint with no busy time in ``result``, or ""."""
-    approvers, idle = [], []
+    approvers: list[str] = []
+    idle: list[str] = []
     bp = result.blueprint
     teams = [(bp.team_of(ph, a), a) for ph in bp.phases for a in ph.activities]
     for team in bp.teams:
