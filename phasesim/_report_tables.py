@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -66,30 +66,35 @@ LABELS = {
     "description": "what it means",
 }
 
-_UNIT_WORDS = {"d": "days", "h": "hours"}
+_UNIT_WORDS = {"d": "days", "h": "hours", "min": "minutes"}
+_UNIT_HOURS = {"d": 24.0, "h": 1.0, "min": 1 / 60}
+Unit = Literal["d", "h", "min"]
 
 
-def report_unit(median_lead_h: float) -> str:
+def report_unit(median_lead_h: float) -> Unit:
     """The time unit of a report: days when the median lead time is two days or more,
-    else hours.
+    minutes when it is under two hours (CI pipelines), else hours.
 
-    >>> report_unit(72.0), report_unit(5.0), report_unit(float("nan"))
-    ('d', 'h', 'h')
+    >>> report_unit(72.0), report_unit(5.0), report_unit(0.5), report_unit(float("nan"))
+    ('d', 'h', 'min', 'h')
     """
-    return "d" if median_lead_h == median_lead_h and median_lead_h >= 48 else "h"
+    if median_lead_h != median_lead_h:
+        return "h"
+    return "d" if median_lead_h >= 48 else "h" if median_lead_h >= 2 else "min"
 
 
 def with_unit(hours: float, unit: str) -> str:
     """A duration in the report's unit: ``"3.2 days"`` or ``"5.0 h"``; ``"n/a"`` for NaN.
 
-    >>> with_unit(36.0, "d"), with_unit(1.25, "h"), with_unit(float("nan"), "d")
-    ('1.5 days', '1.2 h', 'n/a')
+    >>> with_unit(36.0, "d"), with_unit(1.25, "h"), with_unit(0.25, "min")
+    ('1.5 days', '1.2 h', '15.0 min')
+    >>> with_unit(float("nan"), "d")
+    'n/a'
     """
     if hours != hours:
         return "n/a"
-    if unit == "d":
-        return f"{_num(hours / 24, 1)} days"
-    return f"{_num(hours, 1)} h"
+    suffix = {"d": " days", "h": " h", "min": " min"}[unit]
+    return f"{_num(hours / _UNIT_HOURS[unit], 1)}{suffix}"
 
 
 def _num(value: float, digits: int) -> str:
@@ -97,7 +102,7 @@ def _num(value: float, digits: int) -> str:
     return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
-def column_label(name: str, unit: str) -> str:
+def column_label(name: str, unit: Unit) -> str:
     """A column's name in words, with the unit of hours columns.
 
     >>> column_label("mean_h", "d"), column_label("queue_wait_h", "h")
@@ -116,7 +121,7 @@ def _is_share(name: str) -> bool:
     return name.endswith(("_share", "_rate")) and name != "releases_per_week"
 
 
-def present(frame: pd.DataFrame, unit: str, *, digits: int | None = None,
+def present(frame: pd.DataFrame, unit: Unit, *, digits: int | None = None,
             labels: dict[str, str] | None = None) -> pd.DataFrame:
     """A table for reading: hours columns in ``unit``, shares and rates as percentages,
     ``X_low``/``X_high`` beside ``X`` as "34% (30–38%)", ``rank_low``/``rank_high`` as
@@ -129,7 +134,7 @@ def present(frame: pd.DataFrame, unit: str, *, digits: int | None = None,
     >>> present(t, "d").iloc[0].tolist()
     ['qa *', '1 (1–2)', '50% (25% to 75%)', '1.50']
     """
-    scale = 24.0 if unit == "d" else 1.0
+    scale = _UNIT_HOURS[unit]
     digits = digits if digits is not None else (2 if unit == "d" else 1)
     out: dict[str, pd.Series] = {}
     cols = list(frame.columns)
@@ -215,7 +220,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def table_html(frame: pd.DataFrame, unit: str, *, max_rows: int = MAX_ROWS,
+def table_html(frame: pd.DataFrame, unit: Unit, *, max_rows: int = MAX_ROWS,
                what: str = "rows", digits: int | None = None,
                labels: dict[str, str] | None = None) -> str:
     """An escaped HTML table in a scrolling wrapper, at most ``max_rows`` rows, then

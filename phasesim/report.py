@@ -286,7 +286,7 @@ def render_report(
     parts.append("<h2>Phase durations and waiting</h2>")
     parts.append(
         '<div class="figures">'
-        + _figure(lambda ax: plot_phase_durations(log, ax=ax), (8.0, 4.5))
+        + _figure(lambda ax: plot_phase_durations(log, ax=ax, unit=unit), (8.0, 4.5))
         + "</div>"
     )
     parts.append(
@@ -302,7 +302,7 @@ def render_report(
     parts.append("<h2>Lead time and releases in flight</h2>")
     parts.append(
         '<div class="figures">'
-        + _figure(lambda ax: plot_lead_time(log, ax=ax))
+        + _figure(lambda ax: plot_lead_time(log, ax=ax, unit=unit))
         + _figure(
             lambda ax: plot_timeline(log, ax=ax, run=runs[0], last=60),
             (9.0, max(4.0, 0.13 * min(len(leads), 60) + 1.5)),
@@ -315,7 +315,7 @@ def render_report(
     if len(trend):
         parts.append(
             '<div class="figures">'
-            + _figure(lambda ax: plot_trends(trend, ax=ax))
+            + _figure(lambda ax: plot_trends(trend, ax=ax, unit=unit))
             + _figure(lambda ax: plot_trends(trend, ax=ax, value="critical_share"))
             + "</div>"
         )

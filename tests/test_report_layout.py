@@ -65,6 +65,11 @@ def test_present_names_units_intervals_and_no_minus_zero() -> None:
     hours = present(table[["phase_id", "mean_h"]], "h")
     assert hours.columns.tolist() == ["phase", "mean (hours)"]
     assert hours["mean (hours)"].tolist() == ["36.0", "0.0"]
+    # CI pipelines take minutes: a quarter of an hour is 15.0 minutes
+    minutes = present(pd.DataFrame({"mean_h": [0.25], "period": pd.to_datetime(
+        ["2026-02-01"], utc=True)}), "min")
+    assert minutes.values.tolist() == [["15.0", "2026-02-01"]]
+    assert minutes.columns.tolist() == ["mean (minutes)", "period"]
 
 
 def test_every_table_has_a_row_limit_that_says_how_many_more() -> None:

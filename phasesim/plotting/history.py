@@ -48,6 +48,10 @@ STATUS_COLORS = {
 }
 
 
+_UNIT_HOURS = {"h": 1.0, "d": 24.0, "min": 1 / 60}
+_UNIT_WORDS = {"h": "hours", "d": "days", "min": "minutes"}
+
+
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
@@ -408,6 +412,7 @@ def plot_phase_durations(
     *,
     level: Literal["phase", "activity"] = "phase",
     top: int | None = 25,
+    unit: Literal["h", "d", "min"] = "h",
 ) -> Axes:
     """Box plots of the duration of each phase (or activity), in flow order from the top.
 
@@ -424,6 +429,8 @@ def plot_phase_durations(
         Phase spans or activity executions.
     top : int or None, default 25
         The most to draw; ``None`` draws all.
+    unit : {"h", "d", "min"}, default "h"
+        Durations in hours, days or minutes.
 
     Returns
     -------
@@ -470,7 +477,7 @@ def plot_phase_durations(
         key = tuple(str(v) for v in row)
         if key in grouped:
             names.append(".".join(dict.fromkeys(key)))
-            values.append(grouped[key].to_numpy(dtype=float))
+            values.append(grouped[key].to_numpy(dtype=float) / _UNIT_HOURS[unit])
     total = len(names)
     if top is not None and total > top:
         medians = np.array([np.median(v) if len(v) else -np.inf for v in values])
@@ -495,14 +502,15 @@ def plot_phase_durations(
                 fontsize=8 if len(names) <= 15 else 7)
     if names:
         ax.set_ylim(len(names) - 0.5, -0.5)
-    ax.set_xlabel("duration (hours)")
+    ax.set_xlabel(f"duration ({_UNIT_WORDS[unit]})")
     what = "phases" if level == "phase" else "activities"
     titled(ax, f"{'Phase' if level == 'phase' else 'Activity'} durations",
            more_note(len(names), total, f"{what} (by median)"))
     return ax
 
 
-def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5) -> Axes:
+def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5,
+                   unit: Literal["h", "d", "min"] = "h") -> Axes:
     """Lead time of each completed release by its start, coloured by status, with the
     rolling median of ``window`` releases. Ad-hoc hotfix releases (made only of hotfix
     phases) are crosses, left out of the median.
@@ -515,6 +523,8 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
         Where to draw; the current Axes by default.
     window : int, default 5
         Releases in the rolling median.
+    unit : {"h", "d", "min"}, default "h"
+        Lead times in hours, days or minutes.
 
     Returns
     -------
@@ -537,6 +547,7 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
     'lead time (hours)'
     """
     ax = _axes(ax)
+    per = _UNIT_HOURS[unit]
     table = lead_times(log)
     done = table.loc[table["lead_time_h"].notna()].sort_values("start")
     adhoc = done["hotfix_release"].to_numpy(dtype=bool)
@@ -547,7 +558,7 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
         if sel.any():
             ax.scatter(
                 x[sel],
-                regular["lead_time_h"].to_numpy()[sel],
+                regular["lead_time_h"].to_numpy(dtype=float)[sel] / per,
                 s=18,
                 color=color,
                 label=literal(status),
@@ -556,7 +567,7 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
     if adhoc.any():
         ax.scatter(
             _dates(done.loc[adhoc, "start"]),
-            done.loc[adhoc, "lead_time_h"].to_numpy(),
+            done.loc[adhoc, "lead_time_h"].to_numpy(dtype=float) / per,
             s=22,
             marker="x",
             color="#6c757d",
@@ -567,13 +578,13 @@ def plot_lead_time(log: pd.DataFrame, ax: Axes | None = None, *, window: int = 5
         rolling = regular["lead_time_h"].rolling(window, center=True, min_periods=1).median()
         ax.plot(
             x,
-            rolling.to_numpy(),
+            rolling.to_numpy(dtype=float) / per,
             color="black",
             linewidth=1.2,
             label=f"rolling median ({window})",
         )
     _date_axis(ax)
-    ax.set_ylabel("lead time (hours)")
+    ax.set_ylabel(f"lead time ({_UNIT_WORDS[unit]})")
     ax.set_xlabel("release start (UTC)")
     ax.set_title("Lead time per release")
     if len(done):
@@ -588,6 +599,7 @@ def plot_trends(
     value: Literal["median_h", "p90_h", "critical_share"] = "median_h",
     freq: str = "MS",
     top: int | None = 10,
+    unit: Literal["h", "d", "min"] = "h",
 ) -> Axes:
     """One line per phase over the periods; dotted lines where the top bottleneck changed.
 
@@ -607,6 +619,8 @@ def plot_trends(
         Period, when ``data`` is an event log.
     top : int or None, default 10
         The most lines to draw; ``None`` draws all.
+    unit : {"h", "d", "min"}, default "h"
+        Durations in hours, days or minutes (not shares).
 
     Returns
     -------
@@ -648,7 +662,8 @@ def plot_trends(
         part = table.loc[sel]
         ax.plot(
             _dates(part["period"]),
-            part[value].to_numpy(dtype=float),
+            part[value].to_numpy(dtype=float) / (1.0 if value == "critical_share" else
+                                                  _UNIT_HOURS[unit]),
             marker="o",
             markersize=3,
             color=colors.get(str(part["phase_id"].iloc[0]), "#777777"),
@@ -671,8 +686,8 @@ def plot_trends(
     _date_axis(ax)
     ax.set_ylabel(
         {
-            "median_h": "median duration (hours)",
-            "p90_h": "P90 duration (hours)",
+            "median_h": f"median duration ({_UNIT_WORDS[unit]})",
+            "p90_h": f"P90 duration ({_UNIT_WORDS[unit]})",
             "critical_share": "critical-path share",
         }[value]
     )
