@@ -157,29 +157,6 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
                      f"release{'s' if beyond != 1 else ''} not drawn")
     titled(ax, f"Lead time of {len(days)} finished releases", *notes)
     return ax
-    ax.hist(days, bins=bins, color="#8ecae6", edgecolor="white", label="releases")
-    ax.set_xlabel("lead time (days)")
-    ax.set_ylabel("releases")
-    cdf = ax.twinx()
-    cdf.step(days, np.arange(1, len(days) + 1) / len(days), where="post", color="#023047",
-             linewidth=1.5, label="CDF")
-    cdf.set_ylim(0, 1.02)
-    cdf.set_ylabel("share finished")
-    for q, style in ((0.5, ":"), (0.8, "--"), (0.95, "-.")):
-        value = float(np.quantile(days, q))
-        ax.axvline(value, color="#d62828", linestyle=style, linewidth=1.2)
-        ax.annotate(f"P{round(q * 100)} {value:.1f} d", (value, 1.0),
-                    xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
-                    fontsize=8, color="#d62828")
-    if target is not None:
-        limit = parse_duration(target) / 24.0
-        share = float((days <= limit).mean())
-        ax.axvline(limit, color="black", linewidth=1.5)
-        ax.annotate(f"target {limit:.1f} d: {share:.0%} on time", (limit, 0.5),
-                    xycoords=("data", "axes fraction"), rotation=90, va="center",
-                    ha="right", fontsize=8)
-    ax.set_title(f"Lead time of {len(days)} releases")
-    return ax
 
 
 def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, run: int = 0,
