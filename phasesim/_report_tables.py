@@ -30,9 +30,9 @@ LABELS = {
     "on_path_rate": "on the critical path (share of releases)",
     "critical_h_mean": "time on the critical path, mean ({u})",
     "wait_h_mean": "of which waiting, mean ({u})",
-    "critical_share": "share of lead time (95% interval)",
+    "critical_share": "share of lead time",
     "wait_share": "of which waiting",
-    "var_share": "share of lead-time variance (95% interval)",
+    "var_share": "share of lead-time variance",
     "count": "executions",
     "mean_h": "mean ({u})",
     "median_h": "median ({u})",
@@ -176,7 +176,12 @@ def present(frame: pd.DataFrame, unit: Unit, *, digits: int | None = None,
         marks = frame["small_sample"].to_numpy(dtype=bool)
         table[first] = [f"{v} *" if m else str(v) for v, m in zip(table[first], marks,
                                                                    strict=True)]
-    table.columns = [(labels or {}).get(c) or column_label(c, unit) for c in table.columns]
+    with_interval = {c for c in table.columns if f"{c}_low" in frame.columns}
+    table.columns = [
+        (labels or {}).get(c) or column_label(c, unit)
+        + (" (95% interval)" if c in with_interval and c != "rank" else "")
+        for c in table.columns
+    ]
     return table.reset_index(drop=True)
 
 

@@ -65,6 +65,10 @@ def test_present_names_units_intervals_and_no_minus_zero() -> None:
     hours = present(table[["phase_id", "mean_h"]], "h")
     assert hours.columns.tolist() == ["phase", "mean (hours)"]
     assert hours["mean (hours)"].tolist() == ["36.0", "0.0"]
+    # no interval columns: the name does not promise one
+    alone = present(pd.DataFrame({"critical_share": [0.27]}), "d")
+    assert alone.columns.tolist() == ["share of lead time"]
+    assert alone.values.tolist() == [["27%"]]
     # CI pipelines take minutes: a quarter of an hour is 15.0 minutes
     minutes = present(pd.DataFrame({"mean_h": [0.25], "period": pd.to_datetime(
         ["2026-02-01"], utc=True)}), "min")
