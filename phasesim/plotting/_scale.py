@@ -13,9 +13,6 @@ if TYPE_CHECKING:
 
 __all__ = ["label_step", "more_note", "number", "thin_labels", "titled", "visible_labels"]
 
-#: Tick labels per inch of axis that a 7-8 pt font still fits without overprinting.
-LABELS_PER_INCH = 7.0
-
 
 def number(value: float, digits: int = 1) -> str:
     """``value`` rounded to ``digits`` decimals, never ``-0.0``.
@@ -60,7 +57,8 @@ def thin_labels(ax: Axes, axis: str, positions: Iterable[Any], labels: Iterable[
     """
     positions, labels = list(positions), list(labels)
     inches = _axis_inches(ax, axis)
-    room = int(inches * (per_inch or LABELS_PER_INCH * 7.0 / fontsize))
+    # a label needs its font size and a quarter more (72 points an inch)
+    room = int(inches * (per_inch or 72.0 / (1.25 * fontsize)))
     if axis == "x":
         room = max(1, room // 2)
     step = label_step(len(labels), max(room, 1))
