@@ -352,3 +352,22 @@ def test_dag_labels_fit_their_boxes(size: tuple[float, float] | None) -> None:
     if size is None:
         # at its own size the drawing is readable: at least 7 pt
         assert smallest >= 7.0
+
+
+def test_tornado_leaves_out_targets_with_no_effect(fig_ax) -> None:
+    from phasesim.plotting import plot_tornado
+
+    _fig, ax = fig_ax
+    table = pd.DataFrame(
+        {"delta_p80_h": [-5.0, 0.0, 2.0, 0.0],
+         "delta_p80_low_h": [-6.0, 0.0, 1.0, -1.0],
+         "delta_p80_high_h": [-4.0, 0.0, 3.0, 1.0]},
+        index=["p.long", "p.idle", "p.slow", "p.noisy"])
+    table.attrs = {"metric": "delta_p80_h", "rank_by": "quantile", "label": "P80",
+                   "factor": 0.5, "by": "activity"}
+    plot_tornado(table, ax=ax, unit="h")
+    # p.idle moved nothing, not even its interval: named, not drawn; p.noisy (0 with an
+    # interval) keeps its bar
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["p.long", "p.slow", "p.noisy"]
+    assert len(ax.patches) == 3
+    assert ax.get_title().splitlines()[-1] == "no effect: p.idle"

@@ -96,5 +96,5 @@ def titled(ax: Axes, title: str, *notes: str) -> None:
     import textwrap
 
     lines = "\n".join(textwrap.wrap("; ".join(n for n in notes if n), 95))
-    ax.set_title(title + (f"\n{lines}" if lines else ""),
+    ax.set_title("\n".join(t for t in (title, lines) if t),
                  fontsize=None if not lines else 10)
