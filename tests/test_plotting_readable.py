@@ -371,3 +371,16 @@ def test_tornado_leaves_out_targets_with_no_effect(fig_ax) -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["p.long", "p.slow", "p.noisy"]
     assert len(ax.patches) == 3
     assert ax.get_title().splitlines()[-1] == "no effect: p.idle"
+
+
+def test_history_gantt_in_the_blueprints_time_zone(tiny, fig_ax) -> None:
+    _fig, ax = fig_ax
+    plot_gantt(tiny.log, "R001", ax=ax, blueprint=tiny.blueprint)
+    assert ax.get_xlabel() == "time (America/Los_Angeles)"
+    # code runs 17:00-21:00 UTC on Jan 5: 09:00-13:00 in Los Angeles
+    first = ax.patches[0]
+    assert_allclose([first.get_x(), first.get_x() + first.get_width()],
+                    mdates.date2num([pd.Timestamp("2026-01-05 09:00"),
+                                     pd.Timestamp("2026-01-05 13:00")]))
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "build · code", "tag · ping", "gate · approve"]
