@@ -145,7 +145,7 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
     for k, (text, value, style, color) in enumerate(marks):
         ax.axvline(value, color=color, linestyle=style, linewidth=1.2 if color != "black"
                    else 1.5)
-        right_half = value > low + 0.6 * spread
+        right_half = value > low + 0.8 * spread  # near the right edge: label on the left
         cdf.annotate(text, (value, 0.97 - 0.08 * k), xycoords=("data", "axes fraction"),
                     xytext=(-3 if right_half else 3, 0), textcoords="offset points",
                     va="top", ha="right" if right_half else "left", fontsize=8,
