@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from phasesim._report_tables import report_unit, table_html, with_unit
 from phasesim.analysis import History
 from phasesim.analysis._prepare import BlueprintLike
 from phasesim.errors import LogError, Problem
@@ -32,7 +33,7 @@ from phasesim.plotting.history import (
     plot_timeline,
     plot_trends,
 )
-from phasesim.units import format_number
+from phasesim.plotting.simulation import period_words
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -50,10 +51,14 @@ h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #dee2e6; margin-top: 
 .kpis { display: flex; flex-wrap: wrap; gap: 1em; }
 .kpi { border: 1px solid #dee2e6; border-radius: 6px; padding: 0.6em 1em; min-width: 10em; }
 .kpi b { display: block; font-size: 1.4em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
+.scroll { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.85em; }
 th, td { border: 1px solid #dee2e6; padding: 0.25em 0.5em; text-align: right; }
-th { background: #f1f3f5; } td:first-child, th:first-child { text-align: left; }
-img { max-width: 100%; }
+th { background: #f1f3f5; vertical-align: bottom; min-width: 4em; max-width: 12em; }
+td { white-space: nowrap; max-width: 28em; overflow: hidden; text-overflow: ellipsis; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; height: auto; }
+code { overflow-wrap: anywhere; }
 .note { font-size: 0.9em; color: #495057; }
 """
 
@@ -122,35 +127,6 @@ def _figure(draw: Callable[[Axes], object], size: tuple[float, float] = (8.0, 4.
     return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
-def _table(frame: pd.DataFrame, *, max_rows: int | None = None, digits: int = 2) -> str:
-    """A DataFrame as an escaped HTML table, times in minutes, floats rounded."""
-    out = frame.copy()
-    if max_rows is not None and len(out) > max_rows:
-        out = out.head(max_rows)
-    for col in out.columns:
-        values = out[col]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            out[col] = values.dt.strftime("%Y-%m-%d %H:%M")
-        elif values.dtype == object:
-            out[col] = values.map(_cell)
-    text = out.to_html(
-        index=False,
-        escape=True,
-        na_rep="",
-        border=0,
-        float_format=lambda v: format_number(v, f".{digits}f"),
-    )
-    if max_rows is not None and len(frame) > max_rows:
-        text += f'<p class="note">First {max_rows} of {len(frame)} rows.</p>'
-    return text
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, list | tuple | np.ndarray):
-        return ", ".join(str(v) for v in list(value)[:5])
-    return value
-
-
 def _kpis(items: list[tuple[str, str]]) -> str:
     return (
         '<div class="kpis">'
@@ -162,15 +138,7 @@ def _kpis(items: list[tuple[str, str]]) -> str:
     )
 
 
-def _hours(value: float) -> str:
-    if value != value:  # NaN
-        return "n/a"
-    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
-
-
-def _biggest_avoidable(
-    log: pd.DataFrame, blueprint: BlueprintLike | None, ranked: pd.DataFrame
-) -> tuple[str, str] | None:
+def _biggest_avoidable(ranked: pd.DataFrame, unit: str) -> tuple[str, str] | None:
     """(card text, sentence) naming the phase that holds the most avoidable waiting on
     the critical path (see :mod:`phasesim.attribution`), or None without one."""
     if not len(ranked) or "avoidable_h_mean" not in ranked.columns:
@@ -181,18 +149,18 @@ def _biggest_avoidable(
         return None
     name = str(row["phase_id"])
     critical = float(row["critical_h_mean"])
-    card = f"{name} ({_hours(hours)})"
+    card = f"{name} ({with_unit(hours, unit)})"
     sentence = (
-        f"The biggest avoidable delay is in {name}: {_hours(hours)} per release of queues, "
-        f"approvals, rework or unexplained waiting on the critical path, of the "
-        f"{_hours(critical)} it holds."
+        f"The biggest avoidable delay is in {name}: {with_unit(hours, unit)} per release of "
+        f"queues, approvals, rework or unexplained waiting on the critical path, of the "
+        f"{with_unit(critical, unit)} it holds."
     )
     designed = ranked.iloc[int(np.argmax(ranked["designed_h_mean"].to_numpy(dtype=float)))]
     if float(designed["designed_h_mean"]) > 0:
         sentence += (
             f" The largest wait by design is in {designed['phase_id']}: "
-            f"{_hours(float(designed['designed_h_mean']))} per release of anchors, planned "
-            "slots or soaks, which only a change to the process shortens."
+            f"{with_unit(float(designed['designed_h_mean']), unit)} per release of anchors, "
+            "planned slots or soaks, which only a change to the process shortens."
         )
     return card, sentence
 
@@ -231,8 +199,27 @@ def render_report(
     stats = history.phase_stats()
     ranked = history.bottlenecks(n_boot=n_boot, seed=seed)
     has_activities = "activity_id" in log.columns and bool(log["activity_id"].notna().any())
+    # with no phase column each activity is its own phase: the phase tables say it all
+    phases_assumed = has_activities and bool(
+        (log["phase_id"].astype(str) == log["activity_id"].astype(str)).all()
+    )
+    if phases_assumed:
+        has_activities = False
     runs = sorted({int(r) for r in leads["run"]})
     delivery = history.delivery_metrics(freq)
+    # one time unit for the whole report: days, or hours when releases take under 2 days
+    unit = report_unit(float(done["lead_time_h"].median()))
+    # a log without a status column (or lifecycle events) reads every row "succeeded":
+    # its failure figures are unknown, not zero
+    status_given = bool(log.attrs.get("status_given", "status" in log.columns))
+    hotfix_only = int(done["hotfix_release"].sum()) if "hotfix_release" in done else 0
+    in_progress = int((leads["status"] == "in_progress").sum())
+    if len(runs) <= 1 and "run" in delivery.columns:
+        delivery = delivery.drop(columns="run")
+    if not status_given:
+        delivery = delivery.drop(
+            columns=[c for c in ("change_failures", "change_failure_rate") if c in delivery]
+        )
     parts: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -250,14 +237,26 @@ def render_report(
         + ".</p>"
     )
     completed = delivery["releases"].sum()
-    cfr = delivery["change_failures"].sum() / completed if completed else float("nan")
-    avoidable = _biggest_avoidable(log, blueprint, ranked)
+    cfr = (
+        delivery["change_failures"].sum() / completed
+        if completed and "change_failures" in delivery
+        else float("nan")
+    )
+    avoidable = _biggest_avoidable(ranked, unit)
     parts.append(
         _kpis(
             [
-                ("Median lead time", _hours(float(done["lead_time_h"].median()))),
-                ("90th percentile", _hours(float(done["lead_time_h"].quantile(0.9)))),
-                ("Change failure rate", "n/a" if cfr != cfr else f"{cfr:.0%}"),
+                (
+                    f"Median lead time ({len(done)} completed)",
+                    with_unit(float(done["lead_time_h"].median()), unit),
+                ),
+                ("90th percentile", with_unit(float(done["lead_time_h"].quantile(0.9)), unit)),
+                (
+                    "Change failure rate",
+                    "n/a (no status in the log)"
+                    if not status_given
+                    else "n/a" if cfr != cfr else f"{cfr:.0%}",
+                ),
                 ("Biggest avoidable delay", "n/a" if avoidable is None else avoidable[0]),
             ]
         )
@@ -273,7 +272,11 @@ def render_report(
             '<p class="note">What reading the log found, and what was done about it '
             "(rules with nothing found are left out).</p>"
         )
-        parts.append(_table(shown) if len(shown) else "<p>Nothing to report.</p>")
+        parts.append(
+            table_html(shown, unit, what="rules", labels={"count": "rows"})
+            if len(shown)
+            else "<p>Nothing to report.</p>"
+        )
     else:
         parts.append(
             '<p class="note">This log carries no audit (it was not read with '
@@ -293,28 +296,45 @@ def render_report(
             + _figure(lambda ax: plot_bottlenecks(ranked, ax=ax), (8.5, 4.5))
             + "</div>"
         )
-    parts.append(_table(ranked))
+    ranked_n = len(done) - hotfix_only
+    parts.append(
+        f'<p class="note">Ranked over {ranked_n} of {len(done)} completed releases'
+        + (
+            f": {hotfix_only} hotfix-only release{'s' if hotfix_only != 1 else ''} left out "
+            "(all of their lead time is the hotfix; they count in the delivery figures)"
+            if hotfix_only
+            else ""
+        )
+        + (f"; {in_progress} in progress have no lead time yet" if in_progress else "")
+        + ". <i>releases</i>: completed releases in which the phase ran; * too few to rank."
+        "</p>"
+    )
+    parts.append(table_html(ranked, unit, what="phases"))
     if has_activities:
         acts = history.bottlenecks(level="activity", n_boot=n_boot, seed=seed)
         parts.append("<h3>Activities on the critical path</h3>")
-        parts.append(_table(acts, max_rows=15))
+        parts.append(table_html(acts, unit, max_rows=15, what="activities"))
 
     parts.append("<h2>Phase durations and waiting</h2>")
     parts.append(
         '<div class="figures">'
-        + _figure(lambda ax: plot_phase_durations(history, ax=ax), (8.0, 4.5))
+        + _figure(lambda ax: plot_phase_durations(history, ax=ax, unit=unit), (8.0, 4.5))
         + "</div>"
     )
-    parts.append(_table(stats))
+    parts.append(
+        '<p class="note">Durations and waits of every execution, hotfix-only releases and '
+        "releases in progress included; <i>executions</i> counts them.</p>"
+    )
+    parts.append(table_html(stats, unit, what="phases"))
     if has_activities:
         parts.append("<h3>Activities</h3>")
         act_stats = history.activity_stats().sort_values("mean_h", ascending=False)
-        parts.append(_table(act_stats, max_rows=20))
+        parts.append(table_html(act_stats, unit, max_rows=20, what="activities (longest first)"))
 
     parts.append("<h2>Lead time and releases in flight</h2>")
     parts.append(
         '<div class="figures">'
-        + _figure(lambda ax: plot_lead_time(history, ax=ax))
+        + _figure(lambda ax: plot_lead_time(history, ax=ax, unit=unit))
         + _figure(
             lambda ax: plot_timeline(history, ax=ax, run=runs[0], last=60),
             (9.0, max(4.0, 0.13 * min(len(leads), 60) + 1.5)),
@@ -327,19 +347,25 @@ def render_report(
     if len(trend):
         parts.append(
             '<div class="figures">'
-            + _figure(lambda ax: plot_trends(trend, ax=ax))
+            + _figure(lambda ax: plot_trends(trend, ax=ax, unit=unit))
             + _figure(lambda ax: plot_trends(trend, ax=ax, value="critical_share"))
             + "</div>"
         )
         changes = trend.loc[trend["top_changed"]]
         if len(changes):
             parts.append("<p>Periods where the top bottleneck changed:</p>")
-            parts.append(_table(changes))
+            parts.append(table_html(changes, unit, what="changes"))
         else:
             parts.append("<p>The top bottleneck did not change between periods.</p>")
 
     parts.append("<h2>Delivery</h2>")
-    parts.append(_table(delivery))
+    parts.append(
+        f'<p class="note">Completed releases by the {esc(period_words(freq))} they ended in, '
+        "hotfix-only releases included"
+        + ("" if status_given else "; the log has no status, so change failures are unknown")
+        + ".</p>"
+    )
+    parts.append(table_html(delivery, unit, what="periods"))
 
     plans = history.planned_vs_actual()
     if len(plans):
@@ -354,7 +380,7 @@ def render_report(
             )
             .reset_index()
         )
-        parts.append(_table(summary))
+        parts.append(table_html(summary, unit, what="phases"))
 
     if len(done):
         latest = done.sort_values("start").iloc[-1]
@@ -368,7 +394,9 @@ def render_report(
                     run=int(latest["run"]),
                     blueprint=blueprint,
                 ),
-                (9.0, 5.5),
+                (9.0, min(14.0, max(5.5, 0.16 * int((log["release_id"].astype(str)
+                                                      == str(latest["release_id"])).sum())
+                                     + 1.5))),
             )
         )
 
@@ -389,7 +417,7 @@ def _backtest_section(bt: Backtest) -> list[str]:
         f"<p>Forecasts made at {used} past moments ({html.escape(bt.fitted)} model, fitted on the "
         f"history before each moment only), scored against what happened next, beside a "
         f"baseline that knows only past lead times. {html.escape(bt.summary())}</p>",
-        _table(bt._shown().reset_index(names="method")),
+        table_html(bt._shown().reset_index(names="method"), "d", what="methods"),
     ]
     if len(bt.forecasts):
         out.append('<div class="figures">'

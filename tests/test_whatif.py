@@ -765,7 +765,10 @@ def test_plots_return_axes_with_their_artists():
     table = sensitivity(bp, 0.5, runs=5, n_boot=50, **QUIET)
     _, ax3 = plt.subplots()
     assert plot_tornado(table, ax=ax3) is ax3
-    assert len(ax3.patches) == table["delta_p80_h"].notna().sum()
+    moved = table["delta_p80_h"].notna() & ~(
+        (table["delta_p80_h"] == 0) & (table["delta_p80_low_h"].fillna(0) == 0)
+        & (table["delta_p80_high_h"].fillna(0) == 0))
+    assert len(ax3.patches) == moved.sum()  # no empty bars for targets with no effect
     assert ax3.get_yticklabels()[0].get_text() == table.index[0]
     plt.close("all")
 

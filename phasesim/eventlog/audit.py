@@ -1186,6 +1186,11 @@ def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -
         "read": int(staged.rows_read),
         "kept": len(log),
     }
+    # whether the source says how things ended (a status column or lifecycle events);
+    # without, every finished row reads "succeeded" and failure rates are unknown
+    log.attrs["status_given"] = any(
+        "status" in f or "_lifecycle" in f for f in staged.fields.values()
+    )
     return log
 
 

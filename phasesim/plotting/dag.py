@@ -102,15 +102,15 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
         figure = ax.get_figure(root=True)
         if figure is not None and len(figure.axes) == 1 and not ax.has_data():
             depth = sum(hi - lo for _, _, lo, hi, _ in layout.lanes)
-            figure.set_size_inches(max(8.0, 1.9 * layout.width + 2.5),
-                                   max(3.0, 0.75 * depth + 1.5))
+            figure.set_size_inches(max(8.0, 1.7 * layout.width + 3.0),
+                                   max(3.0, 0.9 * depth + 1.5))
     on_path: set[str] = set(bp.critical_path().path) if critical else set()
     for i, (_pid, name, lo, hi, rollback) in enumerate(layout.lanes):
         ax.axhspan(lo, hi, xmin=0, xmax=1, color="#f4f4f4" if i % 2 == 0 else "#fbfbfb",
                    zorder=0, hatch="//" if rollback else None, linewidth=0)
         ax.text(-0.9, (lo + hi) / 2, literal(name) + (" (rollback)" if rollback else ""),
                 ha="right", va="center", fontsize=9, fontweight="bold")
-    box_w, box_h = 0.78, 0.5
+    box_w, box_h = 0.8, 0.72
     for u, v in graph.edges:
         (x0, y0), (x1, y1) = layout.pos[u], layout.pos[v]
         hot = u in on_path and v in on_path
@@ -118,6 +118,7 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
                     arrowprops={"arrowstyle": "-|>", "color": "#c1121f" if hot else "#6c757d",
                                 "lw": 1.6 if hot else 0.8, "shrinkA": 0, "shrinkB": 0,
                                 "connectionstyle": "arc3,rad=0.0"}, zorder=1)
+    labels_at: list[tuple[float, float, str]] = []
     for node, data in graph.nodes(data=True):
         x, y = layout.pos[node]
         act = data["activity"]
@@ -129,8 +130,7 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
             linewidth=2.0 if node in on_path else 0.8,
             linestyle="--" if data["skipped"] else "-", zorder=2)
         ax.add_patch(patch)
-        text = act.name if labels == "name" else act.id
-        ax.text(x, y, literal(_wrap(text)), ha="center", va="center", fontsize=7, zorder=3)
+        labels_at.append((x, y, act.name if labels == "name" else act.id))
     handles: list[Any] = [Patch(facecolor=c, edgecolor="#495057", label=k)
                           for k, c in TYPE_COLORS.items()
                           if any(d["activity"].kind == k for _, d in graph.nodes(data=True))]
@@ -142,12 +142,51 @@ def plot_dag(bp: Blueprint, ax: Axes | None = None, *, critical: bool = True,
     lows = [lo for _, _, lo, _, _ in layout.lanes]
     ax.set_xlim(-1.0, layout.width - 0.4)
     ax.set_ylim(min(lows, default=-1.0) - 0.1, 0.1)
+    _box_labels(ax, labels_at, box_w, box_h)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_title(f"{literal(bp.name)}: phases and dependencies")
     return ax
+
+
+#: Label font sizes (points) of the boxes: the largest that fits every box, within these.
+MAX_FONT, MIN_FONT = 9.0, 4.5
+
+
+def _box_labels(ax: Axes, labels: list[tuple[float, float, str]], box_w: float,
+                box_h: float) -> None:
+    """Write each box's label at the largest font size (``MIN_FONT``-``MAX_FONT``) at
+    which every label fits inside its box at the current size of the Axes; labels still
+    too long (or with too many lines) at the smallest size are cut with an ellipsis."""
+    fig = ax.get_figure(root=True)
+    width_in, height_in = fig.get_size_inches() if fig is not None else (8.0, 4.0)
+    pos = ax.get_position()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    # points per data unit (inside a 6% margin of the box for its rounded edge)
+    box_w_pt = 0.9 * box_w * pos.width * width_in * 72 / max(abs(x1 - x0), 1e-9)
+    box_h_pt = 0.9 * box_h * pos.height * height_in * 72 / max(abs(y1 - y0), 1e-9)
+    wrapped = [_wrap(text) for _, _, text in labels]
+    size = MAX_FONT
+    for text in wrapped:
+        lines = text.split("\n")
+        longest = max(len(line) for line in lines)
+        # a character is about 0.6 em wide, a line 1.25 em high
+        size = min(size, box_w_pt / (0.6 * max(longest, 1)), box_h_pt / (1.25 * len(lines)))
+    size = max(MIN_FONT, size)
+    fits = max(1, int(box_w_pt / (0.6 * size)))
+    rows = max(1, int(box_h_pt / (1.25 * size)))
+    for (x, y, _), text in zip(labels, wrapped, strict=True):
+        lines = text.split("\n")
+        if len(lines) > rows:
+            lines = lines[:rows]
+            lines[-1] = lines[-1][: max(fits - 1, 1)].rstrip() + "…"
+        lines = [line if len(line) <= fits else line[: max(fits - 1, 1)] + "…"
+                 for line in lines]
+        ax.text(x, y, literal("\n".join(lines)), ha="center", va="center", fontsize=size,
+                zorder=3)
 
 
 def _wrap(text: str, width: int = 16) -> str:

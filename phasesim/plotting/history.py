@@ -23,6 +23,7 @@ from phasesim.analysis import (
 )
 from phasesim.analysis._prepare import BlueprintLike
 from phasesim.errors import LogError, Problem
+from phasesim.plotting._scale import more_note, thin_labels, titled
 from phasesim.plotting._text import literal, literals
 
 if TYPE_CHECKING:
@@ -54,12 +55,30 @@ OUTCOME_COLORS = {
 }
 
 
+_UNIT_HOURS = {"h": 1.0, "d": 24.0, "min": 1 / 60}
+_UNIT_WORDS = {"h": "hours", "d": "days", "min": "minutes"}
+
+
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
     return plt.gca()
+
+
+def timezone_of(blueprint: object | None) -> str:
+    """The time zone to draw a blueprint's times in: that of its calendars (the most
+    used one when they differ), else UTC.
+
+    >>> timezone_of(None)
+    'UTC'
+    """
+    calendars = getattr(blueprint, "calendars", None) or {}
+    zones = [str(c.timezone) for c in calendars.values() if getattr(c, "timezone", None)]
+    if not zones:
+        return "UTC"
+    return max(dict.fromkeys(zones), key=zones.count)
 
 
 def phase_colors(phase_ids: Sequence[str]) -> dict[str, tuple[float, float, float, float]]:
@@ -85,10 +104,11 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def _dates(values: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _dates(values: pd.Series, tz: str = "UTC") -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Matplotlib date numbers of the times, as wall-clock times in ``tz``."""
     from matplotlib import dates as mdates
 
-    naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    naive = values.dt.tz_convert(tz).dt.tz_localize(None)
     return np.asarray(mdates.date2num(naive.to_numpy()), dtype=float)
 
 
@@ -170,9 +190,10 @@ def plot_gantt(
     if critical:
         path = _rows_of(critical_paths(source, blueprint, level=level), release_id, run)
         on_path = set(_execution_keys(path, level))
-    start = _dates(items["start"])
+    tz = timezone_of(blueprint)
+    start = _dates(items["start"], tz)
     latest = pd.concat([items["start"], items["end"]]).max()
-    end = _dates(items["end"].where(items["end"].notna(), latest))
+    end = _dates(items["end"].where(items["end"].notna(), latest), tz)
     running = items["end"].isna().to_numpy(dtype=bool)
     failed = items["failed"].to_numpy(dtype=bool)
     # a wait activity (a soak) is a designed wait, not work: drawn pale and dotted
@@ -182,39 +203,58 @@ def plot_gantt(
                                                      one["activity_type"], strict=True)
                  if str(t) == "wait"}
         soak = np.array([(k[0], k[1]) in waits for k in keys], dtype=bool)
+    many = len(keys) > 60
     labels = []
+    critical_rows = np.zeros(len(keys), dtype=bool)
     for i, (phase, act, attempt, _) in enumerate(keys):
-        label = f"{phase} · {act}" if act else phase
+        # with assumed phases (phase == activity) the name is said once
+        label = f"{phase} · {act}" if act and act != phase else (act or phase)
         labels.append(label + (f" #{attempt}" if attempt > 1 else ""))
-        critical_item = keys[i] in on_path
-        ax.barh(
-            i,
-            max(end[i] - start[i], 1e-4),
-            left=start[i],
-            height=0.6,
-            color=colors.get(phase, "#999999"),
-            edgecolor="black" if critical_item else "none",
-            linewidth=1.8 if critical_item else 0.0,
-            linestyle="--" if running[i] else "-",
-            hatch="//" if failed[i] else ".." if soak[i] else None,
-            alpha=0.4 if soak[i] else 1.0,
+        critical_rows[i] = keys[i] in on_path
+    if len(keys):
+        bars = ax.barh(
+            np.arange(len(keys)),
+            np.maximum(end - start, 1e-4),
+            left=start,
+            height=0.6 if not many else 0.8,
+            color=[colors.get(k[0], "#999999") for k in keys],
+            edgecolor=["black" if c else "none" for c in critical_rows],
+            linewidth=[(0.6 if many else 1.8) if c else 0.0 for c in critical_rows],
         )
-    ax.set_yticks(range(len(labels)), literals(labels))
-    ax.invert_yaxis()
+        for patch, hatch, dashed, pale in zip(bars.patches, failed, running, soak,
+                                              strict=True):
+            if hatch:
+                patch.set_hatch("//")
+            elif pale:
+                patch.set_hatch("..")
+                patch.set_alpha(0.4)
+            if dashed:
+                patch.set_linestyle("--")
+    step = thin_labels(ax, "y", range(len(labels)), literals(labels),
+                       fontsize=8.0 if not many else 7.0)
+    if len(labels):
+        ax.set_ylim(len(labels) - 0.5, -0.5)
     _date_axis(ax)
     title = f"Release {literal(release_id)}" + (f" (run {run})" if run else "")
-    ax.set_title(title)
-    ax.set_xlabel("time (UTC)")
-    if critical and on_path:
-        from matplotlib.patches import Patch
+    titled(ax, title, f"{len(labels)} {level} executions, 1 in {step} labelled"
+           if step > 1 else "")
+    ax.set_xlabel(f"time ({tz})")
+    from matplotlib.patches import Patch
 
+    handles = []
+    if critical and critical_rows.any():
+        handles.append(Patch(facecolor="white", edgecolor="black", label="critical path"))
+    if failed.any():
+        handles.append(Patch(facecolor="white", edgecolor="grey", hatch="//", label="failed"))
+    if running.any():
+        handles.append(Patch(facecolor="white", edgecolor="black", linestyle="--",
+                             label="still running"))
+    if (soak & ~failed).any():
+        handles.append(Patch(facecolor="white", edgecolor="grey", hatch="..",
+                             label="wait activity (designed wait)"))
+    if handles:
         ax.legend(
-            handles=[
-                Patch(facecolor="white", edgecolor="black", label="critical path"),
-                Patch(facecolor="white", edgecolor="grey", hatch="//", label="failed"),
-                *([Patch(facecolor="white", edgecolor="grey", hatch="..",
-                         label="wait activity (designed wait)")] if soak.any() else []),
-            ],
+            handles=handles,
             loc="upper left",
             bbox_to_anchor=(1.0, 1.0),
             fontsize=8,
@@ -229,6 +269,39 @@ def _rows_of(table: pd.DataFrame, release_id: str, run: int) -> pd.DataFrame:
     if "run" in table.columns:
         mask &= (table["run"] == run).to_numpy(dtype=bool)
     return table.loc[mask].reset_index(drop=True)
+
+
+#: Above this many bars, a chart draws them as one collection (thousands of Rectangle
+#: patches take seconds each to create and to save).
+MANY_BARS = 300
+
+
+def _hbars(ax: Axes, y: Any, width: Any, left: Any, *, height: float, colors: Sequence[Any]
+           ) -> Any:
+    """Horizontal bars: ``barh`` when few, one ``PolyCollection`` when many."""
+    y, width, left = (np.asarray(v, dtype=float) for v in (y, width, left))
+    if len(y) <= MANY_BARS:
+        return ax.barh(y, width, left=left, height=height, color=list(colors), linewidth=0)
+    from matplotlib.collections import PolyCollection
+
+    lo, hi = y - height / 2, y + height / 2
+    right = left + width
+    verts = np.stack([np.column_stack([left, lo]), np.column_stack([left, hi]),
+                      np.column_stack([right, hi]), np.column_stack([right, lo])], axis=1)
+    coll = PolyCollection(list(verts), facecolors=list(colors), linewidths=0)
+    ax.add_collection(coll)
+    ax.update_datalim(np.column_stack([np.r_[left, right], np.r_[lo, hi]]))
+    ax.autoscale_view()
+    return coll
+
+
+def _short(text: str, width: int = 32) -> str:
+    """A label cut to ``width`` characters (with an ellipsis), so long names fit.
+
+    >>> _short("a" * 40, 10)
+    'aaaaaaaaa…'
+    """
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _execution_keys(frame: pd.DataFrame, level: str) -> list[tuple[str, str, int, int]]:
@@ -255,7 +328,7 @@ def plot_bottlenecks(
     ax: Axes | None = None,
     *,
     level: Literal["phase", "activity"] = "phase",
-    top: int | None = None,
+    top: int | None = 20,
 ) -> Axes:
     """Pareto chart of the critical-path share of each phase, with its interval.
 
@@ -274,8 +347,9 @@ def plot_bottlenecks(
         Where to draw; the current Axes by default.
     level : {"phase", "activity"}, default "phase"
         Used when ``data`` is an event log.
-    top : int, optional
-        Draw only the ``top`` best ranked.
+    top : int or None, default 20
+        Draw only the ``top`` best ranked (the title says how many more there are);
+        ``None`` draws all.
 
     Returns
     -------
@@ -300,10 +374,16 @@ def plot_bottlenecks(
     """
     ax = _axes(ax)
     table = _bottleneck_table(data, level)
+    total = len(table)
     if top is not None:
         table = table.head(top)
+    what = "phases"
     if "activity_id" in table.columns:
-        names = [f"{p}.{a}" for p, a in zip(table["phase_id"], table["activity_id"], strict=True)]
+        what = "activities"
+        names = [
+            a if str(p) == str(a) else f"{p}.{a}"
+            for p, a in zip(table["phase_id"], table["activity_id"], strict=True)
+        ]
     else:
         names = [str(p) for p in table["phase_id"]]
     labels = [n + (" *" if s else "") for n, s in zip(names, table["small_sample"], strict=True)]
@@ -352,10 +432,13 @@ def plot_bottlenecks(
             label="95% interval",
         )
     ax.plot(x, np.cumsum(share), color="black", marker="o", markersize=3, label="cumulative")
-    ax.set_xticks(x, literals(labels), rotation=45, ha="right")
-    ax.set_ylim(0, 1.05)
+    ax.set_xticks(x, literals(_short(n) for n in labels), rotation=45, ha="right",
+                  fontsize=8 if len(labels) <= 12 else 7)
+    # fit the data (small shares of many activities would be flat on a 0-1 axis)
+    peak = np.nanmax(np.r_[np.cumsum(share), high[has_ci], 0.0]) if len(share) else 1.0
+    ax.set_ylim(0, min(1.05, max(0.05, float(peak) * 1.12)))
     ax.set_ylabel("share of lead time on the critical path")
-    ax.set_title("Bottlenecks (realised critical path)")
+    titled(ax, "Bottlenecks (realised critical path)", more_note(len(table), total, what))
     if bool(np.asarray(table["small_sample"], dtype=bool).any()):
         ax.text(
             1.0,
@@ -375,8 +458,13 @@ def plot_phase_durations(
     ax: Axes | None = None,
     *,
     level: Literal["phase", "activity"] = "phase",
+    top: int | None = 25,
+    unit: Literal["h", "d", "min"] = "h",
 ) -> Axes:
     """Box plots of the duration of each phase (or activity), in flow order from the top.
+
+    With more than ``top`` of them, only the ``top`` with the longest median duration are
+    drawn (still in flow order) and the title says how many more there are.
 
     Parameters
     ----------
@@ -386,6 +474,10 @@ def plot_phase_durations(
         Where to draw; the current Axes by default.
     level : {"phase", "activity"}, default "phase"
         Phase spans or activity executions.
+    top : int or None, default 25
+        The most to draw; ``None`` draws all.
+    unit : {"h", "d", "min"}, default "h"
+        Durations in hours, days or minutes.
 
     Returns
     -------
@@ -431,8 +523,14 @@ def plot_phase_durations(
     for row in order.itertuples(index=False):
         key = tuple(str(v) for v in row)
         if key in grouped:
-            names.append(".".join(key))
-            values.append(grouped[key].to_numpy(dtype=float))
+            names.append(".".join(dict.fromkeys(key)))
+            values.append(grouped[key].to_numpy(dtype=float) / _UNIT_HOURS[unit])
+    total = len(names)
+    if top is not None and total > top:
+        medians = np.array([np.median(v) if len(v) else -np.inf for v in values])
+        keep = sorted(np.argsort(-medians, kind="stable")[:top])
+        names = [names[i] for i in keep]
+        values = [values[i] for i in keep]
     colors = phase_colors([n.split(".")[0] for n in dict.fromkeys(names)])
     positions = np.arange(len(names))
     if values:
@@ -447,16 +545,19 @@ def plot_phase_durations(
         )
         for box, name in zip(parts["boxes"], names, strict=True):
             box.set_facecolor(colors.get(name.split(".")[0], "#cccccc"))
-    ax.set_yticks(positions, literals(names))
+    thin_labels(ax, "y", positions, literals(_short(n) for n in names),
+                fontsize=8 if len(names) <= 15 else 7)
     if names:
         ax.set_ylim(len(names) - 0.5, -0.5)
-    ax.set_xlabel("duration (hours)")
-    ax.set_title(f"{'Phase' if level == 'phase' else 'Activity'} durations")
+    ax.set_xlabel(f"duration ({_UNIT_WORDS[unit]})")
+    what = "phases" if level == "phase" else "activities"
+    titled(ax, f"{'Phase' if level == 'phase' else 'Activity'} durations",
+           more_note(len(names), total, f"{what} (by median)"))
     return ax
 
 
-def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
-                   window: int = 5) -> Axes:
+def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *, window: int = 5,
+                   unit: Literal["h", "d", "min"] = "h") -> Axes:
     """Lead time of each finished release by its start, coloured by its outcome
     (:mod:`phasesim.outcomes`; aborted releases are left out), with the
     rolling median of ``window`` releases. Ad-hoc hotfix releases (made only of hotfix
@@ -470,6 +571,8 @@ def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
         Where to draw; the current Axes by default.
     window : int, default 5
         Releases in the rolling median.
+    unit : {"h", "d", "min"}, default "h"
+        Lead times in hours, days or minutes.
 
     Returns
     -------
@@ -494,6 +597,7 @@ def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
     from phasesim.outcomes import FINISHED, LABELS
 
     ax = _axes(ax)
+    per = _UNIT_HOURS[unit]
     table = lead_times(log)
     # finished releases (succeeded, after a rollback, failed): aborted ones left out
     done = table.loc[table["lead_time_h"].notna() & table["outcome"].isin(FINISHED)]
@@ -506,7 +610,7 @@ def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
         if sel.any():
             ax.scatter(
                 x[sel],
-                regular["lead_time_h"].to_numpy()[sel],
+                regular["lead_time_h"].to_numpy(dtype=float)[sel] / per,
                 s=18,
                 color=color,
                 label=LABELS[outcome],
@@ -515,7 +619,7 @@ def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
     if adhoc.any():
         ax.scatter(
             _dates(done.loc[adhoc, "start"]),
-            done.loc[adhoc, "lead_time_h"].to_numpy(),
+            done.loc[adhoc, "lead_time_h"].to_numpy(dtype=float) / per,
             s=22,
             marker="x",
             color="#6c757d",
@@ -526,13 +630,13 @@ def plot_lead_time(log: pd.DataFrame | History, ax: Axes | None = None, *,
         rolling = regular["lead_time_h"].rolling(window, center=True, min_periods=1).median()
         ax.plot(
             x,
-            rolling.to_numpy(),
+            rolling.to_numpy(dtype=float) / per,
             color="black",
             linewidth=1.2,
             label=f"rolling median ({window})",
         )
     _date_axis(ax)
-    ax.set_ylabel("lead time (hours)")
+    ax.set_ylabel(f"lead time ({_UNIT_WORDS[unit]})")
     ax.set_xlabel("release start (UTC)")
     ax.set_title("Lead time per release")
     if len(done):
@@ -546,8 +650,13 @@ def plot_trends(
     *,
     value: Literal["median_h", "p90_h", "critical_share"] = "median_h",
     freq: str = "MS",
+    top: int | None = 10,
+    unit: Literal["h", "d", "min"] = "h",
 ) -> Axes:
     """One line per phase over the periods; dotted lines where the top bottleneck changed.
+
+    With more than ``top`` phases (or activities), only the ``top`` with the largest mean
+    ``value`` are drawn and the title says how many more there are.
 
     Parameters
     ----------
@@ -560,6 +669,10 @@ def plot_trends(
         What to draw.
     freq : str, default "MS"
         Period, when ``data`` is an event log.
+    top : int or None, default 10
+        The most lines to draw; ``None`` draws all.
+    unit : {"h", "d", "min"}, default "h"
+        Durations in hours, days or minutes (not shares).
 
     Returns
     -------
@@ -590,12 +703,19 @@ def plot_trends(
         dtype=object,
     )
     colors = phase_colors([str(p) for p in pd.unique(table["phase_id"])])
-    for name in pd.unique(names):
+    all_names = list(pd.unique(names))
+    drawn = all_names
+    if top is not None and len(all_names) > top:
+        means = table[value].astype(float).groupby(names.to_numpy(), sort=False).mean()
+        best = set(means.sort_values(ascending=False, kind="stable").index[:top])
+        drawn = [n for n in all_names if n in best]
+    for name in drawn:
         sel = (names == name).to_numpy(dtype=bool)
         part = table.loc[sel]
         ax.plot(
             _dates(part["period"]),
-            part[value].to_numpy(dtype=float),
+            part[value].to_numpy(dtype=float) / (1.0 if value == "critical_share" else
+                                                  _UNIT_HOURS[unit]),
             marker="o",
             markersize=3,
             color=colors.get(str(part["phase_id"].iloc[0]), "#777777"),
@@ -604,7 +724,7 @@ def plot_trends(
     for row in table.loc[table["top_changed"].to_numpy(dtype=bool)].itertuples(index=False):
         x = _dates(pd.Series([row.period]))[0]
         ax.axvline(x, color="grey", linestyle=":", linewidth=1)
-        top_name = ".".join(str(getattr(row, c)) for c in label_cols)
+        top_name = ".".join(dict.fromkeys(str(getattr(row, c)) for c in label_cols))
         ax.annotate(
             f"top: {literal(top_name)}",
             (x, 1.0),
@@ -618,12 +738,20 @@ def plot_trends(
     _date_axis(ax)
     ax.set_ylabel(
         {
-            "median_h": "median duration (hours)",
-            "p90_h": "P90 duration (hours)",
+            "median_h": f"median duration ({_UNIT_WORDS[unit]})",
+            "p90_h": f"P90 duration ({_UNIT_WORDS[unit]})",
             "critical_share": "critical-path share",
         }[value]
     )
-    ax.set_title("Trends per period")
+    titled(
+        ax,
+        {
+            "median_h": "Median duration per period",
+            "p90_h": "P90 duration per period",
+            "critical_share": "Critical-path share per period",
+        }[value],
+        more_note(len(drawn), len(all_names), "phases" if len(label_cols) == 1 else "activities"),
+    )
     if len(table):
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
@@ -696,26 +824,27 @@ def plot_timeline(
     end = _dates(spans["end"].where(spans["end"].notna(), latest)) if len(spans) else np.zeros(0)
     y = np.array([lane[str(r)] for r in spans["release_id"]], dtype=float)
     phase_names = [str(p) for p in spans["phase_id"]]
-    for i in range(len(spans)):
-        ax.barh(
-            y[i],
-            max(end[i] - start[i], 1e-4),
-            left=start[i],
-            height=0.7,
-            color=colors.get(phase_names[i], "#999999"),
-            linewidth=0,
-        )
-    ax.set_yticks(
-        range(len(lane)), literals(lane), fontsize=max(5.0, min(9.0, 400 / max(len(lane), 1)))
-    )
+    if len(spans):
+        # thousands of phases (CI logs) draw as one collection
+        _hbars(ax, y, np.maximum(end - start, 1e-4), start, height=0.7,
+               colors=[colors.get(p, "#999999") for p in phase_names])
+    thin_labels(ax, "y", range(len(lane)), literals(lane),
+                fontsize=max(5.0, min(9.0, 400 / max(len(lane), 1))))
     if lane:
         ax.set_ylim(len(lane) - 0.5, -0.5)
     _date_axis(ax)
     ax.set_xlabel("time (UTC)")
-    ax.set_title("Releases over time")
     from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
     present = [p for p in order if p in set(phase_names)]
+    legend_note = ""
+    if len(present) > 12:
+        held = (pd.Series(end - start).groupby(np.array(phase_names)).sum())
+        legend_note = f"colours of the 12 longest of {len(present)} phases"
+        best = set(held.sort_values(ascending=False, kind="stable").index[:12])
+        present = [p for p in present if p in best]
+    titled(ax, "Releases over time", legend_note)
     handles: list[Any] = [Patch(color=colors[p], label=literal(p)) for p in present]
     if wip and len(lane):
         steps = work_in_progress(log)
@@ -740,9 +869,13 @@ def plot_timeline(
         )
         twin.set_ylabel("releases in flight")
         twin.set_ylim(0, max(1, int(steps["releases"].max())) * 1.1)
+        twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+        # the swimlanes above the in-flight shading, not under it
+        ax.set_zorder(twin.get_zorder() + 1)
+        ax.patch.set_visible(False)
         handles.append(line)
     if handles:
         ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.06, 1.0), fontsize=7, frameon=False
+            handles=handles, loc="upper left", bbox_to_anchor=(1.1, 1.0), fontsize=7, frameon=False
         )
     return ax

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from phasesim.plotting._scale import number, thin_labels, titled
 from phasesim.plotting._text import literal, literals
-from phasesim.plotting.history import _axes, _dates, phase_colors
+from phasesim.plotting.history import _axes, _dates, _hbars, phase_colors, timezone_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -60,6 +61,24 @@ def _class_label(cause: str) -> str:
     return cause if cls == "work" else f"{cause} ({cls} wait)"
 
 
+def _left_out(data: Any) -> str:
+    """Words for the releases without a lead time ("12 aborted left out"), or ""."""
+    if hasattr(data, "lead_times") and hasattr(data, "releases"):
+        rel = data.releases
+        status = rel.loc[~rel.index.isin(data.lead_times.dropna().index), "status"]
+    else:
+        from phasesim.analysis import lead_times
+
+        table = lead_times(data)
+        status = table.loc[table["lead_time_h"].isna(), "status"]
+    counts = status.astype(str).value_counts()
+    counts = counts[counts > 0]
+    if counts.empty:
+        return ""
+    words = ", ".join(f"{n} {str(k).replace('_', ' ')}" for k, n in counts.items())
+    return f"{words} left out"
+
+
 def _lead_times(data: Any) -> pd.Series:
     """Lead times in hours of a SimulationResult, or of an event log's releases."""
     if hasattr(data, "lead_times") and hasattr(data, "releases"):
@@ -73,9 +92,15 @@ def _lead_times(data: Any) -> pd.Series:
 
 
 def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int = 40,
-                   target: float | str | None = None) -> Axes:
+                   target: float | str | None = None, tail: float = 0.995) -> Axes:
     """Histogram of lead times (days) with the empirical CDF on a second axis and
     vertical lines at P50, P80 and P95 (and at ``target``, a duration, if given).
+
+    Only finished releases have a lead time: the title says how many were left out
+    (aborted, or still in progress). A long tail is cut at the ``tail`` quantile
+    (P99.5; ``tail=1`` draws everything) when what lies beyond would widen the axis by
+    more than half, and the title says how many releases lie beyond; the percentiles
+    and the CDF still count them.
 
     ``data`` is a :class:`~phasesim.simulation.SimulationResult` or an event log, so
     simulated and historical lead times draw the same way.
@@ -95,10 +120,28 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
 
     ax = _axes(ax)
     days = np.sort(_lead_times(data).to_numpy(dtype=float)) / 24.0
+    days = days[~np.isnan(days)]
+    left_out = _left_out(data)
     if len(days) == 0:
-        ax.set_title("no finished releases")
+        ax.set_title("no finished releases" + (f" ({left_out})" if left_out else ""))
         return ax
-    ax.hist(days, bins=bins, color="#8ecae6", edgecolor="white", label="releases")
+    # a long tail would squeeze the bulk into a few bins: clip the axis at P99.5
+    clip = float(np.quantile(days, tail)) if tail < 1 else float(days[-1])
+    # cut only a tail that would stretch the axis by more than half its width
+    if days[-1] - days[0] <= 1.5 * (clip - days[0]):
+        clip = float(days[-1])
+    beyond = int((days > clip).sum())
+    shown = days[days <= clip]
+    low = float(shown[0])
+    if target is not None:
+        limit = parse_duration(target) / 24.0
+        low = min(low, limit)
+        clip = max(clip, limit) if beyond == 0 else clip
+    spread = max(clip - low, 1e-3)
+    edges = np.linspace(float(shown[0]), float(shown[0]) + max(clip - float(shown[0]), 1e-3),
+                        bins + 1)
+    ax.hist(shown, bins=list(edges), color="#8ecae6", edgecolor="white", label="releases")
+    ax.set_xlim(low - 0.03 * spread, clip + 0.03 * spread)
     ax.set_xlabel("lead time (days)")
     ax.set_ylabel("releases")
     cdf = ax.twinx()
@@ -106,20 +149,29 @@ def plot_lead_time_distribution(data: Any, ax: Axes | None = None, *, bins: int 
              linewidth=1.5, label="CDF")
     cdf.set_ylim(0, 1.02)
     cdf.set_ylabel("share finished")
+    marks: list[tuple[str, float, str, str]] = []
     for q, style in ((0.5, ":"), (0.8, "--"), (0.95, "-.")):
         value = float(np.quantile(days, q))
-        ax.axvline(value, color="#d62828", linestyle=style, linewidth=1.2)
-        ax.annotate(f"P{round(q * 100)} {value:.1f} d", (value, 1.0),
-                    xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
-                    fontsize=8, color="#d62828")
+        marks.append((f"P{round(q * 100)} {number(value)} d", value, style, "#d62828"))
     if target is not None:
-        limit = parse_duration(target) / 24.0
         share = float((days <= limit).mean())
-        ax.axvline(limit, color="black", linewidth=1.5)
-        ax.annotate(f"target {limit:.1f} d: {share:.0%} on time", (limit, 0.5),
-                    xycoords=("data", "axes fraction"), rotation=90, va="center",
-                    ha="right", fontsize=8)
-    ax.set_title(f"Lead time of {len(days)} releases")
+        marks.append((f"target {number(limit)} d: {share:.0%} on time", limit, "-", "black"))
+    # labels one above the other (never on top of each other when P50 = P80), each
+    # beside its line
+    for k, (text, value, style, color) in enumerate(marks):
+        ax.axvline(value, color=color, linestyle=style, linewidth=1.2 if color != "black"
+                   else 1.5)
+        right_half = value > low + 0.8 * spread  # near the right edge: label on the left
+        cdf.annotate(text, (value, 0.97 - 0.08 * k), xycoords=("data", "axes fraction"),
+                    xytext=(-3 if right_half else 3, 0), textcoords="offset points",
+                    va="top", ha="right" if right_half else "left", fontsize=8,
+                    color=color, bbox={"boxstyle": "square,pad=0.1", "fc": "white",
+                                       "ec": "none", "alpha": 0.8}, zorder=5)
+    notes = [left_out] if left_out else []
+    if beyond:
+        notes.append(f"axis cut at P{tail * 100:g} ({number(clip)} d): {beyond} longer "
+                     f"release{'s' if beyond != 1 else ''} not drawn")
+    titled(ax, f"Lead time of {len(days)} finished releases", *notes)
     return ax
 
 
@@ -147,7 +199,9 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
         raise PhasesimError(f"release {release_id!r} is not in run {run} of the result")
     on_chain = result.critical_rows()[rows.index].to_numpy(dtype=bool)
 
-    readies, starts, ends = (_dates(rows[c]) for c in ("ready", "start", "end"))
+    tz = timezone_of(result.blueprint)
+    readies, starts, ends = (_dates(rows[c], tz) for c in ("ready", "start", "end"))
+    used: set[str] = set()
     for y, (_, row) in enumerate(rows.iterrows()):
         t = readies[y]
         freeze = float(row.get("wait_freeze_h", 0.0) or 0.0)
@@ -157,44 +211,59 @@ def plot_gantt_waits(result: SimulationResult, release_id: str | None = None, ru
             width = (hours - freeze if cause == "environment" else hours) / 24.0
             if width > 0:
                 ax.barh(y, width, left=t, height=0.5, color=WAIT_COLORS[cause], alpha=0.8)
+                used.add(cause)
                 t += width
         start, end = starts[y], ends[y]
-        kind = row["activity_type"]
-        color = WAIT_COLORS["approval" if kind == "approval" else "soak" if kind == "wait"
-                            else "work"]
+        kind = ("approval" if row["activity_type"] == "approval"
+                else "soak" if row["activity_type"] == "wait" else "work")
+        color = WAIT_COLORS[kind]
         failed = row["status"] in ("failed", "rejected")
+        offhours = row["offhours_h"] > 0
+        used.add("offhours" if offhours else kind)
         ax.barh(y, max(end - start, 1e-4), left=start, height=0.7,
-                color=WAIT_COLORS["offhours"] if row["offhours_h"] > 0 else color,
+                color=WAIT_COLORS["offhours"] if offhours else color,
                 edgecolor="black" if on_chain[y] else "none",
                 linewidth=1.5 if on_chain[y] else 0, hatch="//" if failed else None)
-        if row["offhours_h"] > 0 and row["work_h"] > 0:
+        if offhours and row["work_h"] > 0:
             # the working share of a bar that spans nights: a thinner bar in its colour
             ax.barh(y, (end - start) * row["work_h"] / (row["work_h"] + row["offhours_h"]),
                     left=start, height=0.3, color=color)
-    names = [f"{r.phase_id} · {r.activity_id}" if labels == "activity" else str(r.activity_id)
+            used.add(kind)
+    names = [f"{r.phase_id} · {r.activity_id}"
+             if labels == "activity" and str(r.phase_id) != str(r.activity_id)
+             else str(r.activity_id)
              for r in rows.itertuples()]
     names = [n + (f" #{a}" if a > 1 else "") for n, a in zip(names, rows["attempt"],
                                                                  strict=True)]
-    ax.set_yticks(range(len(rows)), literals(names), fontsize=7)
-    ax.invert_yaxis()
+    thin_labels(ax, "y", range(len(rows)), literals(names), fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.xaxis_date()
-    ax.set_xlabel("time (UTC)")
+    ax.set_xlabel(f"time ({tz})")
     lead = float(result.releases.set_index(["run", "release_id"])["lead_time_h"]
                  .loc[(run, release_id)])
-    ax.set_title(f"Release {literal(release_id)} (run {run}): {lead / 24:.1f} days")
-    used = ["work", "soak", "approval", "offhours", "team", "environment", "freeze",
-            "anchor", "serialize"]
-    ax.legend(handles=[Patch(color=WAIT_COLORS[c], label=_class_label(c)) for c in used]
-              + [Patch(facecolor="white", edgecolor="black", label="critical path")],
-              fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
+    ax.set_title(f"Release {literal(release_id)} (run {run}): {number(lead / 24)} days")
+    order = ["work", "soak", "approval", "offhours", "team", "environment", "freeze",
+             "anchor", "serialize"]
+    handles: list[Any] = [Patch(color=WAIT_COLORS[c], label=_class_label(c))
+                          for c in order if c in used]
+    if bool(on_chain.any()):
+        handles.append(Patch(facecolor="white", edgecolor="black", label="critical path"))
+    if bool(rows["status"].isin(["failed", "rejected"]).any()):
+        handles.append(Patch(facecolor="white", edgecolor="grey", hatch="//",
+                             label="failed or rejected"))
+    ax.legend(handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0),
+              frameon=False)
     return ax
 
 
 def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *,
                phases: bool = True) -> Axes:
     """Releases of one run as swimlanes over the calendar: one lane per release, its
-    phases as coloured segments, so overlapping releases show as stacked lanes. A line
-    at the top counts releases in flight."""
+    phases as coloured segments over a thin line for the release's whole span (so the
+    waits between phases show), so overlapping releases show as stacked lanes. Phases
+    shorter than 0.3% of the chart are drawn that wide so they stay visible. Shading
+    behind the lanes counts releases in flight. Times are in the blueprint's calendar
+    time zone."""
     ax = _axes(ax)
     log = result.log[(result.log["run"] == run) & (result.log["status"] != "skipped")]
     rel = result.releases[result.releases["run"] == run].sort_values("scheduled")
@@ -204,31 +273,57 @@ def plot_train(result: SimulationResult, run: int = 0, ax: Axes | None = None, *
     spans = log.groupby(["release_id", "phase_id"]).agg(start=("start", "min"),
                                                          end=("end", "max")).reset_index()
 
-    num = _dates
-    if phases:
-        left, right = num(spans["start"]), num(spans["end"])
-        for i, row in enumerate(spans.itertuples()):
-            ax.barh(order[str(row.release_id)], max(right[i] - left[i], 1e-4), left=left[i],
-                    height=0.7, color=colors.get(str(row.phase_id), "#999999"), linewidth=0)
+    tz = timezone_of(result.blueprint)
+
+    def num(values: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return _dates(values, tz)
+
     scheduled, ended = num(rel["scheduled"]), num(rel["end"])
-    ax.scatter(scheduled, range(len(rel)), marker="|", color="black", s=40, zorder=3,
+    lanes = np.arange(len(rel))
+    span = float(np.nanmax(ended) - np.nanmin(scheduled)) if len(rel) else 1.0
+    # each release's whole span as a thin line: the waits between its phases show, and
+    # a release does not look finished before it is
+    ax.hlines(lanes, scheduled, ended, color="#6c757d", linewidth=0.8, zorder=1)
+    ax.scatter(ended, lanes, marker="|", color="#6c757d", s=30, zorder=1)
+    if phases and len(spans):
+        left, right = num(spans["start"]), num(spans["end"])
+        # phases shorter than 0.3% of the chart (about 2 h on a 4-week train, 11 h on
+        # five months) are drawn that wide, so they stay visible
+        width = np.maximum(right - left, 0.003 * span)
+        _hbars(ax, [order[str(r)] for r in spans["release_id"]], width, left, height=0.7,
+               colors=[colors.get(str(p), "#999999") for p in spans["phase_id"]])
+    ax.scatter(scheduled, lanes, marker="|", color="black", s=40, zorder=3,
                label="scheduled start")
-    ax.set_yticks(range(len(rel)), literals(rel["release_id"]), fontsize=7)
-    ax.invert_yaxis()
+    thin_labels(ax, "y", lanes, literals(rel["release_id"]), fontsize=7)
+    if len(rel):
+        ax.set_ylim(len(rel) - 0.5, -0.5)
     ax.xaxis_date()
-    ax.set_xlabel("date (UTC)")
+    ax.set_xlabel(f"date ({tz})")
     grid = np.linspace(scheduled.min(), ended.max(), 400)
     in_flight = ((scheduled[None, :] <= grid[:, None]) & (ended[None, :] > grid[:, None])
                  ).sum(axis=1)
     top = ax.twinx()
-    top.plot(grid, in_flight, color="black", linewidth=1, alpha=0.6)
+    top.fill_between(grid, in_flight, step="post", color="grey", alpha=0.12, linewidth=0)
+    (line,) = top.step(grid, in_flight, where="post", color="#495057", linewidth=0.8,
+                       alpha=0.8, label="releases in flight")
     top.set_ylabel("releases in flight")
-    top.set_ylim(0, max(in_flight.max(), 1) * 3)
+    top.set_ylim(0, max(int(in_flight.max()), 1) * 1.1)
+    from matplotlib.ticker import MaxNLocator
+
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # the lanes above the in-flight shading, so the line never covers a bar
+    ax.set_zorder(top.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=c, label=literal(p)) for p, c in colors.items()
-                       if p in set(spans["phase_id"])], fontsize=7, loc="lower left",
-              bbox_to_anchor=(1.08, 0.0), frameon=False)
+    present = set(spans["phase_id"].astype(str))
+    handles: list[Any] = [Patch(color=c, label=literal(p)) for p, c in colors.items()
+                          if p in present]
+    handles += [Line2D([], [], color="#6c757d", linewidth=0.8, label="release span "
+                       "(waits between phases)"), line]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.1, 1.0),
+              frameon=False)
     ax.set_title(f"Release train, run {run}: {len(rel)} releases, up to "
                  f"{int(in_flight.max())} in flight")
     return ax
@@ -279,10 +374,52 @@ def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: i
     return ax
 
 
+#: Words for the pandas period codes a user passes as ``freq``.
+_PERIOD_WORDS = {"D": "day", "W": "week", "MS": "month", "ME": "month", "M": "month",
+                 "QS": "quarter", "QE": "quarter", "Q": "quarter", "YS": "year", "h": "hour"}
+
+
+def period_words(freq: str) -> str:
+    """A period code in words: ``"W"`` is "week", ``"2W"`` "2 weeks", ``"W-MON"``
+    "week".
+
+    >>> period_words("W"), period_words("MS"), period_words("2W"), period_words("W-MON")
+    ('week', 'month', '2 weeks', 'week')
+    """
+    code = str(freq).split("-", 1)[0]
+    digits = "".join(ch for ch in code if ch.isdigit())
+    unit = _PERIOD_WORDS.get(code[len(digits):], code[len(digits):])
+    if digits and digits != "1":
+        return f"{digits} {unit}s"
+    return unit
+
+
+def _idle_teams(result: SimulationResult, busy: set[str]) -> str:
+    """Words naming the teams of the blueprint with no busy time in ``result``, or ""."""
+    approvers: list[str] = []
+    idle: list[str] = []
+    bp = result.blueprint
+    teams = [(bp.team_of(ph, a), a) for ph in bp.phases for a in ph.activities]
+    for team in bp.teams:
+        if team in busy:
+            continue
+        owned = [a for t, a in teams if t == team]
+        (approvers if owned and all(a.is_approval for a in owned) else idle).append(team)
+    parts = []
+    if approvers:
+        parts.append("only approve (no capacity held): " + ", ".join(approvers))
+    if idle:
+        parts.append("no busy time: " + ", ".join(idle))
+    return "teams not shown, " + "; ".join(parts) if parts else ""
+
+
 def plot_utilization(result: SimulationResult, ax: Axes | None = None, *, freq: str = "W",
                      kind: str | None = None) -> Axes:
     """Busy share of each team and environment per period (lines), so a user sees which
-    shared resource saturates when releases overlap."""
+    shared resource saturates when releases overlap. Teams with no busy time (those
+    that only approve: an approval holds no capacity) are named in the title."""
+    from matplotlib.ticker import PercentFormatter
+
     ax = _axes(ax)
     table = result.utilization(freq=freq).reset_index()
     if kind is not None:
@@ -291,9 +428,16 @@ def plot_utilization(result: SimulationResult, ax: Axes | None = None, *, freq: 
         periods = pd.to_datetime(group["period"]).dt.tz_convert("UTC").dt.tz_localize(None)
         ax.plot(periods, group["busy_share"], marker=".", linewidth=1,
                 linestyle="-" if k == "team" else "--", label=literal(f"{name} ({k})"))
+    period = period_words(freq)
     ax.set_ylabel("busy share")
-    ax.set_ylim(0, 1.05)
-    ax.set_title(f"Utilisation per {freq}")
+    peak = float(table["busy_share"].max()) if len(table) else 0.0
+    ax.set_ylim(0, min(1.05, max(0.1, peak * 1.15)))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(f"{period} starting (UTC)")
+    note = ""
+    if kind in (None, "team"):
+        note = _idle_teams(result, set(table.loc[table["kind"] == "team", "resource"]))
+    titled(ax, f"Utilisation per {period}", literal(note))
     if len(table):
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return ax

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from phasesim.plotting._scale import more_note, titled
 from phasesim.plotting._text import literal, literals
 
 if TYPE_CHECKING:
@@ -203,7 +204,8 @@ def plot_tornado(table: pd.DataFrame, ax: Axes | None = None, *, metric: str | N
         column name; default: what the table was ranked by.
     top : int
         Show the ``top`` targets with the largest effect (targets without numbers —
-        no time, never run — are left out).
+        no time, never run — are left out; those whose change moved nothing, not even
+        the interval, are named in the title instead of drawn as empty bars).
     unit : {"auto", "h", "d"}
 
     Returns
@@ -223,8 +225,10 @@ def plot_tornado(table: pd.DataFrame, ax: Axes | None = None, *, metric: str | N
     ...     - activity: {id: short, type: automated, duration: 2h}
     ... ''')
     >>> ax = plot_tornado(sensitivity(bp, 0.5, runs=3, progress=False))
-    >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['p.long', 'p.short']
+    >>> [t.get_text() for t in ax.get_yticklabels()]  # short runs beside long: no effect
+    ['p.long']
+    >>> ax.get_title().splitlines()[-1]
+    'no effect: p.short'
     """
     ax = _axes(ax)
     attrs = table.attrs
@@ -238,7 +242,14 @@ def plot_tornado(table: pd.DataFrame, ax: Axes | None = None, *, metric: str | N
         raise ValueError(f"no column {column!r} in the sensitivity table")
     low_col, high_col = column.replace("_h", "_low_h"), column.replace("_h", "_high_h")
     rows = table[table[column].notna()]
+    # targets whose change moved nothing (not even their interval) get no empty bar:
+    # the title lists them
+    spread = rows[[c for c in (low_col, high_col) if c in rows.columns]].abs().fillna(0.0)
+    idle = (rows[column] == 0) & (spread.sum(axis=1) == 0)
+    no_effect = [str(i) for i in rows.index[idle.to_numpy(dtype=bool)]]
+    rows = rows[~idle.to_numpy(dtype=bool)]
     rows = rows.reindex(rows[column].abs().sort_values(ascending=False, kind="stable").index)
+    total = len(rows)
     rows = rows.head(top)
     values = rows[[column, low_col, high_col]].to_numpy(dtype=float)
     scale, label = _unit(values.ravel(), unit)
@@ -260,7 +271,14 @@ def plot_tornado(table: pd.DataFrame, ax: Axes | None = None, *, metric: str | N
     ax.set_xlabel(f"change in {what} lead time ({label})")
     factor = attrs.get("factor")
     by = attrs.get("by", "activity")
+    notes = [more_note(len(rows), total, f"{by} targets")]
+    if no_effect:
+        names = ", ".join(no_effect[:6]) + (f" and {len(no_effect) - 6} more"
+                                            if len(no_effect) > 6 else "")
+        notes.append(f"no effect: {literal(names)}")
     if factor is not None:
-        ax.set_title(f"Sensitivity: each {by}'s time × {factor:g}, one at a time "
-                     f"(95% intervals)")
+        titled(ax, f"Sensitivity: each {by}'s time × {factor:g}, one at a time "
+                   f"(95% intervals)", *notes)
+    elif any(notes):
+        titled(ax, "", *notes)
     return ax
