@@ -228,7 +228,7 @@ def test_gantt_waits_in_local_time_and_legend_of_what_is_drawn(tiny, fig_ax) -> 
     assert_allclose(code.get_x(), mdates.date2num(pd.Timestamp("2026-01-05 09:00")))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "team" not in legend and "environment" not in legend and "serialize" not in legend
-    assert legend[:2] == ["work", "approval"]
+    assert legend[:2] == ["work", "approval (avoidable wait)"]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "build · code", "tag · ping", "gate · approve"]
 

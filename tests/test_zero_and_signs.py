@@ -10,8 +10,8 @@ import pandas as pd
 
 import phasesim
 from phasesim import load_blueprint, simulate
+from phasesim._report_tables import table_html
 from phasesim.eventlog import audit_log
-from phasesim.report import _table
 from phasesim.units import format_number
 
 TEXT = """\
@@ -52,7 +52,7 @@ def test_zero_duration_on_a_simulated_log_flags_only_work_that_took_no_time(tmp_
 
 def test_no_negative_zero_in_tables():
     frame = pd.DataFrame({"x": [-1e-17, -0.0, -0.006, 0.5]})
-    html = _table(frame)
+    html = table_html(frame, "h")
     assert "-0.00" not in html
     assert "<td>0.00</td>" in html and "<td>-0.01</td>" in html
     assert [format_number(v) for v in frame["x"]] == ["0.00", "0.00", "-0.01", "0.50"]
