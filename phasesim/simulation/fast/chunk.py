@@ -68,15 +68,15 @@ def _year(hours: float) -> int:
 def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[float]],
               key: int, policies: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``."""
-    from phasesim.simulation.fast.kernel import E_ABORT, E_HORIZON, OK, run_releases
+    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_releases
 
     streams = Streams(key)
     releases = len(starts[0]) if starts else 0
     coins, hours = draw_tables(fm, streams, runs, releases)
     names = _kernel_args()
     model_args = fm.arrays
-    rows_f, rows_i, use_f, use_i, rel_run, rel_f, rel_i, row_run, use_run = \
-        [], [], [], [], [], [], [], [], []
+    rows_f, rows_i, use_f, use_i, rel_run, rel_f, rel_i, row_run, use_run, rel_index = \
+        [], [], [], [], [], [], [], [], [], []
     sched_all = []
     slot_cache: dict[tuple[float, ...], np.ndarray] = {}
     for i, run in enumerate(runs):
@@ -98,8 +98,6 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
                 hi += 4 * (hi - lo + 1)
                 continue
             break
-        if err == E_ABORT:
-            raise CompiledEngineError("a release aborted (aborted work is not compiled yet)")
         if err != OK:
             raise CompiledEngineError("a run reached past the calendars' tables")
         rows_f.append(rf[:nr])
@@ -108,12 +106,14 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
         use_f.append(uf[:nu])
         use_i.append(ui[:nu])
         use_run.append(np.full(nu, run, dtype=np.int64))
-        rel_f.append(relf)
-        rel_i.append(reli)
-        rel_run.append(np.full(releases, run, dtype=np.int64))
-        sched_all.append(sched)
+        done = reli[:, 4] == 1  # a deadlocked release has no row, as in the engine
+        rel_f.append(relf[done])
+        rel_i.append(reli[done])
+        rel_run.append(np.full(int(done.sum()), run, dtype=np.int64))
+        rel_index.append(np.flatnonzero(done))
+        sched_all.append(sched[done])
     return _pack(fm, rows_f, rows_i, row_run, use_f, use_i, use_run, rel_f, rel_i, rel_run,
-                 sched_all, releases)
+                 sched_all, rel_index)
 
 
 def _cat(parts: list[np.ndarray], width: int, dtype: Any) -> np.ndarray:
@@ -123,7 +123,7 @@ def _cat(parts: list[np.ndarray], width: int, dtype: Any) -> np.ndarray:
 def _pack(fm: FastModel, rows_f: list[np.ndarray], rows_i: list[np.ndarray],
           row_run: list[np.ndarray], use_f: list[np.ndarray], use_i: list[np.ndarray],
           use_run: list[np.ndarray], rel_f: list[np.ndarray], rel_i: list[np.ndarray],
-          rel_run: list[np.ndarray], sched: list[np.ndarray], releases: int
+          rel_run: list[np.ndarray], sched: list[np.ndarray], rel_index: list[np.ndarray]
           ) -> tuple[dict[str, Any], ...]:
     nodes = fm.model.nodes
     rf = _cat(rows_f, 9, np.float64)
@@ -149,15 +149,20 @@ def _pack(fm: FastModel, rows_f: list[np.ndarray], rows_i: list[np.ndarray],
         "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
     }
     relf = _cat(rel_f, 2, np.float64)
-    reli = _cat(rel_i, 1, np.int64)
+    reli = _cat(rel_i, 5, np.int64)
     n_rel = len(relf)
+    aborted = reli[:, 1] == 1
+    reasons = [""] + [f"{nodes[n].key} failed {t} time(s)" for n in range(len(nodes))
+                      for t in range(1, fm.max_tries + 1)]
+    reason_code = np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1, 0)
     rels = {
         "run": np.concatenate(rel_run) if rel_run else np.zeros(0, dtype=np.int64),
-        "release": np.tile(np.arange(releases, dtype=np.int64), len(rel_f)),
+        "release": np.concatenate(rel_index).astype(np.int64) if rel_index else
+        np.zeros(0, dtype=np.int64),
         "scheduled": np.concatenate(sched) if sched else np.zeros(0),
         "start": relf[:, 0].copy(), "end": relf[:, 1].copy(),
-        "status": (["succeeded"], np.zeros(n_rel, dtype=np.int32)),
-        "reason": ([""], np.zeros(n_rel, dtype=np.int32)),
+        "status": (["succeeded", "aborted"], aborted.astype(np.int32)),
+        "reason": (reasons, reason_code.astype(np.int32)),
         "attempts": reli[:, 0].copy(), "rework": np.zeros(n_rel, dtype=np.int64),
         "capped": np.zeros(n_rel, dtype=np.bool_),
     }

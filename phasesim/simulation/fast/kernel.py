@@ -28,6 +28,7 @@ EV_BEGIN = 2
 EV_FINISH = 3
 EV_GATE_ANCHOR = 4
 EV_PROC = 5
+EV_CHAIN = 6  # zero-delay steps from a release's end to its row (SimPy's conditions)
 
 # synchronous operations
 OP_NODE_DONE = 0
@@ -42,11 +43,13 @@ OP_FINISH = 8
 OP_GATE_AT_ANCHOR = 9
 OP_PROC = 10
 OP_BEGIN = 11
+OP_BEGIN_END = 12
 
 # statuses (codes into runner-side names)
 ST_SUCCEEDED = 0
 ST_FAILED = 1
 ST_SKIPPED = 2
+ST_ABORTED = 3
 
 # kinds
 K_MANUAL = 0
@@ -286,6 +289,69 @@ def q_pop(q, qn, pool):
     return r, p
 
 
+@njit(cache=True)
+def _give(pool, busy, qn, q, heap, hn, eid, now):
+    """A slot goes back: to the first in the queue (a grant event now), else free."""
+    if qn[pool] > 0:
+        r2, p2 = q_pop(q, qn, pool)
+        heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r2, p2)
+        return heap, hn + 1, eid + 1
+    busy[pool] -= 1
+    return heap, hn, eid
+
+
+@njit(cache=True)
+def _record(rows_f, rows_i, nr, r, n, status, attempt, ready, start, end, ser, anc, env, team,
+            off, work, rework, cause):
+    if nr + 1 > rows_f.shape[0]:
+        rows_f = _grow(rows_f, nr + 1)
+        rows_i = _grow(rows_i, nr + 1)
+    rows_f[nr, 0] = ready
+    rows_f[nr, 1] = start
+    rows_f[nr, 2] = end
+    rows_f[nr, 3] = ser
+    rows_f[nr, 4] = anc
+    rows_f[nr, 5] = env
+    rows_f[nr, 6] = team
+    rows_f[nr, 7] = off
+    rows_f[nr, 8] = work
+    rows_i[nr, 0] = r
+    rows_i[nr, 1] = n
+    rows_i[nr, 2] = status
+    rows_i[nr, 3] = attempt
+    rows_i[nr, 4] = rework
+    rows_i[nr, 5] = cause
+    return rows_f, rows_i
+
+
+@njit(cache=True)
+def _halt(r, n, tries, now, stopped, halted, rel_i, g_hseq, hd_n, hd_pool, hd_use, use_f,
+          busy, qn, q, heap, hn, eid, N):
+    """A release is aborted: environments held by its phases go back (in the order they
+    were taken), and its row follows after SimPy's two condition steps."""
+    stopped[r] = True
+    halted[r] = now
+    rel_i[r, 1] = 1
+    rel_i[r, 2] = n
+    rel_i[r, 3] = tries
+    P = g_hseq.shape[1]
+    while True:
+        kk = -1
+        for k2 in range(P):
+            if g_hseq[r, k2] >= 0 and (kk < 0 or g_hseq[r, k2] < g_hseq[r, kk]):
+                kk = k2
+        if kk < 0:
+            break
+        g = N + kk
+        for j in range(hd_n[r, g]):
+            heap, hn, eid = _give(hd_pool[r, g, j], busy, qn, q, heap, hn, eid, now)
+            use_f[hd_use[r, g, j], 2] = now
+        hd_n[r, g] = 0
+        g_hseq[r, kk] = -1
+    heap = heap_push(heap, hn, now, NORMAL, eid, EV_CHAIN, r, 2)
+    return heap, hn + 1, eid + 1
+
+
 # -- the run ---------------------------------------------------------------------------
 @njit(cache=True)
 def run_releases(
@@ -365,7 +431,13 @@ def run_releases(
     use_i = np.empty((64, 3), dtype=np.int64)
     nu = 0
     rel_f = np.zeros((R, 2))  # start end
-    rel_i = np.zeros((R, 1), dtype=np.int64)  # attempts
+    # attempts, aborted, failing node, its tries, row written (not when deadlocked)
+    rel_i = np.zeros((R, 5), dtype=np.int64)
+    stopped = np.zeros(R, dtype=np.bool_)
+    halted = np.zeros(R)
+    in_begin = np.zeros(R, dtype=np.bool_)
+    g_hseq = np.full((R, P), -1, dtype=np.int64)  # order in which gates took environments
+    hseq = 0
     # queues
     heap = np.empty((64, 6))
     hn = 0
@@ -409,6 +481,20 @@ def run_releases(
                     eid += 1
                     i += 1
                 continue
+            if kind == EV_CHAIN:
+                if b > 1:
+                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_CHAIN, a, b - 1)
+                    hn += 1
+                    eid += 1
+                    continue
+                rel_f[a, 1] = now
+                best = 0
+                for n in range(N):
+                    if attempts[a, n] > best:
+                        best = attempts[a, n]
+                rel_i[a, 0] = best
+                rel_i[a, 4] = 1
+                continue
             if kind == EV_REL_INIT:
                 rel_f[a, 0] = now
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_BEGIN, a, 0)
@@ -439,7 +525,15 @@ def run_releases(
         if need > stack.shape[0]:
             stack = _grow(stack, need)
 
+        if op == OP_BEGIN_END:
+            in_begin[r] = False
+            continue
+
         if op == OP_BEGIN:
+            in_begin[r] = True
+            stack[sp, 0] = OP_BEGIN_END
+            stack[sp, 1] = r
+            sp += 1
             # members in reverse, then phases in reverse: phases are opened first
             for i in range(members.shape[0] - 1, -1, -1):
                 stack[sp, 0] = OP_RUNNABLE_IF_ZERO
@@ -504,6 +598,7 @@ def run_releases(
                     busy[pool] -= 1
                 use_f[hd_use[r, g, j], 2] = now
             hd_n[r, g] = 0
+            g_hseq[r, k] = -1
             pdone[r, k] = True
             for i in range(dpt_ptr[k + 1] - 1, dpt_ptr[k] - 1, -1):
                 stack[sp, 0] = OP_MAYBE_OPEN
@@ -514,8 +609,12 @@ def run_releases(
 
         if op == OP_PENDING_DEC:
             pending[r] -= 1
-            if pending[r] == 0:
-                rel_f[r, 1] = now
+            if pending[r] == 0 and not stopped[r]:
+                # the block's end, then SimPy's conditions, then the release's row
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_CHAIN, r,
+                                 2 if in_begin[r] else 4)
+                hn += 1
+                eid += 1
             continue
 
         if op in (OP_MAYBE_OPEN, OP_OPEN_IF_DEPS):
@@ -553,6 +652,8 @@ def run_releases(
                 wl_n[r, k] = 0
                 continue
             # after serialisation (not compiled: never asked for here): the anchor
+            if stopped[r]:
+                continue
             g_aser[r, k] = now
             t = now
             if phase_anchor[k] >= 0:
@@ -576,6 +677,8 @@ def run_releases(
         if op == OP_GATE_AT_ANCHOR:
             k = x
             g = N + k
+            if stopped[r]:
+                continue
             g_aanc[r, k] = now
             frozen = False
             for i in range(frz_ent_ptr[g], frz_ent_ptr[g + 1]):
@@ -608,6 +711,9 @@ def run_releases(
                 hd_use[r, g, hd_n[r, g]] = nu
                 hd_n[r, g] += 1
                 nu += 1
+            if hd_n[r, g] > 0:
+                g_hseq[r, k] = hseq
+                hseq += 1
             g_started[r, k] = now
             gopen[r, k] = True
             for i in range(wl_n[r, k] - 1, -1, -1):
@@ -621,6 +727,8 @@ def run_releases(
         if op == OP_LAUNCH:
             n = x
             k = node_phase[n]
+            if stopped[r]:
+                continue
             # readiness
             ready = g_ready[r, k]
             cause = g_cause[r, k]
@@ -714,8 +822,6 @@ def run_releases(
                 if not failed:
                     break
             tr_n[r, n] = ntries
-            if failed:
-                return (E_ABORT, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
             w_use[r, n] = -1
             if team >= 0:
                 busy[team] += 1
@@ -750,45 +856,46 @@ def run_releases(
             n = x
             u = w_use[r, n]
             if u >= 0:
-                pool = node_team[n]
-                if qn[pool] > 0:
-                    r2, p2 = q_pop(q, qn, pool)
-                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r2, p2)
-                    hn += 1
-                    eid += 1
-                else:
-                    busy[pool] -= 1
+                heap, hn, eid = _give(node_team[n], busy, qn, q, heap, hn, eid, now)
                 use_f[u, 2] = now
             ready = w[r, n, 0]
             cause = w_cause[r, n]
             m = tr_n[r, n]
-            if nr + m > rows_f.shape[0]:
-                rows_f = _grow(rows_f, nr + m)
-                rows_i = _grow(rows_i, nr + m)
+            cut = False
             for att in range(m):
                 granted = tr[r, n, att, 0]
+                start = tr[r, n, att, 1]
+                end = tr[r, n, att, 2]
                 hours = tr[r, n, att, 3]
-                attempts[r, n] += 1
-                rows_f[nr, 0] = ready
-                rows_f[nr, 1] = tr[r, n, att, 1]
-                rows_f[nr, 2] = tr[r, n, att, 2]
+                if stopped[r] and end > halted[r]:
+                    if granted < halted[r]:  # under way when the release ended
+                        end = max(start, halted[r])
+                        attempts[r, n] += 1
+                        rows_f, rows_i = _record(
+                            rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
+                            min(ready, end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
+                            end - min(start, end), 0 if att == 0 else 1, cause)
+                        last_row[r, n] = nr
+                        nr += 1
+                    cut = True
+                    break
                 first = att == 0
-                rows_f[nr, 3] = w[r, n, 1] if first else 0.0
-                rows_f[nr, 4] = w[r, n, 2] if first else 0.0
-                rows_f[nr, 5] = w[r, n, 3] if first else 0.0
-                rows_f[nr, 6] = 0.0
-                rows_f[nr, 7] = _positive(tr[r, n, att, 2] - granted - hours)
-                rows_f[nr, 8] = hours
-                rows_i[nr, 0] = r
-                rows_i[nr, 1] = n
-                rows_i[nr, 2] = ST_FAILED if tr_failed[r, n, att] else ST_SUCCEEDED
-                rows_i[nr, 3] = attempts[r, n]
-                rows_i[nr, 4] = 0 if first else 1
-                rows_i[nr, 5] = cause
+                attempts[r, n] += 1
+                rows_f, rows_i = _record(
+                    rows_f, rows_i, nr, r, n, ST_FAILED if tr_failed[r, n, att] else ST_SUCCEEDED,
+                    attempts[r, n], ready, start, end, w[r, n, 1] if first else 0.0,
+                    w[r, n, 2] if first else 0.0, w[r, n, 3] if first else 0.0, 0.0,
+                    _positive(end - granted - hours), hours, 0 if first else 1, cause)
                 last_row[r, n] = nr
-                ready = tr[r, n, att, 2]
+                ready = end
                 cause = nr
                 nr += 1
+            if cut or stopped[r]:
+                continue
+            if tr_failed[r, n, m - 1]:
+                heap, hn, eid = _halt(r, n, m, now, stopped, halted, rel_i, g_hseq, hd_n,
+                                      hd_pool, hd_use, use_f, busy, qn, q, heap, hn, eid, N)
+                continue
             end_time[r, n] = tr[r, n, m - 1, 2]
             stack[sp, 0] = OP_NODE_DONE
             stack[sp, 1] = r
@@ -936,6 +1043,16 @@ def run_releases(
                     continue
                 if gate:
                     g_started[r, k] = now
+                    if stopped[r]:
+                        for j in range(hd_n[r, p]):
+                            heap, hn, eid = _give(hd_pool[r, p, j], busy, qn, q, heap, hn,
+                                                  eid, now)
+                            use_f[hd_use[r, p, j], 2] = now
+                        hd_n[r, p] = 0
+                        break
+                    if hd_n[r, p] > 0:
+                        g_hseq[r, k] = hseq
+                        hseq += 1
                     gopen[r, k] = True
                     for i in range(wl_n[r, k] - 1, -1, -1):
                         stack[sp, 0] = OP_LAUNCH
@@ -945,6 +1062,13 @@ def run_releases(
                     wl_n[r, k] = 0
                     break
                 pf[r, p, 3] += now - pf[r, p, 6]
+                if stopped[r]:
+                    for j in range(hd_n[r, p]):
+                        heap, hn, eid = _give(hd_pool[r, p, j], busy, qn, q, heap, hn, eid,
+                                              now)
+                        use_f[hd_use[r, p, j], 2] = now
+                    hd_n[r, p] = 0
+                    break
                 st = 30
                 continue
             if st == 30:  # work
@@ -1001,6 +1125,15 @@ def run_releases(
                 use_i[nu, 2] = r
                 pi[r, p, 4] = nu
                 nu += 1
+                if stopped[r]:
+                    heap, hn, eid = _give(team, busy, qn, q, heap, hn, eid, now)
+                    use_f[pi[r, p, 4], 2] = now
+                    for j in range(hd_n[r, p]):
+                        heap, hn, eid = _give(hd_pool[r, p, j], busy, qn, q, heap, hn, eid,
+                                              now)
+                        use_f[hd_use[r, p, j], 2] = now
+                    hd_n[r, p] = 0
+                    break
                 st = 40
                 continue
             if st == 40:  # one try
@@ -1036,59 +1169,48 @@ def run_releases(
             if st == 41:  # a try (or an approval) ended: its row
                 att = pi[r, p, 2]
                 failed = pi[r, p, 5] == 1
-                if nr + 1 > rows_f.shape[0]:
-                    rows_f = _grow(rows_f, nr + 1)
-                    rows_i = _grow(rows_i, nr + 1)
                 first = att == 0
                 attempts[r, n] += 1
-                rows_f[nr, 0] = pf[r, p, 0]
-                rows_f[nr, 1] = pf[r, p, 9]
-                rows_f[nr, 2] = pf[r, p, 10]
-                rows_f[nr, 3] = pf[r, p, 1] if first else 0.0
-                rows_f[nr, 4] = pf[r, p, 2] if first else 0.0
-                rows_f[nr, 5] = pf[r, p, 3] if first else 0.0
-                rows_f[nr, 6] = pf[r, p, 4] if first else 0.0
-                rows_f[nr, 7] = _positive(pf[r, p, 10] - pf[r, p, 8] - pf[r, p, 11])
-                rows_f[nr, 8] = pf[r, p, 11]
-                rows_i[nr, 0] = r
-                rows_i[nr, 1] = n
-                rows_i[nr, 2] = ST_FAILED if failed else ST_SUCCEEDED
-                rows_i[nr, 3] = attempts[r, n]
-                rows_i[nr, 4] = 0 if first else 1
-                rows_i[nr, 5] = pi[r, p, 0]
+                if stopped[r]:  # cut short: the release ended meanwhile
+                    start = pf[r, p, 9]
+                    end = max(start, halted[r])
+                    rows_f, rows_i = _record(
+                        rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
+                        min(pf[r, p, 0], end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
+                        end - min(start, end), 0, pi[r, p, 0])
+                else:
+                    rows_f, rows_i = _record(
+                        rows_f, rows_i, nr, r, n, ST_FAILED if failed else ST_SUCCEEDED,
+                        attempts[r, n], pf[r, p, 0], pf[r, p, 9], pf[r, p, 10],
+                        pf[r, p, 1] if first else 0.0, pf[r, p, 2] if first else 0.0,
+                        pf[r, p, 3] if first else 0.0, pf[r, p, 4] if first else 0.0,
+                        _positive(pf[r, p, 10] - pf[r, p, 8] - pf[r, p, 11]), pf[r, p, 11],
+                        0 if first else 1, pi[r, p, 0])
                 last_row[r, n] = nr
                 nr += 1
-                if failed:
+                if failed and not stopped[r]:
                     pf[r, p, 0] = pf[r, p, 10]
                     pi[r, p, 0] = nr - 1
                     if att + 1 < node_tries[n]:
                         pi[r, p, 2] = att + 1
                         st = 40
                         continue
-                    return (E_ABORT, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                 # the team member goes back, then the environments
                 u = pi[r, p, 4]
                 if u >= 0:
-                    pool = node_team[n]
-                    if qn[pool] > 0:
-                        r2, p2 = q_pop(q, qn, pool)
-                        heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r2, p2)
-                        hn += 1
-                        eid += 1
-                    else:
-                        busy[pool] -= 1
+                    heap, hn, eid = _give(node_team[n], busy, qn, q, heap, hn, eid, now)
                     use_f[u, 2] = now
+                halt = failed and not stopped[r]
+                if halt:
+                    heap, hn, eid = _halt(r, n, node_tries[n], now, stopped, halted, rel_i,
+                                          g_hseq, hd_n, hd_pool, hd_use, use_f, busy, qn, q,
+                                          heap, hn, eid, N)
                 for j in range(hd_n[r, p]):
-                    pool = hd_pool[r, p, j]
-                    if qn[pool] > 0:
-                        r2, p2 = q_pop(q, qn, pool)
-                        heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r2, p2)
-                        hn += 1
-                        eid += 1
-                    else:
-                        busy[pool] -= 1
+                    heap, hn, eid = _give(hd_pool[r, p, j], busy, qn, q, heap, hn, eid, now)
                     use_f[hd_use[r, p, j], 2] = now
                 hd_n[r, p] = 0
+                if stopped[r]:
+                    break
                 end_time[r, n] = now
                 stack[sp, 0] = OP_NODE_DONE
                 stack[sp, 1] = r
@@ -1096,10 +1218,4 @@ def run_releases(
                 sp += 1
                 break
             break  # unknown stage: cannot happen
-    for r in range(R):  # as the engine's release rows, written once the run is over
-        best = 0
-        for n in range(N):
-            if attempts[r, n] > best:
-                best = attempts[r, n]
-        rel_i[r, 0] = best
     return (OK, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
