@@ -188,3 +188,18 @@ def test_random_trains_give_the_same_tables(text: str, seed: int, cadence: str):
     bp = load_blueprint(text)
     _, compiled = both(bp, releases=6, runs=2, cadence=cadence, start=START, seed=seed)
     assert compiled.engine == "compiled", compiled.engine_note
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**63), st.integers(0, 2**32 - 1), st.lists(st.integers(0, 10**6),
+       min_size=1, max_size=4, unique=True), st.integers(0, 30), st.integers(1, 40),
+       st.integers(1, 9))
+def test_compiled_philox_is_numpys(key: int, stream: int, runs: list[int], execution: int,
+                                   releases: int, draws: int):
+    from phasesim.simulation.fast.philox import uniforms
+    from phasesim.simulation.streams import Streams
+
+    expected = Streams(key).uniforms(stream, runs, execution, releases, draws)
+    got = uniforms(np.uint64(key), np.uint64(stream), np.array(runs, dtype=np.int64),
+                   execution, releases, draws)
+    assert np.array_equal(expected, got)

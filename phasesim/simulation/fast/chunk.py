@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from phasesim.simulation.fast.arrays import FastModel, slot_times
-from phasesim.simulation.streams import Streams
 
 __all__ = ["CompiledEngineError", "run_chunk"]
 
@@ -34,10 +33,19 @@ def _kernel_args() -> list[str]:
     return list(inspect.signature(run_releases.py_func).parameters)
 
 
-def draw_tables(fm: FastModel, streams: Streams, runs: Sequence[int], releases: int
+def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """coins and hours, ``(nodes, executions, runs * releases)``, as the engine draws."""
+    """coins and hours, ``(nodes, executions, runs * releases)``, as the engine draws
+    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
+    from phasesim.simulation.fast.philox import uniforms
+
     model = fm.model
+    run_array = np.asarray(runs, dtype=np.int64)
+    key64 = np.uint64(key)
+
+    def draw(stream: int, e: int, count: int) -> np.ndarray:
+        return uniforms(key64, np.uint64(stream), run_array, e, releases, count)
+
     n = len(runs) * releases
     coins = np.zeros((model.n_nodes, fm.max_tries, n))
     hours = np.zeros((model.n_nodes, fm.max_tries, n))
@@ -48,12 +56,11 @@ def draw_tables(fm: FastModel, streams: Streams, runs: Sequence[int], releases: 
         for e in range(int(tries[spec.index])):
             if spec.kind == "approval":
                 assert spec.wait_spec is not None
-                u = streams.uniforms(spec.stream, runs, e, releases,
-                                     1 + spec.approvers).reshape(n, 1 + spec.approvers)
+                u = draw(spec.stream, e, 1 + spec.approvers).reshape(n, 1 + spec.approvers)
                 waits = np.sort(spec.wait_spec.quantile(u[:, 1:]), axis=1)
                 h = waits[:, spec.required - 1]
             else:
-                u = streams.uniforms(spec.stream, runs, e, releases, 2).reshape(n, 2)
+                u = draw(spec.stream, e, 2).reshape(n, 2)
                 h = spec.duration.quantile(u[:, 1]) if spec.duration is not None \
                     else np.zeros(n)
             coins[spec.index, e] = u[:, 0]
@@ -70,9 +77,8 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``."""
     from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_releases
 
-    streams = Streams(key)
     releases = len(starts[0]) if starts else 0
-    coins, hours = draw_tables(fm, streams, runs, releases)
+    coins, hours = draw_tables(fm, key, runs, releases)
     names = _kernel_args()
     model_args = fm.arrays
     rows_f, rows_i, use_f, use_i, rel_run, rel_f, rel_i, row_run, use_run, rel_index = \

@@ -956,6 +956,8 @@ def run_releases(
                 if node_has_uses[n]:
                     pi[r, p, 1] = 0
                     st = 20
+                elif stopped[r]:  # the release ended while it waited for its anchor
+                    break
                 else:
                     st = 30
                 continue
