@@ -28,27 +28,23 @@ class CompiledEngineError(RuntimeError):
 
 
 def _kernel_args() -> list[str]:
-    from phasesim.simulation.fast.kernel import run_releases
+    from phasesim.simulation.fast.kernel import run_many
 
-    return list(inspect.signature(run_releases.py_func).parameters)
+    return list(inspect.signature(run_many.py_func).parameters)
 
 
 def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """coins and hours, ``(nodes, executions, runs * releases)``, as the engine draws
+    """coins and hours, ``(runs, nodes, executions, releases)``, as the engine draws
     (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
     from phasesim.simulation.fast.philox import uniforms
 
     model = fm.model
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
-
-    def draw(stream: int, e: int, count: int) -> np.ndarray:
-        return uniforms(key64, np.uint64(stream), run_array, e, releases, count)
-
-    n = len(runs) * releases
-    coins = np.zeros((model.n_nodes, fm.max_tries, n))
-    hours = np.zeros((model.n_nodes, fm.max_tries, n))
+    n_runs = len(runs)
+    coins = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
+    hours = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
     tries = fm.arrays["node_tries"]
     for spec in model.nodes:
         if spec.skipped:
@@ -56,15 +52,16 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
         for e in range(int(tries[spec.index])):
             if spec.kind == "approval":
                 assert spec.wait_spec is not None
-                u = draw(spec.stream, e, 1 + spec.approvers).reshape(n, 1 + spec.approvers)
-                waits = np.sort(spec.wait_spec.quantile(u[:, 1:]), axis=1)
-                h = waits[:, spec.required - 1]
+                u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases,
+                             1 + spec.approvers)
+                waits = np.sort(spec.wait_spec.quantile(u[:, :, 1:]), axis=2)
+                h = waits[:, :, spec.required - 1]
             else:
-                u = draw(spec.stream, e, 2).reshape(n, 2)
-                h = spec.duration.quantile(u[:, 1]) if spec.duration is not None \
-                    else np.zeros(n)
-            coins[spec.index, e] = u[:, 0]
-            hours[spec.index, e] = h
+                u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases, 2)
+                h = spec.duration.quantile(u[:, :, 1]) if spec.duration is not None \
+                    else np.zeros((n_runs, releases))
+            coins[:, spec.index, e] = u[:, :, 0]
+            hours[:, spec.index, e] = h
     return coins, hours
 
 
@@ -75,71 +72,49 @@ def _year(hours: float) -> int:
 def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[float]],
               key: int, policies: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``."""
-    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_releases
+    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_many
 
     releases = len(starts[0]) if starts else 0
     coins, hours = draw_tables(fm, key, runs, releases)
-    names = _kernel_args()
-    model_args = fm.arrays
-    rows_f, rows_i, use_f, use_i, rel_run, rel_f, rel_i, row_run, use_run, rel_index = \
-        [], [], [], [], [], [], [], [], [], []
-    sched_all = []
+    sched = np.asarray(starts, dtype=np.float64).reshape(len(runs), releases)
     slot_cache: dict[tuple[float, ...], np.ndarray] = {}
-    for i, run in enumerate(runs):
-        sched = np.asarray(starts[i], dtype=np.float64)
-        skey = tuple(sched.tolist())
-        slots = slot_cache.get(skey)
-        if slots is None:
-            slots = slot_cache[skey] = slot_times(fm, sched)
-        lo = _year(float(sched[0])) - 1
-        hi = _year(float(sched[-1])) + _HORIZON_YEARS
-        sl = slice(i * releases, (i + 1) * releases)
-        while True:
-            tables = fm.tables(lo, hi)
-            values = {**model_args, **tables, "n_teams": fm.n_teams, "starts": sched,
-                      "slot_time": slots, "coins": np.ascontiguousarray(coins[:, :, sl]),
-                      "hours_tab": np.ascontiguousarray(hours[:, :, sl])}
-            err, rf, ri, nr, uf, ui, nu, relf, reli = run_releases(*[values[n] for n in names])
-            if err == E_HORIZON and hi < 9000:
-                hi += 4 * (hi - lo + 1)
-                continue
-            break
-        if err != OK:
-            raise CompiledEngineError("a run reached past the calendars' tables")
-        rows_f.append(rf[:nr])
-        rows_i.append(ri[:nr])
-        row_run.append(np.full(nr, run, dtype=np.int64))
-        use_f.append(uf[:nu])
-        use_i.append(ui[:nu])
-        use_run.append(np.full(nu, run, dtype=np.int64))
-        done = reli[:, 4] == 1  # a deadlocked release has no row, as in the engine
-        rel_f.append(relf[done])
-        rel_i.append(reli[done])
-        rel_run.append(np.full(int(done.sum()), run, dtype=np.int64))
-        rel_index.append(np.flatnonzero(done))
-        sched_all.append(sched[done])
-    return _pack(fm, rows_f, rows_i, row_run, use_f, use_i, use_run, rel_f, rel_i, rel_run,
-                 sched_all, rel_index)
+    slots = np.empty((len(runs), releases, max(1, len(fm.slots))))
+    for i in range(len(runs)):
+        skey = tuple(sched[i].tolist())
+        if skey not in slot_cache:
+            slot_cache[skey] = slot_times(fm, sched[i])
+        slots[i] = slot_cache[skey]
+    lo = _year(float(sched[:, 0].min())) - 1
+    hi = _year(float(sched[:, -1].max())) + _HORIZON_YEARS
+    names = _kernel_args()
+    while True:
+        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
+                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+        err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
+            run_many(*[values[n] for n in names])
+        if err == E_HORIZON and hi < 9000:
+            hi += 4 * (hi - lo + 1)
+            continue
+        break
+    if err != OK:
+        raise CompiledEngineError("a run reached past the calendars' tables")
+    run_ids = np.asarray(runs, dtype=np.int64)
+    done = reli[:, 4] == 1  # a deadlocked release has no row, as in the engine
+    release_index = np.tile(np.arange(releases, dtype=np.int64), len(runs))
+    rel_run = np.repeat(run_ids, releases)
+    # row numbers restart with each run
+    counts = np.bincount(row_run, minlength=len(runs))
+    row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
+                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done])
 
 
-def _cat(parts: list[np.ndarray], width: int, dtype: Any) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=dtype)
-
-
-def _pack(fm: FastModel, rows_f: list[np.ndarray], rows_i: list[np.ndarray],
-          row_run: list[np.ndarray], use_f: list[np.ndarray], use_i: list[np.ndarray],
-          use_run: list[np.ndarray], rel_f: list[np.ndarray], rel_i: list[np.ndarray],
-          rel_run: list[np.ndarray], sched: list[np.ndarray], rel_index: list[np.ndarray]
+def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: np.ndarray,
+          uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
+          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray
           ) -> tuple[dict[str, Any], ...]:
     nodes = fm.model.nodes
-    rf = _cat(rows_f, 9, np.float64)
-    ri = _cat(rows_i, 6, np.int64)
-    run = np.concatenate(row_run) if row_run else np.zeros(0, dtype=np.int64)
     node = ri[:, 1]
-    # row numbers restart with each run
-    n_per_run = [len(x) for x in row_run]
-    row = np.concatenate([np.arange(k) for k in n_per_run]) if n_per_run else \
-        np.zeros(0, dtype=np.int64)
     log = {
         "row": row.astype(np.int64), "run": run, "release": ri[:, 0].copy(),
         "phase_id": ([s.phase_id for s in nodes], node.astype(np.int32)),
@@ -154,28 +129,21 @@ def _pack(fm: FastModel, rows_f: list[np.ndarray], rows_i: list[np.ndarray],
         "offhours_h": rf[:, 7].copy(), "work_h": rf[:, 8].copy(),
         "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
     }
-    relf = _cat(rel_f, 2, np.float64)
-    reli = _cat(rel_i, 5, np.int64)
     n_rel = len(relf)
     aborted = reli[:, 1] == 1
     reasons = [""] + [f"{nodes[n].key} failed {t} time(s)" for n in range(len(nodes))
                       for t in range(1, fm.max_tries + 1)]
     reason_code = np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1, 0)
     rels = {
-        "run": np.concatenate(rel_run) if rel_run else np.zeros(0, dtype=np.int64),
-        "release": np.concatenate(rel_index).astype(np.int64) if rel_index else
-        np.zeros(0, dtype=np.int64),
-        "scheduled": np.concatenate(sched) if sched else np.zeros(0),
+        "run": rel_run, "release": rel_index, "scheduled": sched,
         "start": relf[:, 0].copy(), "end": relf[:, 1].copy(),
         "status": (["succeeded", "aborted"], aborted.astype(np.int32)),
         "reason": (reasons, reason_code.astype(np.int32)),
         "attempts": reli[:, 0].copy(), "rework": np.zeros(n_rel, dtype=np.int64),
         "capped": np.zeros(n_rel, dtype=np.bool_),
     }
-    uf = _cat(use_f, 3, np.float64)
-    ui = _cat(use_i, 3, np.int64)
     usage = {
-        "run": np.concatenate(use_run) if use_run else np.zeros(0, dtype=np.int64),
+        "run": use_run,
         "kind": (["team", "environment"], ui[:, 0].astype(np.int32)),
         "resource": (fm.pool_names, ui[:, 1].astype(np.int32)),
         "release": ui[:, 2].copy(),

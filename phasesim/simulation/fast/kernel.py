@@ -1221,3 +1221,61 @@ def run_releases(
                 break
             break  # unknown stage: cannot happen
     return (OK, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
+
+
+@njit(cache=True)
+def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor, node_slot,
+             node_has_uses, node_fail_p, node_tries, pred_ptr, pred_idx, succ_ptr, succ_idx,
+             members, use_ptr, use_idx, frz_ent_ptr, frz_ent_idx, phase_in_main, phase_anchor,
+             phase_slot, phase_skip, phase_has_gate, dep_ptr, dep_idx, up_ptr, up_idx, dpt_ptr,
+             dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
+             cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
+             anc_times, pool_cap, n_teams,
+             starts, slot_time, coins, hours_tab):
+    """All runs of a chunk in one call: ``starts`` is ``(runs, releases)``, ``slot_time``
+    ``(runs, releases, slots)``, ``coins`` and ``hours_tab`` ``(runs, nodes, executions,
+    releases)``. Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
+    use_i, use_run, rel_f, rel_i), the rows of every run one after the other."""
+    n_runs = starts.shape[0]
+    R = starts.shape[1]
+    rows_f = np.empty((64, 9))
+    rows_i = np.empty((64, 6), dtype=np.int64)
+    row_run = np.empty(64, dtype=np.int64)
+    use_f = np.empty((64, 3))
+    use_i = np.empty((64, 3), dtype=np.int64)
+    use_run = np.empty(64, dtype=np.int64)
+    rel_f = np.empty((n_runs * R, 2))
+    rel_i = np.empty((n_runs * R, 5), dtype=np.int64)
+    nr = 0
+    nu = 0
+    for i in range(n_runs):
+        err, rf, ri, k, uf, ui, m, relf, reli = run_releases(
+            node_phase, node_kind, node_skip, node_team, node_cal, node_anchor, node_slot,
+            node_has_uses, node_fail_p, node_tries, pred_ptr, pred_idx, succ_ptr, succ_idx,
+            members, use_ptr, use_idx, frz_ent_ptr, frz_ent_idx, phase_in_main, phase_anchor,
+            phase_slot, phase_skip, phase_has_gate, dep_ptr, dep_idx, up_ptr, up_idx, dpt_ptr,
+            dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
+            cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
+            anc_times, pool_cap, n_teams,
+            starts[i], slot_time[i], coins[i], hours_tab[i])
+        if err != OK:
+            return (err, i, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
+                    use_run[:nu], rel_f, rel_i)
+        rows_f = _grow(rows_f, nr + k)
+        rows_i = _grow(rows_i, nr + k)
+        row_run = _grow(row_run, nr + k)
+        rows_f[nr:nr + k] = rf[:k]
+        rows_i[nr:nr + k] = ri[:k]
+        row_run[nr:nr + k] = i
+        nr += k
+        use_f = _grow(use_f, nu + m)
+        use_i = _grow(use_i, nu + m)
+        use_run = _grow(use_run, nu + m)
+        use_f[nu:nu + m] = uf[:m]
+        use_i[nu:nu + m] = ui[:m]
+        use_run[nu:nu + m] = i
+        nu += m
+        rel_f[i * R:(i + 1) * R] = relf
+        rel_i[i * R:(i + 1) * R] = reli
+    return (OK, -1, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
+            use_run[:nu], rel_f, rel_i)
