@@ -66,8 +66,21 @@ class FastModel:
         key = (lo_year, hi_year)
         out = self._tables.get(key)
         if out is None:
-            out = self._tables[key] = _time_tables(self, lo_year, hi_year)
+            # shared by the models of one session that use the same calendars and anchors
+            # (the scenarios of a sensitivity analysis, say)
+            shared = (tuple(self.calendars), tuple(self.freezes), tuple(self.anchors),
+                      lo_year, hi_year)
+            out = _TABLES.get(shared)
+            if out is None:
+                if len(_TABLES) >= 64:
+                    _TABLES.clear()
+                out = _TABLES[shared] = _time_tables(self, lo_year, hi_year)
+            self._tables[key] = out
         return out
+
+
+#: time tables by (calendars, freezes, anchors, years)
+_TABLES: dict[tuple[Any, ...], dict[str, np.ndarray]] = {}
 
 
 def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
