@@ -203,3 +203,26 @@ def test_compiled_philox_is_numpys(key: int, stream: int, runs: list[int], execu
     got = uniforms(np.uint64(key), np.uint64(stream), np.array(runs, dtype=np.int64),
                    execution, releases, draws)
     assert np.array_equal(expected, got)
+
+
+def harness_core() -> str:
+    """The Harness train without what the compiled engine does not run yet: the QA
+    rejection removed and the hotfix rollbacks turned into aborts (its DAG, calendars,
+    anchors, slots, teams, environments and failures stay)."""
+    text = (ROOT / "data/blueprints/harness-system-release.yaml").read_text()
+    assert "reject: {probability: 0.05, goto: alpha_fixes}" in text
+    text = text.replace("reject: {probability: 0.05, goto: alpha_fixes}", "")
+    return text.replace("on-failure: hotfix", "on-failure: abort")
+
+
+def test_two_runs_of_ten_thousand_weekly_harness_releases():
+    bp = load_blueprint(harness_core())
+    _, compiled = both(bp, releases=10_000, runs=2, cadence="weekly",
+                       start=pd.Timestamp("2026-01-05 09:00", tz="America/Los_Angeles"),
+                       seed=11)
+    assert compiled.engine == "compiled"
+    assert len(compiled.releases) == 20_000
+    # the train is a real one: waits, aborts and shared teams all occur
+    assert (compiled.releases["status"] == "aborted").any()
+    assert (compiled.log["wait_team_h"] > 0).any()
+    assert (compiled.log["wait_anchor_h"] > 0).any()
