@@ -12,8 +12,8 @@ measured as shipped (whatever engine runs) and as its *core* (the same DAG, cale
 anchors, slots, teams, environments and failures, with the rejection removed and the
 rollbacks turned into aborts), which the compiled engine runs.
 
-``python benchmarks/bench_compiled.py [--million]``: the million-release run only when
-asked (it takes minutes and gigabytes).
+``python benchmarks/bench_compiled.py [--million | --million-full]``: the million-release
+run only when asked (minutes; ``--million-full`` keeps every frame: 17 GiB).
 """
 
 from __future__ import annotations
@@ -155,17 +155,20 @@ def sensitivities(name: str, text: str) -> None:
               f"{took:.2f} s")
 
 
-def million() -> None:
+def million(keep_log: bool = False) -> None:
+    """One call per process (peak memory is the process's): ``--million`` runs it with
+    ``keep_log=False``, ``--million-full`` with every frame."""
     bp = load_blueprint(harness_core_text())
     t0 = time.perf_counter()
     result = simulate(bp, releases=100, runs=10_000, cadence=CADENCE, start=START, seed=1,
-                      n_jobs=2, progress=False)
+                      n_jobs=2, progress=False, keep_log=keep_log)
     took = time.perf_counter() - t0
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     frames = sum(f.memory_usage(deep=True).sum() for f in
                  (result.log, result.releases, result.usage)) / 2**30
-    print(f"   1,000,000 releases of the Harness core, n_jobs=2, engine={result.engine}: "
+    print(f"   1,000,000 releases of the Harness core, n_jobs=2, keep_log={keep_log}, "
+          f"engine={result.engine}: "
           f"{took:.1f} s; peak RSS {own:.1f} GiB here, {kids:.1f} GiB in a worker; the "
           f"frames take {frames:.1f} GiB ({len(result.log):,} log rows)")
 
@@ -181,7 +184,9 @@ def main() -> None:
     sensitivities("the Harness core", harness_core_text())
     assert defaults is not None
     if "--million" in sys.argv:
-        million()
+        million(keep_log=False)
+    elif "--million-full" in sys.argv:
+        million(keep_log=True)
 
 
 if __name__ == "__main__":

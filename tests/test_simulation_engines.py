@@ -226,3 +226,16 @@ def test_two_runs_of_ten_thousand_weekly_harness_releases():
     assert (compiled.releases["status"] == "aborted").any()
     assert (compiled.log["wait_team_h"] > 0).any()
     assert (compiled.log["wait_anchor_h"] > 0).any()
+
+
+@pytest.mark.parametrize("engine", ["simpy", "compiled"])
+def test_keep_log_false_keeps_the_release_table_only(engine: str):
+    path = ROOT / "data/blueprints/parallel.yaml"
+    options = {"releases": 5, "runs": 4, "seed": 2, "progress": False, "engine": engine}
+    full = simulate(path, **options)  # type: ignore[arg-type]
+    light = simulate(path, keep_log=False, **options)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(full.releases, light.releases)
+    pd.testing.assert_frame_equal(full.summary(), light.summary())
+    assert len(light.log) == 0 and list(light.log.columns) == list(full.log.columns)
+    assert len(light.usage) == 0 and list(light.usage.columns) == list(full.usage.columns)
+    assert len(full.log) > 0

@@ -53,6 +53,7 @@ def simulate(
     serialize: Sequence[str] = (),
     max_rework: int = DEFAULT_MAX_REWORK,
     engine: str = "auto",
+    keep_log: bool = True,
 ) -> SimulationResult:
     """Simulate ``runs`` replications of ``releases`` releases started on a cadence.
 
@@ -90,6 +91,10 @@ def simulate(
         ``"compiled"`` runs the numba engine (same log as SimPy's, many times faster),
         ``"simpy"`` the reference engine; ``"auto"`` the compiled one, falling back to
         SimPy for what it does not support (the reason is in ``result.engine_note``).
+    keep_log : bool
+        False keeps only the release table (``summary``, ``finish_dates`` and lead times
+        need nothing else): ``log`` and ``usage`` come back empty, with their columns, and
+        each chunk's rows are dropped as it arrives, so a million releases fit in memory.
 
     Returns
     -------
@@ -154,7 +159,7 @@ def simulate(
 
         try:
             parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
-                             fast_model)
+                             fast_model, keep_log)
             used = "compiled"
         except CompiledEngineError as exc:
             if engine == "compiled":
@@ -162,7 +167,8 @@ def simulate(
                                     "use engine='auto' or engine='simpy'") from None
             note = str(exc)
     if parts is None:
-        parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
+        parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
+                         keep_log=keep_log)
     return SimulationResult(
         log=_log_frame(_merge([part[0] for part in parts]), releases),
         releases=_release_frame(_merge([part[1] for part in parts]), releases),
@@ -206,7 +212,7 @@ def _starts(rule: Cadence, releases: int, start_h: float, key: int, runs: int
 
 def _execute(model: CompiledModel, starts: list[list[float]], key: int,
              chunks: list[list[int]], policies: dict[str, Any], n_jobs: int, progress: bool,
-             fast_model: Any = None) -> list[_Parts]:
+             fast_model: Any = None, keep_log: bool = True) -> list[_Parts]:
     from tqdm.auto import tqdm
 
     desc = f"simulating {model.blueprint_id}"
@@ -223,7 +229,8 @@ def _execute(model: CompiledModel, starts: list[list[float]], key: int,
         if n_jobs == 1 or len(chunks) == 1:
             out = []
             for chunk in chunks:
-                out.append(worker(target, chunk, [starts[r] for r in chunk], key, policies))
+                part = worker(target, chunk, [starts[r] for r in chunk], key, policies)
+                out.append(part if keep_log else _releases_only(part))
                 bar.update(len(chunk))
             return out
         from joblib import Parallel, delayed
@@ -234,11 +241,20 @@ def _execute(model: CompiledModel, starts: list[list[float]], key: int,
         # one chunk per task: joblib's automatic batching would make the last ones longer
         parallel = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")
         for chunk, part in zip(chunks, parallel(jobs), strict=True):
-            results.append(part)
+            results.append(part if keep_log else _releases_only(part))
             bar.update(len(chunk))
         return results
     finally:
         bar.close()
+
+
+def _releases_only(part: _Parts) -> _Parts:
+    """A chunk's columns with no log or usage rows (their types kept)."""
+    def empty(cols: Columns) -> Columns:
+        return {name: (value[0], value[1][:0]) if isinstance(value, tuple) else value[:0]
+                for name, value in cols.items()}
+
+    return empty(part[0]), part[1], empty(part[2])
 
 
 def _merge(parts: list[Columns]) -> dict[str, Any]:
