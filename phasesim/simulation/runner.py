@@ -219,8 +219,12 @@ def _execute(model: CompiledModel, starts: list[list[float]], key: int,
     worker: Any = run_chunk
     target: Any = model
     if fast_model is not None:
-        from phasesim.simulation.fast.chunk import run_chunk as worker
+        from functools import partial
 
+        from phasesim.simulation.fast.chunk import run_chunk as fast_chunk
+
+        # the compiled worker drops the rows itself, before sending them back
+        worker = partial(fast_chunk, keep_log=keep_log)
         target = fast_model
 
     bar = tqdm(total=sum(len(c) for c in chunks), disable=not progress, unit="run",

@@ -70,8 +70,10 @@ def _year(hours: float) -> int:
 
 
 def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[float]],
-              key: int, policies: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``."""
+              key: int, policies: dict[str, Any], keep_log: bool = True
+              ) -> tuple[dict[str, Any], ...]:
+    """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``
+    (without log and usage rows when not ``keep_log``)."""
     from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_many
 
     releases = len(starts[0]) if starts else 0
@@ -103,6 +105,9 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     release_index = np.tile(np.arange(releases, dtype=np.int64), len(runs))
     rel_run = np.repeat(run_ids, releases)
     # row numbers restart with each run
+    if not keep_log:
+        rf, ri, row_run, uf, ui, use_run = rf[:0], ri[:0], row_run[:0], uf[:0], ui[:0], \
+            use_run[:0]
     counts = np.bincount(row_run, minlength=len(runs))
     row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
     return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
