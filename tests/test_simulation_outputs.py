@@ -16,6 +16,9 @@ from phasesim import load_blueprint, simulate
 from phasesim.cli import main
 from phasesim.eventlog import COLUMNS, read_log
 
+#: every test here runs under both engines (see conftest.both_engines)
+pytestmark = pytest.mark.usefixtures("both_engines")
+
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "data" / "blueprints" / "harness-system-release.yaml"
 LA = "America/Los_Angeles"

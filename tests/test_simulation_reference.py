@@ -13,6 +13,9 @@ import pytest
 from phasesim import load_blueprint
 from phasesim.simulation import simulate
 
+#: every test here runs under both engines (see conftest.both_engines)
+pytestmark = pytest.mark.usefixtures("both_engines")
+
 DATA = Path(__file__).parent / "data"
 BERLIN = "Europe/Berlin"
 

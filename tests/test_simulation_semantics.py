@@ -15,6 +15,9 @@ from phasesim import PhasesimError, load_blueprint
 from phasesim.calendars import Calendar, WeeklyAnchor, to_epoch_hours
 from phasesim.simulation import simulate
 
+#: every test here runs under both engines (see conftest.both_engines)
+pytestmark = pytest.mark.usefixtures("both_engines")
+
 START = pd.Timestamp("2026-03-02 10:00", tz="UTC")  # a Monday
 
 

@@ -158,6 +158,10 @@ class SimulationResult:
     blueprint : Blueprint
     params : dict
         The arguments of the simulation, the seed included.
+    engine : str
+        Which engine ran: ``"compiled"`` (numba) or ``"simpy"`` (the reference).
+    engine_note : str
+        Why ``engine="auto"`` fell back to SimPy (empty when it did not).
     """
 
     log: pd.DataFrame
@@ -165,6 +169,8 @@ class SimulationResult:
     usage: pd.DataFrame
     blueprint: Blueprint
     params: dict[str, Any] = field(default_factory=dict)
+    engine: str = "simpy"
+    engine_note: str = ""
 
     # -- headline numbers ------------------------------------------------------------
     @property

@@ -52,6 +52,8 @@ def simulate(
     max_in_flight: int | None = None,
     serialize: Sequence[str] = (),
     max_rework: int = DEFAULT_MAX_REWORK,
+    engine: str = "auto",
+    keep_log: bool = True,
 ) -> SimulationResult:
     """Simulate ``runs`` replications of ``releases`` releases started on a cadence.
 
@@ -85,6 +87,14 @@ def simulate(
     max_rework : int
         Cap on rejections and resumed rollbacks per release (the release then aborts);
         from 0 to ``MAX_REWORK`` (1000).
+    engine : {"auto", "compiled", "simpy"}
+        ``"compiled"`` runs the numba engine (same log as SimPy's, many times faster),
+        ``"simpy"`` the reference engine; ``"auto"`` the compiled one, falling back to
+        SimPy for what it does not support (the reason is in ``result.engine_note``).
+    keep_log : bool
+        False keeps only the release table (``summary``, ``finish_dates`` and lead times
+        need nothing else): ``log`` and ``usage`` come back empty, with their columns, and
+        each chunk's rows are dropped as it arrives, so a million releases fit in memory.
 
     Returns
     -------
@@ -109,6 +119,8 @@ def simulate(
             0 <= max_rework <= MAX_REWORK):
         raise PhasesimError(f"max_rework must be a whole number from 0 to {MAX_REWORK}, "
                             f"found {max_rework!r}")
+    if engine not in ("auto", "compiled", "simpy"):
+        raise PhasesimError(f"engine must be 'auto', 'compiled' or 'simpy', found {engine!r}")
     if max_in_flight is not None and max_in_flight < 1:
         raise PhasesimError(f"max_in_flight must be at least 1, found {max_in_flight}")
     try:
@@ -132,7 +144,31 @@ def simulate(
     except ValueError as exc:
         raise PhasesimError(str(exc)) from None
     chunks = _chunks(runs, n_jobs)
-    parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
+    used, note = "simpy", ""
+    fast_model = None
+    if engine != "simpy":
+        from phasesim.simulation.fast import prepare
+
+        fast_model, note = prepare(model, policies)
+        if fast_model is None and engine == "compiled":
+            raise PhasesimError(f"the compiled engine cannot run this simulation: {note}; "
+                                "use engine='auto' or engine='simpy'")
+    parts = None
+    if fast_model is not None:
+        from phasesim.simulation.fast.chunk import CompiledEngineError
+
+        try:
+            parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
+                             fast_model, keep_log)
+            used = "compiled"
+        except CompiledEngineError as exc:
+            if engine == "compiled":
+                raise PhasesimError(f"the compiled engine cannot run this simulation: {exc}; "
+                                    "use engine='auto' or engine='simpy'") from None
+            note = str(exc)
+    if parts is None:
+        parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
+                         keep_log=keep_log)
     log = _log_frame(_merge([part[0] for part in parts]), releases)
     return SimulationResult(
         log=log,
@@ -143,6 +179,8 @@ def simulate(
         params={"releases": releases, "cadence": cadence, "start": start, "runs": runs,
                 "inputs": dict(bp.input_values), "seed": entropy, "n_jobs": n_jobs,
                 **policies},
+        engine=used,
+        engine_note=note,
     )
 
 
@@ -175,32 +213,54 @@ def _starts(rule: Cadence, releases: int, start_h: float, key: int, runs: int
 
 
 def _execute(model: CompiledModel, starts: list[list[float]], key: int,
-             chunks: list[list[int]], policies: dict[str, Any], n_jobs: int, progress: bool
-             ) -> list[_Parts]:
+             chunks: list[list[int]], policies: dict[str, Any], n_jobs: int, progress: bool,
+             fast_model: Any = None, keep_log: bool = True) -> list[_Parts]:
     from tqdm.auto import tqdm
 
+    desc = f"simulating {model.blueprint_id}"
+    worker: Any = run_chunk
+    target: Any = model
+    if fast_model is not None:
+        from functools import partial
+
+        from phasesim.simulation.fast.chunk import run_chunk as fast_chunk
+
+        # the compiled worker drops the rows itself, before sending them back
+        worker = partial(fast_chunk, keep_log=keep_log)
+        target = fast_model
+
     bar = tqdm(total=sum(len(c) for c in chunks), disable=not progress, unit="run",
-               desc=f"simulating {model.blueprint_id}", leave=False)
+               desc=desc, leave=False)
     try:
         if n_jobs == 1 or len(chunks) == 1:
             out = []
             for chunk in chunks:
-                out.append(run_chunk(model, chunk, [starts[r] for r in chunk], key, policies))
+                part = worker(target, chunk, [starts[r] for r in chunk], key, policies)
+                out.append(part if keep_log else _releases_only(part))
                 bar.update(len(chunk))
             return out
         from joblib import Parallel, delayed
 
-        jobs = (delayed(run_chunk)(model, chunk, [starts[r] for r in chunk], key, policies)
+        jobs = (delayed(worker)(target, chunk, [starts[r] for r in chunk], key, policies)
                 for chunk in chunks)
         results: list[_Parts] = []
         # one chunk per task: joblib's automatic batching would make the last ones longer
         parallel = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")
         for chunk, part in zip(chunks, parallel(jobs), strict=True):
-            results.append(part)
+            results.append(part if keep_log else _releases_only(part))
             bar.update(len(chunk))
         return results
     finally:
         bar.close()
+
+
+def _releases_only(part: _Parts) -> _Parts:
+    """A chunk's columns with no log or usage rows (their types kept)."""
+    def empty(cols: Columns) -> Columns:
+        return {name: (value[0], value[1][:0]) if isinstance(value, tuple) else value[:0]
+                for name, value in cols.items()}
+
+    return empty(part[0]), part[1], empty(part[2])
 
 
 def _merge(parts: list[Columns]) -> dict[str, Any]:

@@ -1,0 +1,274 @@
+"""A compiled model as flat numpy arrays, for the numba event loop.
+
+Built once per model (and per horizon: calendars become tables of working intervals,
+anchors tables of their weekly moments, covering the years the runs can reach). Only the
+Python side imports this; workers get the arrays pickled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from phasesim.calendars import (
+    _US_PER_HOUR,
+    Calendar,
+    WeeklyAnchor,
+    _local_us,
+)
+from phasesim.simulation.compiled import CompiledModel
+
+__all__ = ["FastModel", "build", "unsupported"]
+
+_KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3}
+
+
+def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
+    """Why the compiled engine cannot run this model with these policies (None: it can)."""
+    if policies.get("max_in_flight") is not None:
+        return "max_in_flight is not compiled yet"
+    if policies.get("serialize"):
+        return "serialize is not compiled yet"
+    extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework"})
+    if extra:
+        return f"{', '.join(extra)} is not compiled yet"
+    for spec in model.nodes:
+        if spec.sub is not None or spec.kind == "subprocess":
+            return f"subprocesses are not compiled yet ({spec.key})"
+        if spec.reject_p > 0.0:
+            return f"rejection rework is not compiled yet ({spec.key})"
+        if spec.on_failure is not None:
+            return f"rollback phases are not compiled yet ({spec.key})"
+        if spec.kind not in _KINDS:
+            return f"activity type {spec.kind!r} is not compiled ({spec.key})"
+    frozen = [s.key for s in model.nodes if s.freeze_calendars] + \
+        [ph.id for ph in model.phases if ph.freeze_calendars]
+    if frozen:
+        return ("freezes: the part of an environment wait spent waiting out a freeze "
+                f"(wait_freeze_h) is not compiled yet ({frozen[0]})")
+    return None
+
+
+@dataclass
+class FastModel:
+    """The arrays of one model; ``calendar_arrays(years)`` adds the time tables."""
+
+    model: CompiledModel
+    arrays: dict[str, np.ndarray]
+    calendars: list[Calendar]
+    freezes: list[Calendar]
+    anchors: list[tuple[WeeklyAnchor, Calendar]]
+    slots: list[tuple[WeeklyAnchor, Calendar, int]]
+    n_teams: int
+    pool_names: list[str]
+    max_tries: int
+    _tables: dict[tuple[int, int], dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def tables(self, lo_year: int, hi_year: int) -> dict[str, np.ndarray]:
+        key = (lo_year, hi_year)
+        out = self._tables.get(key)
+        if out is None:
+            # shared by the models of one session that use the same calendars and anchors
+            # (the scenarios of a sensitivity analysis, say)
+            shared = (tuple(self.calendars), tuple(self.freezes), tuple(self.anchors),
+                      lo_year, hi_year)
+            out = _TABLES.get(shared)
+            if out is None:
+                if len(_TABLES) >= 64:
+                    _TABLES.clear()
+                out = _TABLES[shared] = _time_tables(self, lo_year, hi_year)
+            self._tables[key] = out
+        return out
+
+
+#: time tables by (calendars, freezes, anchors, years)
+_TABLES: dict[tuple[Any, ...], dict[str, np.ndarray]] = {}
+
+
+def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    idx = np.array([v for x in lists for v in x], dtype=np.int64)
+    return ptr, idx
+
+
+def build(model: CompiledModel) -> FastModel:
+    """Flatten a compiled model (without subprocesses, rework or rollbacks)."""
+    nodes, phases = model.nodes, model.phases
+    N, P = len(nodes), len(phases)
+    team_names = list(model.team_capacity)
+    env_names = list(model.environment_capacity)
+    pool_index = {("team", t): i for i, t in enumerate(team_names)}
+    pool_index.update({("env", e): len(team_names) + i for i, e in enumerate(env_names)})
+    pool_cap = np.array([model.team_capacity[t] for t in team_names]
+                        + [model.environment_capacity[e] for e in env_names], dtype=np.int64)
+    calendars: list[Calendar] = []
+    cal_index: dict[Calendar, int] = {}
+
+    def cal(c: Calendar) -> int:
+        if c not in cal_index:
+            cal_index[c] = len(calendars)
+            calendars.append(c)
+        return cal_index[c]
+
+    freezes: list[Calendar] = []
+    frz_index: dict[Calendar, int] = {}
+
+    def frz(c: Calendar) -> int:
+        if c not in frz_index:
+            frz_index[c] = len(freezes)
+            freezes.append(c)
+        return frz_index[c]
+
+    anchors: list[tuple[WeeklyAnchor, Calendar]] = []
+    anc_index: dict[tuple[WeeklyAnchor, Calendar], int] = {}
+    slots: list[tuple[WeeklyAnchor, Calendar, int]] = []
+    slot_index: dict[tuple[WeeklyAnchor, Calendar, int], int] = {}
+
+    def anchor(a: WeeklyAnchor | None, c: Calendar, week: int) -> tuple[int, int]:
+        if a is None:
+            return -1, -1
+        if (a, c) not in anc_index:
+            anc_index[(a, c)] = len(anchors)
+            anchors.append((a, c))
+        s = -1
+        if week:
+            if (a, c, week) not in slot_index:
+                slot_index[(a, c, week)] = len(slots)
+                slots.append((a, c, week))
+            s = slot_index[(a, c, week)]
+        return anc_index[(a, c)], s
+
+    ar: dict[str, Any] = {}
+    ar["node_phase"] = np.array([s.phase for s in nodes], dtype=np.int64)
+    ar["node_kind"] = np.array([_KINDS[s.kind] for s in nodes], dtype=np.int64)
+    ar["node_skip"] = np.array([s.skipped for s in nodes], dtype=np.bool_)
+    ar["node_team"] = np.array([pool_index[("team", s.team)] if s.team is not None else -1
+                                for s in nodes], dtype=np.int64)
+    ar["node_cal"] = np.array([cal(s.calendar) for s in nodes], dtype=np.int64)
+    node_anchor = [anchor(s.anchor, s.anchor_calendar, s.slot_week) for s in nodes]
+    ar["node_anchor"] = np.array([a for a, _ in node_anchor], dtype=np.int64)
+    ar["node_slot"] = np.array([b for _, b in node_anchor], dtype=np.int64)
+    ar["node_has_uses"] = np.array([bool(s.uses) for s in nodes], dtype=np.bool_)
+    ar["node_fail_p"] = np.array([s.fail_p for s in nodes], dtype=np.float64)
+    ar["node_tries"] = np.array([s.retries + 1 if s.fail_p > 0.0 else 1 for s in nodes],
+                                dtype=np.int64)
+    members = list(model.main_nodes)
+    ar["pred_ptr"], ar["pred_idx"] = _csr([list(s.preds) for s in nodes])
+    succs: list[list[int]] = [[] for _ in range(N)]
+    for n in members:  # as the engine's plan: successors in the block's order
+        for p in nodes[n].preds:
+            succs[p].append(n)
+    ar["succ_ptr"], ar["succ_idx"] = _csr(succs)
+    ar["members"] = np.array(members, dtype=np.int64)
+    envs = model.environment_capacity
+    uses = [[pool_index[("env", e)] for e in sorted(s.uses) if e in envs] for s in nodes]
+    uses += [[pool_index[("env", e)] for e in sorted(ph.uses) if e in envs] for ph in phases]
+    ar["use_ptr"], ar["use_idx"] = _csr(uses)
+    fz = [[frz(c) for c in s.freeze_calendars] for s in nodes]
+    fz += [[frz(c) for c in ph.freeze_calendars] for ph in phases]
+    ar["frz_ent_ptr"], ar["frz_ent_idx"] = _csr(fz)
+    # phases, in the order the engine's plan meets them (first appearance in the block)
+    seen: dict[int, None] = {}
+    for n in members:
+        seen.setdefault(nodes[n].phase, None)
+    in_main = np.zeros(P, dtype=np.bool_)
+    in_main[list(seen)] = True
+    ar["phase_in_main"] = in_main
+    phase_anchor = [anchor(ph.anchor, ph.anchor_calendar, ph.slot_week) for ph in phases]
+    ar["phase_anchor"] = np.array([a for a, _ in phase_anchor], dtype=np.int64)
+    ar["phase_slot"] = np.array([b for _, b in phase_anchor], dtype=np.int64)
+    ar["phase_skip"] = np.array([ph.skipped for ph in phases], dtype=np.bool_)
+    ar["phase_has_gate"] = np.array([bool(ph.anchor is not None or ph.uses
+                                          or ph.freeze_calendars) for ph in phases],
+                                    dtype=np.bool_)
+    ar["dep_ptr"], ar["dep_idx"] = _csr([list(ph.deps) for ph in phases])
+    ar["up_ptr"], ar["up_idx"] = _csr([[n for d in ph.deps for n in phases[d].nodes]
+                                       for ph in phases])
+    ar["dpt_ptr"], ar["dpt_idx"] = _csr([[j for j in seen if k in phases[j].deps]
+                                         if k in seen else [] for k in range(P)])
+    counts = np.zeros(P, dtype=np.int64)
+    for n in members:
+        counts[nodes[n].phase] += 1
+    ar["wl_off"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    ar["pool_cap"] = pool_cap
+    max_tries = int(ar["node_tries"].max()) if N else 1
+    return FastModel(model, ar, calendars, freezes, anchors, slots, len(team_names),
+                     team_names + env_names, max_tries)
+
+
+def _time_tables(fm: FastModel, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """Working intervals of each calendar, freezes, and anchor moments, years lo..hi."""
+    always, ptr, starts_us, ends_us, cum, cov_hi = [], [0], [], [], [], []
+    for c in fm.calendars:
+        if c.is_always_open:
+            always.append(True)
+            ptr.append(ptr[-1])
+            cum.append([0])
+            cov_hi.append(0)
+            continue
+        always.append(False)
+        tl = c._timeline
+        s_us: list[int] = []
+        e_us: list[int] = []
+        for year in range(lo, hi + 1):  # as _Timeline._build, without touching its cache
+            ys, ye = tl._year(year)
+            if not ys:
+                continue
+            if e_us and ys[0] <= e_us[-1]:
+                e_us[-1] = max(e_us[-1], ye[0])
+                s_us.extend(ys[1:])
+                e_us.extend(ye[1:])
+            else:
+                s_us.extend(ys)
+                e_us.extend(ye)
+        starts_us.extend(s_us)
+        ends_us.extend(e_us)
+        ptr.append(ptr[-1] + len(s_us))
+        lengths = np.array(e_us, dtype=np.int64) - np.array(s_us, dtype=np.int64)
+        cum.append([0, *np.cumsum(lengths).tolist()])
+        cov_hi.append(_local_us(tl.zone, date(hi + 1, 1, 1), 0))
+    su = np.array(starts_us, dtype=np.int64)
+    eu = np.array(ends_us, dtype=np.int64)
+    out = {
+        "cal_always": np.array(always, dtype=np.bool_),
+        "cal_ptr": np.array(ptr, dtype=np.int64),
+        "cal_starts": np.array([s / _US_PER_HOUR for s in starts_us], dtype=np.float64),
+        "cal_ends": np.array([e / _US_PER_HOUR for e in ends_us], dtype=np.float64),
+        "cal_starts_us": su,
+        "cal_ends_us": eu,
+        "cal_cum": np.array([v for x in cum for v in x], dtype=np.int64),
+        "cal_cov_hi_us": np.array(cov_hi, dtype=np.int64),
+    }
+    fptr, fs, fe = [0], [], []
+    for c in fm.freezes:
+        fs.extend(c._freeze_starts)
+        fe.extend(c._freeze_ends)
+        fptr.append(len(fs))
+    out["frz_ptr"] = np.array(fptr, dtype=np.int64)
+    out["frz_starts"] = np.array(fs, dtype=np.float64)
+    out["frz_ends"] = np.array(fe, dtype=np.float64)
+    lo_h = _local_us(Calendar.always()._timeline.zone, date(lo, 1, 1), 0) / _US_PER_HOUR
+    hi_h = _local_us(Calendar.always()._timeline.zone, date(hi + 1, 1, 1), 0) / _US_PER_HOUR
+    aptr, times = [0], []
+    for a, c in fm.anchors:
+        t = c._next_anchor_slow(lo_h, a)
+        while t < hi_h:
+            times.append(t)
+            t = c._next_anchor_slow(t + 1.0, a)
+        aptr.append(len(times))
+    out["anc_ptr"] = np.array(aptr, dtype=np.int64)
+    out["anc_times"] = np.array(times, dtype=np.float64)
+    return out
+
+
+def slot_times(fm: FastModel, scheduled: np.ndarray) -> np.ndarray:
+    """Each release's planned-slot moments: ``(releases, slots)``."""
+    out = np.zeros((len(scheduled), max(1, len(fm.slots))))
+    for s, (a, c, week) in enumerate(fm.slots):
+        for i, t in enumerate(scheduled.tolist()):
+            out[i, s] = c.next_anchor_h(c.local_midnight_h(t, 7 * (week - 1)), a)
+    return out

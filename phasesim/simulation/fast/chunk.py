@@ -1,0 +1,159 @@
+"""What a worker does with the compiled engine: draw, run the loop, pack columns.
+
+The random numbers are the SimPy engine's (same keyed Philox addresses, same inverse
+transforms), drawn in numpy for every release of every run of the chunk before the
+compiled loop runs; the columns are those of :func:`phasesim.simulation.batch.run_chunk`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from phasesim.simulation.fast.arrays import FastModel, slot_times
+
+__all__ = ["CompiledEngineError", "run_chunk"]
+
+_STATUS = ["succeeded", "failed", "skipped", "aborted", "rejected"]
+#: years of calendar tables past the last scheduled start; grown when a run reaches them
+_HORIZON_YEARS = 2
+
+
+class CompiledEngineError(RuntimeError):
+    """The compiled engine met something it does not simulate (the runner falls back)."""
+
+
+def _kernel_args() -> list[str]:
+    from phasesim.simulation.fast.kernel import run_many
+
+    return list(inspect.signature(run_many.py_func).parameters)
+
+
+def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """coins and hours, ``(runs, nodes, executions, releases)``, as the engine draws
+    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
+    from phasesim.simulation.fast.philox import uniforms
+
+    model = fm.model
+    run_array = np.asarray(runs, dtype=np.int64)
+    key64 = np.uint64(key)
+    n_runs = len(runs)
+    coins = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
+    hours = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
+    tries = fm.arrays["node_tries"]
+    for spec in model.nodes:
+        if spec.skipped:
+            continue
+        for e in range(int(tries[spec.index])):
+            if spec.kind == "approval":
+                assert spec.wait_spec is not None
+                u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases,
+                             1 + spec.approvers)
+                waits = np.sort(spec.wait_spec.quantile(u[:, :, 1:]), axis=2)
+                h = waits[:, :, spec.required - 1]
+            else:
+                u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases, 2)
+                h = spec.duration.quantile(u[:, :, 1]) if spec.duration is not None \
+                    else np.zeros((n_runs, releases))
+            coins[:, spec.index, e] = u[:, :, 0]
+            hours[:, spec.index, e] = h
+    return coins, hours
+
+
+def _year(hours: float) -> int:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=hours)).year
+
+
+def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[float]],
+              key: int, policies: dict[str, Any], keep_log: bool = True
+              ) -> tuple[dict[str, Any], ...]:
+    """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``
+    (without log and usage rows when not ``keep_log``)."""
+    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_many
+
+    releases = len(starts[0]) if starts else 0
+    coins, hours = draw_tables(fm, key, runs, releases)
+    sched = np.asarray(starts, dtype=np.float64).reshape(len(runs), releases)
+    slot_cache: dict[tuple[float, ...], np.ndarray] = {}
+    slots = np.empty((len(runs), releases, max(1, len(fm.slots))))
+    for i in range(len(runs)):
+        skey = tuple(sched[i].tolist())
+        if skey not in slot_cache:
+            slot_cache[skey] = slot_times(fm, sched[i])
+        slots[i] = slot_cache[skey]
+    lo = _year(float(sched[:, 0].min())) - 1
+    hi = _year(float(sched[:, -1].max())) + _HORIZON_YEARS
+    names = _kernel_args()
+    while True:
+        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
+                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+        err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
+            run_many(*[values[n] for n in names])
+        if err == E_HORIZON and hi < 9000:
+            hi += 4 * (hi - lo + 1)
+            continue
+        break
+    if err != OK:
+        raise CompiledEngineError("a run reached past the calendars' tables")
+    run_ids = np.asarray(runs, dtype=np.int64)
+    done = reli[:, 4] == 1  # a deadlocked release has no row, as in the engine
+    release_index = np.tile(np.arange(releases, dtype=np.int64), len(runs))
+    rel_run = np.repeat(run_ids, releases)
+    # row numbers restart with each run
+    if not keep_log:
+        rf, ri, row_run, uf, ui, use_run = rf[:0], ri[:0], row_run[:0], uf[:0], ui[:0], \
+            use_run[:0]
+    counts = np.bincount(row_run, minlength=len(runs))
+    row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
+                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done])
+
+
+def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: np.ndarray,
+          uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
+          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray
+          ) -> tuple[dict[str, Any], ...]:
+    nodes = fm.model.nodes
+    node = ri[:, 1]
+    log = {
+        "row": row.astype(np.int64), "run": run, "release": ri[:, 0].copy(),
+        "phase_id": ([s.phase_id for s in nodes], node.astype(np.int32)),
+        "activity_id": ([s.activity_id for s in nodes], node.astype(np.int32)),
+        "activity_type": ([s.kind for s in nodes], node.astype(np.int32)),
+        "owner": ([s.owner for s in nodes], node.astype(np.int32)),
+        "status": (_STATUS, ri[:, 2].astype(np.int32)),
+        "attempt": ri[:, 3].copy(),
+        "ready": rf[:, 0].copy(), "start": rf[:, 1].copy(), "end": rf[:, 2].copy(),
+        "wait_serialize_h": rf[:, 3].copy(), "wait_anchor_h": rf[:, 4].copy(),
+        "wait_environment_h": rf[:, 5].copy(), "wait_team_h": rf[:, 6].copy(),
+        # only models without freezes are compiled (arrays.unsupported): none is waited out
+        "wait_freeze_h": np.zeros(len(rf)),
+        "offhours_h": rf[:, 7].copy(), "work_h": rf[:, 8].copy(),
+        "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
+    }
+    n_rel = len(relf)
+    aborted = reli[:, 1] == 1
+    reasons = [""] + [f"{nodes[n].key} failed {t} time(s)" for n in range(len(nodes))
+                      for t in range(1, fm.max_tries + 1)]
+    reason_code = np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1, 0)
+    rels = {
+        "run": rel_run, "release": rel_index, "scheduled": sched,
+        "start": relf[:, 0].copy(), "end": relf[:, 1].copy(),
+        "status": (["succeeded", "aborted"], aborted.astype(np.int32)),
+        "reason": (reasons, reason_code.astype(np.int32)),
+        "attempts": reli[:, 0].copy(), "rework": np.zeros(n_rel, dtype=np.int64),
+        "capped": np.zeros(n_rel, dtype=np.bool_),
+    }
+    usage = {
+        "run": use_run,
+        "kind": (["team", "environment"], ui[:, 0].astype(np.int32)),
+        "resource": (fm.pool_names, ui[:, 1].astype(np.int32)),
+        "release": ui[:, 2].copy(),
+        "requested": uf[:, 0].copy(), "granted": uf[:, 1].copy(), "released": uf[:, 2].copy(),
+    }
+    return log, rels, usage
