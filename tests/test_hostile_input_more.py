@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
+import pytest
+
 from phasesim import load_blueprint, simulate
+from phasesim.errors import PhasesimError
 
 # -- a goto to the gate's own phase ---------------------------------------------------------
 
@@ -67,3 +71,70 @@ def test_goto_own_phase_never_runs_the_descendant_before_the_gate_passes():
         ("g", "rejected", 2, "05 15:00", "05 18:00"),
     ]
     assert result.releases["status"].tolist() == ["aborted"]
+
+
+# -- simulate's arguments from Python; a scenario changing reject.goto ----------------------
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"seed": -5}, "seed cannot be negative, found -5"),
+    ({"seed": 2.5}, "seed must be a whole number from 0 (or None for a fresh one), found 2.5"),
+    ({"seed": "7"}, "seed must be a whole number from 0 (or None for a fresh one), found '7'"),
+    ({"seed": True}, "found True"),
+    ({"seed": 1, "releases": "3"}, "releases must be a whole number, found '3'"),
+    ({"seed": 1, "runs": 2.0}, "runs must be a whole number, found 2.0"),
+])
+def test_simulate_refuses_bad_arguments_clearly(kwargs, message):
+    bp = load_blueprint(OWN_PHASE.replace("P", "0.5"))
+    with pytest.raises(PhasesimError) as info:
+        simulate(bp, progress=False, **{"releases": 1, "runs": 1, **kwargs})
+    assert message in str(info.value)
+
+
+def test_simulate_accepts_seed_zero_and_numpy_integers():
+    import numpy as np
+
+    bp = load_blueprint(OWN_PHASE.replace("P", "0.0"))
+    a = simulate(bp, releases=1, runs=1, seed=0, progress=False)
+    b = simulate(bp, releases=1, runs=1, seed=np.int64(0), progress=False)
+    assert a.log["end"].tolist() == b.log["end"].tolist()
+    # no rejection: a 1h, gate 10:00-13:00, d 13:00-17:00
+    assert a.log["end"].max() == pd.Timestamp("2026-01-05 17:00", tz="UTC")
+
+
+def test_compare_refuses_a_negative_seed():
+    from phasesim.whatif import compare
+
+    bp = load_blueprint(OWN_PHASE.replace("P", "0.5"))
+    with pytest.raises(PhasesimError, match="seed cannot be negative, found -1"):
+        compare(bp, [], seed=-1)
+
+
+@pytest.mark.parametrize(("goto", "message"), [
+    ("d", "rework target 'd' is not upstream of its gate qa.g"),
+    ("nowhere", "unknown goto target 'nowhere'"),
+])
+def test_scenario_changing_goto_is_validated_like_a_blueprint(goto, message):
+    from phasesim.errors import ScenarioError
+    from phasesim.whatif.scenario import load_scenario
+
+    bp = load_blueprint(OWN_PHASE.replace("P", "0.5"))
+    text = ("name: x\nchanges:\n"
+            f"  - {{activity: qa.g, approval: {{reject: {{probability: 0.2, goto: {goto}}}}}}}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(text, base=bp)
+    (problem,) = info.value.problems
+    assert problem.line == 3
+    assert message in problem.message
+
+
+@pytest.mark.parametrize("goto", ["a", "g", "qa"])
+def test_scenario_changing_goto_upstream_is_accepted(goto):
+    from phasesim.whatif.scenario import load_scenario
+
+    bp = load_blueprint(OWN_PHASE.replace("P", "0.5"))
+    text = ("name: x\nchanges:\n"
+            f"  - {{activity: qa.g, approval: {{reject: {{probability: 0.2, goto: {goto}}}}}}}\n")
+    new = load_scenario(text, base=bp).apply()
+    gate = new.phases[0].activities[2]
+    assert gate.approval is not None and gate.approval.reject is not None
+    assert (gate.approval.reject.goto, gate.approval.reject.probability) == (goto, 0.2)

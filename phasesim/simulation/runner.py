@@ -96,6 +96,10 @@ def simulate(
     ...                   progress=False)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    _check_seed(seed)
+    for name, value in (("releases", releases), ("runs", runs), ("n_jobs", n_jobs)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise PhasesimError(f"{name} must be a whole number, found {value!r}")
     bp = load_blueprint(blueprint, inputs=inputs) if not isinstance(blueprint, Blueprint) \
         else blueprint.bind(inputs)
     if releases < 1 or runs < 1:
@@ -142,6 +146,18 @@ def simulate(
                 "inputs": dict(bp.input_values), "seed": entropy, "n_jobs": n_jobs,
                 **policies},
     )
+
+
+def _check_seed(seed: Any) -> None:
+    """A seed is None, a SeedSequence or a whole number from 0 (as ``--seed`` takes)."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise PhasesimError(f"seed must be a whole number from 0 (or None for a fresh "
+                            f"one), found {seed!r}")
+    if seed < 0:
+        raise PhasesimError(f"seed cannot be negative, found {seed}; use a whole number "
+                            "from 0 such as 42")
 
 
 def _zone_name(start: Any) -> str | None:
