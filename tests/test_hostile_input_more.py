@@ -8,7 +8,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from phasesim import load_blueprint, simulate
+from phasesim import BlueprintError, load_blueprint, simulate
 from phasesim.errors import PhasesimError
 
 # -- a goto to the gate's own phase ---------------------------------------------------------
@@ -138,3 +138,112 @@ def test_scenario_changing_goto_upstream_is_accepted(goto):
     gate = new.phases[0].activities[2]
     assert gate.approval is not None and gate.approval.reject is not None
     assert (gate.approval.reject.goto, gate.approval.reject.probability) == (goto, 0.2)
+
+
+# -- for-each items and inputs --------------------------------------------------------------
+
+FOR_EACH = textwrap.dedent("""\
+    process:
+      id: p
+      inputs:
+        - {name: services, type: list, default: DEFAULT}
+        - {name: count, type: number, default: 1}
+      phases:
+        - phase:
+            id: deploy
+            activities:
+              - activity: {id: ship, type: automated, duration: 1h, for-each: FE}
+    """)
+
+
+def _for_each(fe: str, default: str = "[a]", inputs=None):
+    return load_blueprint(FOR_EACH.replace("FE", fe).replace("DEFAULT", default),
+                          inputs=inputs)
+
+
+@pytest.mark.parametrize(("items", "column", "message"), [
+    # "...for-each: " ends in column 74, "[" is column 75: the first item stands in 76
+    ("[api, web, api]", 86, "for-each item 'api' repeats item 0"),
+    ("[api, null]", 81, "a for-each item is null"),
+    ("[api, {x: 1}]", 81, "a for-each item is a mapping, not a name"),
+    ("[api, [x]]", 81, "a for-each item is a list, not a name"),
+    ("[api, '']", 81, "a for-each item is an empty name"),
+    ("[api, ' ']", 81, "a for-each item is an empty name"),
+    ("[api, eu.west]", 81, "for-each item 'eu.west' contains '.'"),
+    ("[api, 'x[1]']", 81, "for-each item 'x[1]' contains '['"),
+    ("[api, on]", 81, "a for-each item is the boolean true"),
+])
+def test_bad_literal_for_each_items_are_located(items, column, message):
+    with pytest.raises(BlueprintError) as info:
+        _for_each(items)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column) == (10, column)
+    assert problem.path.startswith("phases[0].activities[0].for-each[")
+    assert message in problem.message
+
+
+def test_good_for_each_items_expand_in_order():
+    bp = _for_each("[api, web-1, 3, 'on']")
+    ids = [a.id for a in bp.instances(bp.phases[0])]
+    assert ids == ["ship[api]", "ship[web-1]", "ship[3]", "ship[on]"]
+    assert _for_each("[]").instances(_for_each("[]").phases[0]) == ()
+
+
+def test_bad_items_in_an_input_default_point_at_the_default():
+    with pytest.raises(BlueprintError) as info:
+        _for_each("'<+releaseInput.services>'", default="[api, web, api, null]")
+    problems = info.value.problems
+    # "    - {name: services, type: list, default: " is 44 characters
+    assert [(p.line, p.column, p.path) for p in problems] == [
+        (4, 45, "inputs.services[2]"), (4, 45, "inputs.services[3]")]
+    assert "repeats item 0" in problems[0].message and "null" in problems[1].message
+
+
+@pytest.mark.parametrize("value", [["x", "x"], ["x", None], ["x", "a.b"], ["x", {"k": 1}]])
+def test_bad_items_given_as_inputs_are_refused(value):
+    with pytest.raises(BlueprintError) as info:
+        _for_each("'<+releaseInput.services>'", inputs={"services": value})
+    (problem,) = info.value.problems
+    assert problem.path == "inputs.services[1]"
+    assert "--input services=" in (problem.hint or "")
+    bp = _for_each("'<+releaseInput.services>'")
+    with pytest.raises(BlueprintError) as bound:
+        bp.bind({"services": value})
+    assert [p.path for p in bound.value.problems] == ["inputs.services[1]"]
+
+
+def test_duplicate_input_items_from_the_cli(tmp_path, capsys):
+    from phasesim.cli import main
+
+    file = tmp_path / "bp.yaml"
+    file.write_text(FOR_EACH.replace("FE", "'<+releaseInput.services>'").replace(
+        "DEFAULT", "[a]"))
+    code = main(["simulate", str(file), "--input", "services=[api, web, api]", "--runs", "1",
+                 "--releases", "1", "--seed", "1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "inputs.services[2]: for-each item 'api' repeats item 0" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("declaration", "where", "message"), [
+    ("{name: services, type: lst, default: [a]}", (4, 30), "unknown input type 'lst'"),
+    ("{name: services, type: list, default: x}", (4, 45), "default 'x' is not a list"),
+    ("{name: services, type: list}", (4, 7), "input 'services' has no value"),
+])
+def test_a_bad_for_each_input_is_one_located_problem(declaration, where, message):
+    text = FOR_EACH.replace("FE", "'<+releaseInput.services>'").replace(
+        "{name: services, type: list, default: DEFAULT}", declaration)
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text)
+    (problem,) = info.value.problems  # and no second "unknown input" problem
+    assert (problem.line, problem.column) == where
+    assert message in problem.message
+
+
+def test_a_wrongly_typed_input_value_names_the_declaration_line():
+    with pytest.raises(BlueprintError) as info:
+        _for_each("'<+releaseInput.services>'", inputs={"services": "api"})
+    (problem,) = info.value.problems
+    assert (problem.line, problem.path) == (4, "inputs.services")
+    assert "input 'services' must be a list, found 'api'" in problem.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -114,10 +115,76 @@ def bind_inputs(blueprint: Blueprint, inputs: Mapping[str, Any] | None) -> Bluep
         return blueprint
     problems: list[Problem] = []
     values = _bind_values(blueprint.inputs, inputs, problems, blueprint.source)
+    for name in _for_each_inputs(blueprint):
+        if name in inputs and isinstance(values.get(name), list):
+            problems.extend(Problem(message, file=blueprint.source, path=f"inputs.{name}[{k}]",
+                                    hint=f"{hint}; the value was given as inputs={{{name!r}: "
+                                         f"...}} (--input {name}=...)")
+                            for k, message, hint in _bad_items(values[name]))
     if problems:
         raise BlueprintError(problems, blueprint.source)
     phases = tuple(_bind_subprocesses(ph, values, blueprint.source) for ph in blueprint.phases)
     return replace(blueprint, input_values=values, phases=phases)
+
+
+def _for_each_inputs(blueprint: Blueprint) -> set[str]:
+    """Names of the inputs that a ``for-each`` of the blueprint runs over."""
+    out = set()
+    for ph in blueprint.phases:
+        for act in ph.activities:
+            ref = is_reference_only(act.for_each) if isinstance(act.for_each, str) else None
+            if ref:
+                out.add(ref.split(".")[-1])
+    return out
+
+
+#: Characters a for-each item may not hold: '.' separates a phase from an activity in
+#: node ids and log keys, brackets enclose the item in ``activity[item]``.
+_ITEM_FORBIDDEN = (".", "[", "]")
+
+
+def _bad_items(items: list[Any]) -> list[tuple[int, str, str]]:
+    """Why for-each items cannot name activity instances: (index, message, hint)."""
+    out = []
+    first: dict[str, int] = {}
+    for k, item in enumerate(items):
+        kind = _kind_of(item)
+        if item is None:
+            out.append((k, "a for-each item is null (empty)", "give every item a name, such "
+                        "as [api, web]"))
+            continue
+        if isinstance(item, bool):
+            out.append((k, f"a for-each item is the boolean {str(item).lower()}",
+                        "YAML reads on, off, yes, no, true and false as booleans; quote the "
+                        "name, as in ['on', 'off']"))
+            continue
+        if isinstance(item, Mapping | list | tuple | set):
+            out.append((k, f"a for-each item is {kind}, not a name",
+                        "items are plain names such as api or eu-west"))
+            continue
+        if isinstance(item, float) and not math.isfinite(item):
+            out.append((k, f"a for-each item is {item}", "items are plain names such as api"))
+            continue
+        if not isinstance(item, str | int | float):
+            out.append((k, f"a for-each item is {kind}", "items are plain names such as api"))
+            continue
+        text = str(item)
+        if not text.strip():
+            out.append((k, "a for-each item is an empty name", "give every item a name, such "
+                        "as [api, web]"))
+            continue
+        bad = [c for c in _ITEM_FORBIDDEN if c in text]
+        if bad:
+            out.append((k, f"for-each item {text!r} contains {bad[0]!r}",
+                        "an instance is named activity[item] and '.' separates a phase from "
+                        "an activity; use '-' or '_' instead"))
+            continue
+        if text in first:
+            out.append((k, f"for-each item {text!r} repeats item {first[text]} (items count "
+                        "from 0)", "each item makes one instance; remove the repeat"))
+            continue
+        first[text] = k
+    return out
 
 
 def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, Path]:
@@ -162,6 +229,11 @@ class _Loader:
         self.stack = stack
         self.problems: list[Problem] = []
         self.data: Any = None
+        #: where each input is declared (and its default written), for binding problems
+        self.input_where: dict[str, tuple[Located | None, Located | None]] = {}
+        #: inputs declared but not valid: references to them are not "unknown" as well
+        self.bad_inputs: set[str] = set()
+        self.given_inputs: Mapping[str, Any] = {}
 
     # -- problem reporting -------------------------------------------------------------
     def problem(self, where: Located | None, path: str, message: str,
@@ -367,6 +439,14 @@ class _Loader:
                      f"expected a mapping, found {_kind_of(value)}")
         return {}
 
+    def at_declaration(self, problem: Problem) -> Problem:
+        """A problem with an input's value, placed at the line declaring the input."""
+        name = problem.path.removeprefix("inputs.")
+        where = self.input_where.get(name, (None, None))[0]
+        if problem.line is not None or where is None:
+            return problem
+        return replace(problem, line=where.line, column=where.column)
+
     # -- the document ------------------------------------------------------------------
     def load(self, text: str, inputs: Mapping[str, Any] | None) -> Blueprint | None:
         data, problems = parse_yaml(text, self.name)
@@ -381,7 +461,10 @@ class _Loader:
         blueprint = self.document(data)
         if blueprint is None:
             return None
-        values = _bind_values(blueprint.inputs, inputs or {}, self.problems, self.name)
+        self.given_inputs = dict(inputs or {})
+        found: list[Problem] = []
+        values = _bind_values(blueprint.inputs, inputs or {}, found, self.name)
+        self.problems.extend(self.at_declaration(p) for p in found)
         blueprint = replace(blueprint, input_values=values)
         self.cross_check(blueprint)
         if self.problems:
@@ -495,6 +578,9 @@ class _Loader:
                 self.problem(where, path, f"bad input name {name!r}",
                              "use letters, digits, '_' and '-'")
                 continue
+            self.bad_inputs.add(name)  # until it is found valid
+            self.input_where[name] = (where, self.at(value, "default") if isinstance(
+                value, LocatedDict) and "default" in value else where)
             if isinstance(value, LocatedDict):
                 self.check_keys(value, "input", path)
                 typ = value.get("type")
@@ -519,6 +605,7 @@ class _Loader:
                                  "write '{type: string, default: ...}'")
                     continue
             specs.append(InputSpec(name, typ, default, description))
+            self.bad_inputs.discard(name)
         return tuple(specs)
 
     def calendars(self, data: LocatedDict) -> dict[str, Calendar]:
@@ -782,6 +869,9 @@ class _Loader:
                          f"expected a reference such as <+releaseInput.services> or a list, "
                          f"found {for_each!r}")
             for_each = None
+        if isinstance(for_each, LocatedList):
+            for k, message, hint in _bad_items(list(for_each)):
+                self.problem(self.at(for_each, k), f"{path}.for-each[{k}]", message, hint)
         if aid is None:
             return None
         data = body.get("data")
@@ -890,6 +980,18 @@ class _Loader:
         return result
 
     # -- cross references ----------------------------------------------------------------
+    def input_items(self, name: str, value: Any) -> None:
+        """Problems with the items of a list input that a for-each runs over."""
+        if not isinstance(value, list):
+            return
+        given = name in self.given_inputs
+        where = None if given else self.input_where.get(name, (None, None))[1]
+        for k, message, hint in _bad_items(value):
+            if given:
+                hint = f"{hint}; the value was given as inputs={{{name!r}: ...}} " \
+                       f"(--input {name}=...)"
+            self.problem(where, f"inputs.{name}[{k}]", message, hint)
+
     def cross_check(self, bp: Blueprint) -> None:
         where = _WhereIndex(self.data)
         phase_ids = [ph.id for ph in bp.phases]
@@ -902,8 +1004,10 @@ class _Loader:
             seen.setdefault(ph.id, i)
         rollback = {ph.id for ph in bp.phases if ph.rollback}
         teams, envs, cals = set(bp.teams), set(bp.environments), set(bp.calendars)
-        inputs = {spec.name: spec for spec in bp.inputs}
+        inputs: dict[str, InputSpec | None] = {spec.name: spec for spec in bp.inputs}
+        inputs.update(dict.fromkeys(self.bad_inputs - set(inputs)))
         variables = set(bp.variables)
+        items_checked: set[str] = set()
 
         def ref_check(name: str | None, known: set[str], what: str, path: str,
                       loc: Located | None, declared: bool = True) -> None:
@@ -1020,12 +1124,15 @@ class _Loader:
                     if message:
                         self.problem(where.activity(i, j, "for-each"), f"{ap}.for-each",
                                      message[0], message[1])
-                    elif ref.split(".")[-1] in inputs and \
-                            inputs[ref.split(".")[-1]].type != "list":
+                    elif (spec := inputs.get(ref.split(".")[-1])) is not None and \
+                            spec.type != "list":
                         self.problem(where.activity(i, j, "for-each"), f"{ap}.for-each",
                                      f"for-each needs a list input, {ref!r} is a "
-                                     f"{inputs[ref.split('.')[-1]].type}",
+                                     f"{spec.type}",
                                      "declare the input with 'type: list'")
+                    elif spec is not None and spec.name not in items_checked:
+                        items_checked.add(spec.name)
+                        self.input_items(spec.name, bp.input_values.get(spec.name))
                 if act.approval and act.approval.reject:
                     goto = act.approval.reject.goto
                     goto_loc = where.activity_nested(i, j, "approval", "reject", "goto")
@@ -1214,7 +1321,7 @@ def _node_name(node: tuple[str, ...]) -> str:
     return f"phase {node[1]}" if node[0] == "phase" else f"{node[1]}.{node[2]}"
 
 
-def _reference_problem(ref: str, inputs: Mapping[str, InputSpec], variables: set[str]
+def _reference_problem(ref: str, inputs: Mapping[str, InputSpec | None], variables: set[str]
                        ) -> tuple[str, str | None] | None:
     """Why a ``<+...>`` reference cannot be resolved (message, hint), or None."""
     for prefix in _INPUT_REFS:
