@@ -247,3 +247,123 @@ def test_a_wrongly_typed_input_value_names_the_declaration_line():
     (problem,) = info.value.problems
     assert (problem.line, problem.path) == (4, "inputs.services")
     assert "input 'services' must be a list, found 'api'" in problem.message
+
+
+# -- the simulation horizon -----------------------------------------------------------------
+
+HORIZON_BP = textwrap.dedent("""\
+    process:
+      id: p
+      calendars:
+        office: {hours: Mon-Fri 09:00-17:00, CAL}
+      teams:
+        QA: {capacity: 1, calendar: office}
+      phases:
+        - phase:
+            id: build
+            activities:
+              - activity: {id: a, type: automated, duration: 48h}
+              - activity: {id: b, type: automated, duration: 48h, depends-on: [a]}
+              - activity: {id: c, type: manual, owner: QA, duration: 1h, depends-on: [b]}
+    """)
+
+
+def test_the_horizon_is_documented_and_inside_pandas():
+    from phasesim.calendars import HORIZON, HORIZON_H, HORIZON_START, from_epoch_hours
+
+    assert (str(HORIZON.date()), str(HORIZON_START.date())) == ("2262-01-01", "1678-01-01")
+    assert from_epoch_hours(HORIZON_H) == pd.Timestamp("2262-01-01", tz="UTC")
+    assert pd.Timestamp(HORIZON) < pd.Timestamp.max.tz_localize("UTC")
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[1] / "docs" / "simulation.md").read_text()
+    assert "## The simulation horizon" in docs and "2262-01-01" in docs
+
+
+def test_work_past_the_horizon_is_cut_and_the_release_reported():
+    bp = load_blueprint(HORIZON_BP.replace(", CAL", ""))
+    with pytest.warns(UserWarning, match=r"1 release\(s\) ran past the simulation horizon"):
+        result = simulate(bp, releases=1, runs=1, seed=1, start="2261-12-29 09:00",
+                          progress=False)
+    # a: 29th 09:00 -> 31st 09:00; b from 31st 09:00 would end 2262-01-02 09:00: it is cut
+    # at the horizon (15 h of work), aborted; c would start past the horizon: not run
+    log = result.log
+    assert log["activity_id"].tolist() == ["a", "b"]
+    assert log["status"].tolist() == ["succeeded", "aborted"]
+    assert log["end"].tolist() == [pd.Timestamp("2261-12-31 09:00", tz="UTC"),
+                                   pd.Timestamp("2262-01-01 00:00", tz="UTC")]
+    assert log["work_h"].tolist() == [48.0, 15.0]
+    (rel,) = result.releases.itertuples()
+    assert (rel.status, rel.reason) == ("aborted", "beyond the simulation horizon "
+                                                   "(2262-01-01 UTC)")
+    assert rel.lead_time_h == 63.0 and rel.end == pd.Timestamp("2262-01-01", tz="UTC")
+
+
+def test_a_release_inside_the_horizon_is_untouched():
+    import warnings
+
+    bp = load_blueprint(HORIZON_BP.replace(", CAL", ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = simulate(bp, releases=1, runs=1, seed=1, start="2261-12-20 09:00",
+                          progress=False)
+    # a Fri 20th 09:00 - Sun 22nd 09:00, b - Tue 24th 09:00, c (office hours) 09:00-10:00
+    assert result.log["end"].tolist() == [pd.Timestamp(f"2261-12-{t}", tz="UTC")
+                                          for t in ("22 09:00", "24 09:00", "24 10:00")]
+    assert result.releases["status"].tolist() == ["succeeded"]
+
+
+def test_team_work_past_the_horizon_frees_its_member_there():
+    bp = load_blueprint(HORIZON_BP.replace(", CAL", "").replace(
+        "type: automated, duration: 48h, depends-on: [a]",
+        "type: manual, owner: QA, duration: 1000000h, depends-on: [a]"))
+    with pytest.warns(UserWarning):
+        result = simulate(bp, releases=2, runs=1, seed=1, cadence="daily",
+                          start="2261-12-01 09:00", progress=False)
+    assert (result.log["end"] <= pd.Timestamp("2262-01-01", tz="UTC")).all()
+    assert (result.usage["released"] <= pd.Timestamp("2262-01-01", tz="UTC")).all()
+    assert result.releases["status"].tolist() == ["aborted", "aborted"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"start": "2262-01-01"}, "release 1 would start at 2262-01-01 00:00:00+00:00"),
+    ({"start": "2263-06-01"}, "release 1 would start at 2263-06-01"),
+    ({"start": "1600-01-01"}, "release 1 would start at 1600-01-01"),
+    ({"start": "2261-12-20", "releases": 3}, "release 3 would start at 2262-01-03"),
+    ({"cadence": ["2026-01-05", "2270-01-05"], "releases": 2, "start": "2026-01-05"},
+     "release 2 would start"),
+])
+def test_release_starts_outside_the_horizon_are_refused(kwargs, message):
+    bp = load_blueprint(HORIZON_BP.replace(", CAL", ""))
+    args = {"releases": 1, "runs": 1, "seed": 1, "progress": False, "cadence": "weekly",
+            **kwargs}
+    with pytest.raises(PhasesimError) as info:
+        simulate(bp, **args)
+    assert message in str(info.value)
+    assert "outside the simulation horizon (1678-01-01 to 2262-01-01 UTC)" in str(info.value)
+
+
+@pytest.mark.parametrize(("cal", "column", "date"), [
+    # "    office: {hours: Mon-Fri 09:00-17:00, " is 41 characters
+    ("holidays: [2026-12-25, 2262-01-01]", 65, "2262-01-01"),
+    ("holidays: [1500-01-01]", 53, "1500-01-01"),
+    ("freezes: [[2261-12-20, 2263-01-04]]", 52, "2263-01-04"),  # the pair's column
+])
+def test_calendar_dates_outside_the_horizon_are_located(cal, column, date):
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(HORIZON_BP.replace("CAL", cal))
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column) == (4, column)
+    assert f"date {date} lies outside the simulation horizon" in problem.message
+
+
+def test_slot_weeks_are_capped():
+    text = HORIZON_BP.replace(", CAL", "").replace(
+        "{id: a, type: automated, duration: 48h}",
+        "{id: a, type: automated, duration: 48h, not-before: {at: Mon 09:00, week: WEEK}}")
+    load_blueprint(text.replace("WEEK", "520"))
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text.replace("WEEK", "1000000000"))
+    (problem,) = info.value.problems
+    assert problem.line == 11
+    assert "week: must be at most 520, found 1000000000" in str(problem)

@@ -42,7 +42,7 @@ from phasesim.blueprint.model import (
 )
 from phasesim.blueprint.schema import SIDECAR_KEYS, known_keys
 from phasesim.blueprint.yamlsource import Located, LocatedDict, LocatedList, parse_yaml
-from phasesim.calendars import Calendar, WeeklyAnchor
+from phasesim.calendars import HORIZON, HORIZON_START, Calendar, WeeklyAnchor
 from phasesim.distributions import DurationSpec, parse_duration_spec
 from phasesim.errors import BlueprintError, Problem
 
@@ -125,6 +125,20 @@ def bind_inputs(blueprint: Blueprint, inputs: Mapping[str, Any] | None) -> Bluep
         raise BlueprintError(problems, blueprint.source)
     phases = tuple(_bind_subprocesses(ph, values, blueprint.source) for ph in blueprint.phases)
     return replace(blueprint, input_values=values, phases=phases)
+
+
+#: Latest week a planned slot ``{at, week}`` may name (ten years).
+MAX_SLOT_WEEK = 520
+_HORIZON_HINT = ("simulated time must stay inside pandas' timestamps; see 'The simulation "
+                 "horizon' in docs/simulation.md")
+
+
+def _beyond_horizon(day: dt.date) -> str | None:
+    """Why a calendar date lies outside the simulation horizon, or None."""
+    if HORIZON_START.date() <= day < HORIZON.date():
+        return None
+    return (f"date {day} lies outside the simulation horizon "
+            f"({HORIZON_START.date()} to {HORIZON.date()})")
 
 
 def _for_each_inputs(blueprint: Blueprint) -> set[str]:
@@ -417,7 +431,7 @@ class _Loader:
             self.problem(self.at(body), path, "a not-before slot needs 'at'",
                          "e.g. {at: Fri 09:00, week: 1}")
             return None
-        week = self.integer(body, "week", path, 1, 1)
+        week = self.integer(body, "week", path, 1, 1, MAX_SLOT_WEEK)
         try:
             return Slot(WeeklyAnchor.parse(str(body["at"])), week)
         except ValueError as exc:
@@ -658,6 +672,8 @@ class _Loader:
                 self.problem(self.at(raw, i), f"{path}.{key}[{i}]",
                              f"expected a date such as 2026-12-25, found {value!r}"
                              f"{_date_reason(value)}")
+            elif (beyond := _beyond_horizon(day)) is not None:
+                self.problem(self.at(raw, i), f"{path}.{key}[{i}]", beyond, _HORIZON_HINT)
             else:
                 out.append(day)
         return tuple(out)
@@ -686,6 +702,10 @@ class _Loader:
             if days[1] < days[0]:
                 self.problem(self.at(raw, i), here,
                              f"freeze ends ({days[1]}) before it starts ({days[0]})")
+                continue
+            beyond = _beyond_horizon(days[0]) or _beyond_horizon(days[1])
+            if beyond is not None:
+                self.problem(self.at(raw, i), here, beyond, _HORIZON_HINT)
                 continue
             out.append((days[0], days[1]))
         return tuple(out)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from phasesim.calendars import Calendar, WeeklyAnchor
+from phasesim.calendars import HORIZON, HORIZON_H, Calendar, WeeklyAnchor
 from phasesim.simulation.compiled import CompiledModel, NodeSpec
 from phasesim.simulation.streams import Streams
 
@@ -40,6 +40,8 @@ ROW_FIELDS = (
     "attempt", "ready", "start", "end", "wait_serialize_h", "wait_anchor_h",
     "wait_environment_h", "wait_team_h", "offhours_h", "work_h", "rework", "cause",
 )
+#: The reason of a release cut at the simulation horizon.
+BEYOND_HORIZON = f"beyond the simulation horizon ({HORIZON:%Y-%m-%d} UTC)"
 #: Fields of one release row.
 RELEASE_FIELDS = ("run", "release", "scheduled", "start", "end", "status", "reason",
                   "attempts", "rework", "capped")
@@ -270,6 +272,9 @@ class RunEngine:
             return
         env = self.env
         now = env.now
+        if now >= HORIZON_H:
+            self._halt(rel, "aborted", BEYOND_HORIZON)
+            return
         if spec.skipped:
             ready, cause, serialize_h, anchor_h, environment_h = self._readiness(
                 block, spec, gate)
