@@ -367,3 +367,84 @@ def test_slot_weeks_are_capped():
     (problem,) = info.value.problems
     assert problem.line == 11
     assert "week: must be at most 520, found 1000000000" in str(problem)
+
+
+# -- empty activity cells in a log ----------------------------------------------------------
+
+SEVEN_HOURS = ("release_id,phase_id,activity_id,start,end\n"
+               "r1,build,compile,2026-01-05 09:00,2026-01-05 10:00\n"
+               "r1,build,NaN,2026-01-05 10:00,2026-01-05 14:00\n"
+               "r1,build,,2026-01-05 14:00,2026-01-05 15:00\n"
+               "r1,build,NA,2026-01-05 15:00,2026-01-05 16:00\n")
+
+
+def test_empty_activity_cells_keep_their_time_and_are_counted(tmp_path):
+    from phasesim import lead_times
+    from phasesim.eventlog import audit_table, read_log
+
+    csv = tmp_path / "log.csv"
+    csv.write_text(SEVEN_HOURS)
+    log = read_log(csv)
+    # 09:00 to 16:00: 7 h, not the 1 h of the one named activity
+    assert lead_times(log)["lead_time_h"].tolist() == [7.0]
+    assert log["activity_id"].tolist() == ["compile", "build", "build", "build"]
+    assert (log["activity_type"] == "phase").sum() == 0
+    audit = audit_table(log).set_index("rule")
+    assert audit.loc["activity_assumed", "count"] == 3
+    assert audit.loc["activity_assumed", "action"] == "fixed"
+
+
+def test_empty_activity_cells_are_located_in_strict_mode(tmp_path):
+    from phasesim.errors import LogError
+    from phasesim.eventlog import read_log
+
+    csv = tmp_path / "log.csv"
+    csv.write_text(SEVEN_HOURS)
+    with pytest.raises(LogError) as info:
+        read_log(csv, strict=True)
+    found = [p for p in info.value.problems if "no activity name" in p.message]
+    assert [(p.file, p.line) for p in found] == [(str(csv), 3), (str(csv), 4), (str(csv), 5)]
+    assert "read as activity 'build' of its phase" in found[0].message
+
+
+def test_blank_activity_cells_in_a_frame():
+    from phasesim.eventlog import audit_table, read_log
+
+    t = pd.Timestamp("2026-01-05 09:00", tz="UTC")
+    frame = pd.DataFrame({
+        "release_id": ["r1"] * 4, "phase_id": ["qa", "qa", "qa", "ship"],
+        "activity_id": ["smoke", None, "  ", float("nan")],
+        "start": [t, t + pd.Timedelta(hours=1), t + pd.Timedelta(hours=2),
+                  t + pd.Timedelta(hours=5)],
+        "end": [t + pd.Timedelta(hours=1), t + pd.Timedelta(hours=2),
+                t + pd.Timedelta(hours=3), t + pd.Timedelta(hours=6)]})
+    log = read_log(frame)
+    assert log["activity_id"].tolist() == ["smoke", "qa", "qa", "ship"]
+    assert audit_table(log).set_index("rule").loc["activity_assumed", "count"] == 3
+
+
+def test_a_row_typed_phase_stays_a_phase_row():
+    from phasesim.eventlog import audit_table, read_log
+
+    t = pd.Timestamp("2026-01-05 09:00", tz="UTC")
+    frame = pd.DataFrame({
+        "release_id": ["r1", "r1"], "phase_id": ["qa", "qa"],
+        "activity_id": [None, "smoke"], "activity_type": ["Phase", "automated"],
+        "start": [t, t], "end": [t + pd.Timedelta(hours=2), t + pd.Timedelta(hours=1)]})
+    log = read_log(frame).sort_values("activity_type")
+    assert log["activity_id"].isna().tolist() == [False, True]
+    assert log["activity_type"].tolist() == ["automated", "phase"]
+    assert audit_table(log).set_index("rule").loc["activity_assumed", "count"] == 0
+
+
+def test_a_phase_only_log_is_unchanged(tmp_path):
+    from phasesim.eventlog import audit_table, read_log
+
+    csv = tmp_path / "phases.csv"
+    csv.write_text("release_id,phase_id,start,end\n"
+                   "r1,build,2026-01-05 09:00,2026-01-05 10:00\n"
+                   "r1,test,2026-01-05 10:00,2026-01-05 13:00\n")
+    log = read_log(csv)
+    assert log["activity_id"].isna().all()
+    assert (log["activity_type"] == "phase").all()
+    assert audit_table(log).set_index("rule").loc["activity_assumed", "count"] == 0

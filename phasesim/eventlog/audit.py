@@ -26,6 +26,12 @@ duplicate                 dropped   rows identical in every column (after the ti
                                     parsed) to an earlier row; the first is kept
 lifecycle_unused          dropped   lifecycle events other than schedule, start,
                                     complete, abort and skip (suspend, resume, ...)
+activity_assumed          fixed     rows whose activity cell is empty (blank, NaN,
+                                    NA, null) in a log with an activity column: the
+                                    row is kept as an activity named after its phase
+                                    (``activity_id = phase_id``), so its time counts;
+                                    an ``activity_type`` of ``phase`` keeps it a
+                                    phase-level row
 unknown_status            dropped   a status that no vocabulary maps to the canonical
                                     statuses (the values found are listed)
 unknown_activity_type     fixed     an activity type phasesim does not know; set to
@@ -160,6 +166,9 @@ AUDIT_RULES: tuple[AuditRule, ...] = (
           "rows identical in every column to an earlier row; the first is kept"),
     _rule("lifecycle_unused", "dropped",
           "lifecycle events other than schedule, start, complete, abort and skip"),
+    _rule("activity_assumed", "fixed",
+          "an empty activity cell (blank, NaN, NA) in a log with an activity column: kept "
+          "as an activity named after its phase (activity_id = phase_id)"),
     _rule("unknown_status", "dropped", "statuses that map to none of the canonical statuses"),
     _rule("unknown_activity_type", "fixed", "unknown activity types are set to 'manual'"),
     _rule("missing_id", "dropped", "no release id, or no phase and no activity name"),
@@ -754,6 +763,43 @@ def audit_duplicates(staged: Staged, auditor: Auditor) -> None:
     record_rows(auditor, staged, "duplicate", dup, column=None, message=message,
                 hint="remove the repeated row")
     staged.frame = frame.loc[~dup].drop(columns="_first")
+
+
+def audit_blank_activities(staged: Staged, auditor: Auditor, *, applies: bool) -> None:
+    """Name empty activity cells after their phase (rule ``activity_assumed``).
+
+    A log with an activity column whose cell reads NaN, NA or nothing would otherwise
+    give a phase-level row, whose times the analyses replace by those of the phase's
+    activities: a 7-hour release would report the 1 hour of its one named activity.
+    ``applies`` is False for adapters (their phase rows are meant) and for logs without
+    an activity column.
+    """
+    frame = staged.frame
+    if not applies or "activity_id" not in frame.columns or "phase_id" not in frame.columns:
+        auditor.record("activity_assumed", 0)
+        return
+    activity = frame["activity_id"]
+    blank = np.array(activity.isna(), dtype=bool)
+    text = activity.map(lambda v: isinstance(v, str) and not v.strip())
+    blank |= np.asarray(text.fillna(False), dtype=bool)
+    blank &= np.asarray(frame["phase_id"].notna(), dtype=bool)
+    if "activity_type" in frame.columns and blank.any():
+        said = frame["activity_type"].map(
+            lambda v: ACTIVITY_TYPE_VOCABULARY.get(normalise_status(v))
+            if isinstance(v, str) else None)
+        blank &= np.asarray(said != "phase", dtype=bool)
+    record_rows(
+        auditor, staged, "activity_assumed", blank, column="activity_id",
+        message=lambda row: f"no activity name: read as activity {row['phase_id']!r} of "
+        "its phase",
+        hint="name the activity, or give the row activity_type 'phase' if it is about the "
+        "phase itself")
+    if blank.any():
+        values = frame["activity_id"].astype("object")
+        values[blank] = frame["phase_id"].astype("object")[blank]
+        frame["activity_id"] = values
+        if "_act" in frame.columns:
+            del frame["_act"]  # recomputed by finish()
 
 
 def _is_hashable(value: object) -> bool:

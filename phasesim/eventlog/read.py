@@ -28,6 +28,7 @@ from phasesim.eventlog.audit import (
     Auditor,
     Field,
     Staged,
+    audit_blank_activities,
     audit_duplicates,
     audit_timestamps,
     check_timezone,
@@ -226,6 +227,8 @@ def _read(
         _pair_lifecycle(staged, auditor)
     else:
         auditor.record("lifecycle_unused", 0)
+    audit_blank_activities(staged, auditor, applies=fmt not in adapters.ADAPTERS and any(
+        "activity_id" in f for f in staged.fields.values()) and not staged.phase_assumed)
     log = finish(staged, auditor)
     return finalise(log, auditor, staged, strict=strict)
 
