@@ -182,13 +182,19 @@ def render_report(
     title = title or "Release history: bottleneck report"
     leads = lead_times(log)
     if leads["start"].notna().sum() == 0:
+        from phasesim.eventlog.audit import empty_reason
+
+        source = log.attrs.get("source")
+        message = empty_reason(log, named=False) if log.empty and source else \
+            "the log has no release with a started phase to report on"
         raise LogError(
             [
                 Problem(
-                    "the log has no release with a started phase to report on",
+                    message, file=source,
                     hint="check the audit of read_log: rows may have been dropped",
                 )
-            ]
+            ],
+            source,
         )
     done = leads.loc[leads["lead_time_h"].notna()]
     stats = phase_stats(log)

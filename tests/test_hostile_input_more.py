@@ -448,3 +448,232 @@ def test_a_phase_only_log_is_unchanged(tmp_path):
     assert log["activity_id"].isna().all()
     assert (log["activity_type"] == "phase").all()
     assert audit_table(log).set_index("rule").loc["activity_assumed", "count"] == 0
+
+
+# -- vague messages made precise ------------------------------------------------------------
+
+GOOD = textwrap.dedent("""\
+    process:
+      id: p
+      phases:
+        - phase:
+            id: build
+            activities:
+              - activity: {id: a, type: automated, duration: 1h}
+    """)
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_latin1_blueprint_names_the_encoding_and_the_bad_byte(tmp_path, bom):
+    file = tmp_path / "bp.yaml"
+    file.write_bytes(bom + GOOD.replace("id: p", "id: p\n  name: Caf\xe9 run").encode("latin-1"))
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(file)
+    (problem,) = info.value.problems
+    # line 3 is "  name: Café run": the é is its 12th byte
+    assert (problem.file, problem.line, problem.column) == (str(file), 3, 12)
+    assert "the file is not UTF-8 text: byte 0xE9 cannot be decoded" in problem.message
+    assert "'é' in Windows-1252" in (problem.hint or "")
+
+
+def test_a_latin1_scenario_and_log_are_located(tmp_path):
+    from phasesim.errors import LogError, ScenarioError
+    from phasesim.eventlog import read_log
+    from phasesim.whatif.scenario import load_scenario
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_bytes("name: caf\xe9\nchanges: []\n".encode("latin-1"))
+    with pytest.raises(ScenarioError) as sinfo:
+        load_scenario(scenario)
+    assert [(p.line, p.column) for p in sinfo.value.problems] == [(1, 10)]
+    csv = tmp_path / "log.csv"
+    csv.write_bytes("release_id,phase_id,start,end\nr1,b,2026-01-05 09:00,2026-01-05 10:00\n"
+                    "r2,caf\xe9,2026-01-05 09:00,2026-01-05 10:00\n".encode("latin-1"))
+    with pytest.raises(LogError) as linfo:
+        read_log(csv)
+    (problem,) = linfo.value.problems
+    assert (problem.file, problem.line, problem.column) == (str(csv), 3, 7)
+    jsonl = tmp_path / "log.jsonl"
+    jsonl.write_bytes('{"release_id": "r\xe9"}\n'.encode("latin-1"))
+    with pytest.raises(LogError) as jinfo:
+        read_log(jsonl)
+    assert [(p.line, p.column) for p in jinfo.value.problems] == [(1, 18)]
+
+
+@pytest.mark.parametrize(("written", "value"), [("on", "true"), ("off", "false"),
+                                                ("yes", "true"), ("No", "false")])
+def test_a_yaml_boolean_id_says_to_quote_it(written, value):
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(GOOD.replace("id: build", f"id: {written}"))
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column) == (5, 13)
+    assert f"YAML reads the unquoted {written!r} as the boolean {value}" in problem.message
+    assert problem.hint == f"quote it: id: '{written}'"
+    bp = load_blueprint(GOOD.replace("id: build", f"id: '{written}'"))
+    assert bp.phase_ids == (written,)
+
+
+def test_yaml_booleans_as_names_and_texts_say_to_quote_them():
+    text = GOOD.replace("{id: a, type: automated, duration: 1h}",
+                        "{id: a, type: automated, duration: 1h, name: yes}\n"
+                        "          - activity: {id: b, type: automated, depends-on: [a, on]}")
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(text)
+    messages = sorted(str(p) for p in info.value.problems)
+    assert len(messages) == 2
+    assert "activities[0].name: expected a text, found the boolean true: YAML reads the " \
+        "unquoted 'yes' as one (quote it: 'yes')" in messages[0]
+    assert "activities[1].depends-on: expected names, found a boolean" in messages[1]
+
+
+def test_a_team_key_written_on_stays_on():
+    text = GOOD.replace("  phases:", "  teams:\n    on: {capacity: 2}\n  phases:").replace(
+        "type: automated, duration: 1h", "type: manual, duration: 1h, owner: 'on'")
+    bp = load_blueprint(text)
+    assert list(bp.teams) == ["on"] and bp.teams["on"].capacity == 2
+
+
+def _parent(tmp_path, process: str):
+    file = tmp_path / "parent.yaml"
+    file.write_text(GOOD.replace("{id: a, type: automated, duration: 1h}",
+                                 f"{{id: a, type: subprocess, process: '{process}'}}"))
+    return file
+
+
+def _subprocess_problem(file, **kwargs):
+    with pytest.raises(BlueprintError) as info:
+        load_blueprint(file, **kwargs)
+    (problem,) = info.value.problems
+    # "          - activity: {id: a, type: subprocess, process: " is 57 characters
+    assert (problem.file, problem.line, problem.column) == (str(file), 7, 58)
+    assert problem.path == "phases[0].activities[0].process"
+    return problem
+
+
+def test_subprocess_paths_that_are_no_blueprint_are_named_at_the_parents_line(tmp_path):
+    import os
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "image.yaml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (tmp_path / "plain.yaml").write_text("just: a mapping\n")
+    (tmp_path / "scalar.yaml").write_text("hello\n")
+    (tmp_path / "empty.yaml").write_text("")
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would hang: it is never opened
+    cases = {"folder": "this is a folder, not a blueprint file",
+             "image.yaml": "the file is binary, not text",
+             "plain.yaml": "is not a blueprint: it holds a mapping",
+             "scalar.yaml": "is not a blueprint: it holds a text",
+             "empty.yaml": "is not a blueprint: it holds nothing",
+             "pipe.yaml": "this is a device or other special file, not a blueprint file",
+             "missing.yaml": "subprocess file 'missing.yaml' not found"}
+    for process, message in cases.items():
+        problem = _subprocess_problem(_parent(tmp_path, process))
+        assert message in problem.message, process
+
+
+def test_a_latin1_subprocess_file_gives_the_bad_bytes_line(tmp_path):
+    (tmp_path / "child.yaml").write_bytes(GOOD.replace("id: p", "id: p\n  name: \xe9")
+                                          .encode("latin-1"))
+    problem = _subprocess_problem(_parent(tmp_path, "child.yaml"))
+    assert "byte 0xE9 cannot be decoded (at line 3, column 9 of it)" in problem.message
+
+
+def test_subprocess_paths_leaving_the_folder_tree_are_refused(tmp_path):
+    import os
+
+    inner = tmp_path / "inner"
+    (inner / "sub").mkdir(parents=True)
+    (tmp_path / "outside.yaml").write_text(GOOD)
+    (inner / "sub" / "child.yaml").write_text(GOOD)
+    os.symlink(tmp_path / "outside.yaml", inner / "link.yaml")
+    for process in ("../outside.yaml", str(tmp_path / "outside.yaml"), "link.yaml",
+                    "/etc/passwd", "sub/../../outside.yaml"):
+        problem = _subprocess_problem(_parent(inner, process))
+        assert f"lies outside the blueprint's folder {os.path.realpath(inner)}" in \
+            problem.message, process
+        assert "allow_outside=True (--allow-outside)" in (problem.hint or "")
+    assert load_blueprint(_parent(inner, "sub/child.yaml")).phase_ids == ("build",)
+    bp = load_blueprint(_parent(inner, "../outside.yaml"), allow_outside=True)
+    assert bp.phases[0].activities[0].subprocess is not None
+    problem = _subprocess_problem(_parent(inner, "/dev/null"), allow_outside=True)
+    assert "device or other special file" in problem.message
+
+
+def test_cli_allow_outside(tmp_path, capsys):
+    from phasesim.cli import main
+
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (tmp_path / "outside.yaml").write_text(GOOD)
+    parent = _parent(inner, "../outside.yaml")
+    assert main(["validate", str(parent)]) == 1
+    assert "lies outside the blueprint's folder" in capsys.readouterr().out
+    assert main(["validate", str(parent), "--allow-outside"]) == 0
+    # the flag does not stay on after the command
+    with pytest.raises(BlueprintError):
+        load_blueprint(parent)
+
+
+def test_a_header_only_log_is_named(tmp_path, capsys):
+    from phasesim.cli import main
+
+    csv = tmp_path / "header.csv"
+    csv.write_text("release_id,phase_id,activity_id,start,end\n")
+    assert main(["report", str(csv), "-o", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err
+    assert f"{csv}: the log holds no rows (a header only?)" in err
+    assert "<string>" not in err
+    assert main(["calibrate", "data/blueprints/linear.yaml", str(csv), "-o",
+                 str(tmp_path / "c.yaml")]) == 1
+    assert f"nothing to calibrate from ({csv} holds no rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_csv_delimiters_are_detected(tmp_path, sep):
+    from phasesim.eventlog import read_log
+
+    csv = tmp_path / "log.csv"
+    csv.write_text(sep.join(["release_id", "phase_id", "start", "end"]) + "\n"
+                   + sep.join(["r1", "build", "2026-01-05 09:00", "2026-01-05 10:30"]) + "\n")
+    log = read_log(csv)
+    assert log[["release_id", "phase_id"]].values.tolist() == [["r1", "build"]]
+    assert (log["end"] - log["start"]).tolist() == [pd.Timedelta(minutes=90)]
+
+
+def _workbook(path):
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"note": ["exported by the release tool"]}).to_excel(
+            writer, sheet_name="Cover", index=False)
+        pd.DataFrame({"release_id": ["r1"], "phase_id": ["build"],
+                      "start": ["2026-01-05 09:00"], "end": ["2026-01-05 11:00"]}).to_excel(
+            writer, sheet_name="Data", index=False)
+
+
+def test_excel_data_on_a_later_sheet(tmp_path, capsys):
+    from phasesim.cli import main
+    from phasesim.errors import LogError
+    from phasesim.eventlog import read_log
+
+    book = tmp_path / "log.xlsx"
+    _workbook(book)
+    with pytest.raises(LogError) as info:
+        read_log(book)
+    first = info.value.problems[0]
+    assert first.message == ("the first sheet, 'Cover', holds no log; the workbook's sheets "
+                             "are 'Cover', 'Data'")
+    assert first.hint == "sheet 'Data' has log columns: pass sheet='Data' (--sheet 'Data')"
+    for sheet in ("Data", 1):
+        log = read_log(book, sheet=sheet)
+        assert log["release_id"].tolist() == ["r1"]
+        assert (log["end"] - log["start"]).tolist() == [pd.Timedelta(hours=2)]
+    with pytest.raises(LogError, match="no sheet 'Dta' in the workbook; its sheets are "
+                                       "'Cover', 'Data'"):
+        read_log(book, sheet="Dta")
+    with pytest.raises(LogError, match=r"sheet=2 but the workbook has 2 sheet\(s\)"):
+        read_log(book, sheet=2)
+    csv = tmp_path / "log.csv"
+    csv.write_text("release_id,phase_id,start,end\n")
+    with pytest.raises(LogError, match="sheet= applies to Excel workbooks, not to format"):
+        read_log(csv, sheet="Data")
+    assert main(["report", str(book), "--sheet", "Data", "-o", str(tmp_path / "r.html")]) == 0
+    assert (tmp_path / "r.html").exists()

@@ -7,6 +7,7 @@ the path inside the document and a fix where one is obvious), then raises one
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import difflib
 import math
@@ -19,6 +20,7 @@ from typing import Any
 
 import networkx as nx
 
+from phasesim._files import decode
 from phasesim.blueprint.expressions import (
     Expression,
     ExpressionError,
@@ -64,6 +66,8 @@ _VARIABLE_REFS = ("variables.", "process.variables.", "phase.variables.")
 def load_blueprint(
     source: str | os.PathLike[str] | Blueprint,
     inputs: Mapping[str, Any] | None = None,
+    *,
+    allow_outside: bool | None = None,
 ) -> Blueprint:
     """Load, validate and return a release process blueprint.
 
@@ -75,6 +79,11 @@ def load_blueprint(
     inputs : mapping, optional
         Values for the process ``inputs`` (defaults fill the rest); ``for-each`` and
         ``if`` are evaluated on them.
+    allow_outside : bool, optional
+        Let subprocess files lie outside the blueprint's folder tree (its folder and the
+        folders below it; the current folder for YAML text). Off by default, so that a
+        shared blueprint cannot make phasesim read arbitrary files; the CLI's
+        ``--allow-outside`` turns it on.
 
     Returns
     -------
@@ -101,6 +110,8 @@ def load_blueprint(
         return bind_inputs(source, inputs)
     text, name, base = _read_source(source)
     loader = _Loader(name, base, depth=0, stack=(os.path.realpath(name),))
+    loader.root = os.path.realpath(base)
+    loader.allow_outside = ALLOW_OUTSIDE.get() if allow_outside is None else allow_outside
     blueprint = loader.load(text, inputs)
     if loader.problems or blueprint is None:
         problems = sorted(loader.problems, key=lambda p: (
@@ -139,6 +150,13 @@ def _beyond_horizon(day: dt.date) -> str | None:
         return None
     return (f"date {day} lies outside the simulation horizon "
             f"({HORIZON_START.date()} to {HORIZON.date()})")
+
+
+def _is_blueprint_document(data: Any) -> bool:
+    """Whether parsed YAML is shaped like a blueprint (a process, a phase or phases)."""
+    if isinstance(data, LocatedList):
+        return True
+    return isinstance(data, LocatedDict) and bool({"process", "phase", "phases"} & set(data))
 
 
 def _for_each_inputs(blueprint: Blueprint) -> set[str]:
@@ -208,17 +226,48 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, Path]:
         and (source.endswith((".yaml", ".yml")) or Path(source).exists())
     ):
         path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not path.exists():
             raise BlueprintError(
-                [Problem("file not found", file=str(path), hint="check the path")], str(path)
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BlueprintError([Problem(f"cannot read the file: {exc}", file=str(path))],
-                                 str(path)) from None
+                [Problem("file not found", file=str(path), hint="check the path")], str(path))
+        data, problem = _read_bytes(path)
+        text = None
+        if problem is None and data is not None:
+            text, problem = decode(data, str(path))
+        if problem is not None or text is None:
+            raise BlueprintError([problem or Problem("cannot read the file", file=str(path))],
+                                 str(path))
         return text, str(path), path.resolve().parent
     return str(source), "<string>", Path.cwd()
+
+
+#: Largest blueprint file read (a blueprint is a few kilobytes; this refuses a wrong file
+#: such as a disk image quickly).
+MAX_BLUEPRINT_BYTES = 10_000_000
+
+#: The default of ``allow_outside`` (the CLI's ``--allow-outside`` sets it for a command).
+ALLOW_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_outside",
+                                                                    default=False)
+
+
+def _read_bytes(path: Path) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a blueprint file, or why it is not one (a folder, a device, too big)."""
+    name = str(path)
+    if path.is_dir():
+        return None, Problem("this is a folder, not a blueprint file", file=name,
+                             hint="name a .yaml file")
+    if not path.is_file():
+        return None, Problem("this is a device or other special file, not a blueprint "
+                             "file", file=name, hint="name a .yaml file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BLUEPRINT_BYTES:
+            return None, Problem(f"the file is {size:,} bytes, far too large for a "
+                                 f"blueprint (at most {MAX_BLUEPRINT_BYTES:,})", file=name,
+                                 hint="is this the right file?")
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, Problem(f"cannot read the file: {exc.strerror or exc}", file=name)
+    return data, None  # decode() tells a binary file (a NUL byte in valid UTF-8 is located)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -243,6 +292,9 @@ class _Loader:
         self.stack = stack
         self.problems: list[Problem] = []
         self.data: Any = None
+        #: the folder tree subprocess files must stay in, unless allow_outside
+        self.root = os.path.realpath(base)
+        self.allow_outside = False
         #: where each input is declared (and its default written), for binding problems
         self.input_where: dict[str, tuple[Located | None, Located | None]] = {}
         #: inputs declared but not valid: references to them are not "unknown" as well
@@ -297,6 +349,12 @@ class _Loader:
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
+        if isinstance(value, bool):
+            written = getattr(data, "bool_text", {}).get(key, str(value).lower())
+            self.problem(self.at(data, key), f"{path}.{key}",
+                         f"expected a text, found the boolean {str(value).lower()}: YAML "
+                         f"reads the unquoted {written!r} as one", f"quote it: '{written}'")
+            return default
         self.problem(self.at(data, key), f"{path}.{key}",
                      f"expected a text, found {_kind_of(value)}")
         return default
@@ -307,6 +365,12 @@ class _Loader:
                          f"add an id such as 'id: my_{what}'")
             return None
         value = data["id"]
+        if isinstance(value, bool):
+            written = getattr(data, "bool_text", {}).get("id", str(value).lower())
+            self.problem(self.at(data, "id"), f"{path}.id",
+                         f"bad {what} id: YAML reads the unquoted {written!r} as the boolean "
+                         f"{str(value).lower()}", f"quote it: id: '{written}'")
+            return None
         if not isinstance(value, str) or not _ID_RE.match(value):
             self.problem(self.at(data, "id"), f"{path}.id",
                          f"bad {what} id {value!r}",
@@ -322,6 +386,12 @@ class _Loader:
             return (value,)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
+        if isinstance(value, bool) or (isinstance(value, list) and any(
+                isinstance(v, bool) for v in value)):
+            self.problem(self.at(data, key), f"{path}.{key}",
+                         "expected names, found a boolean: YAML reads an unquoted on, off, "
+                         "yes, no, true or false as one", "quote the name, as in ['on']")
+            return ()
         self.problem(self.at(data, key), f"{path}.{key}",
                      f"expected a list of names, found {_kind_of(value)}")
         return ()
@@ -969,11 +1039,18 @@ class _Loader:
     def subprocess(self, body: LocatedDict, process: str, path: str) -> Blueprint | None:
         file = (self.base / process).resolve()
         where = self.at(body, "process")
-        if not file.is_file():
+        real = os.path.realpath(file)
+        if not self.allow_outside and os.path.commonpath([self.root, real]) != self.root:
+            self.problem(where, f"{path}.process",
+                         f"subprocess file {process!r} lies outside the blueprint's folder "
+                         f"{self.root}",
+                         "keep subprocess files in the blueprint's folder or below it, or "
+                         "pass allow_outside=True (--allow-outside) for a blueprint you trust")
+            return None
+        if not file.exists():
             self.problem(where, f"{path}.process", f"subprocess file {process!r} not found",
                          f"looked for {file}")
             return None
-        real = os.path.realpath(file)
         if real in self.stack:
             chain = " -> ".join(Path(p).name for p in (*self.stack, real))
             self.problem(where, f"{path}.process", f"subprocess cycle: {chain}",
@@ -986,16 +1063,33 @@ class _Loader:
             return None
         child = _Loader(str(file) if not self.name.startswith("<") else process,
                         file.parent, self.depth + 1, (*self.stack, real))
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problem(where, f"{path}.process", f"cannot read subprocess file: {exc}")
+        child.root, child.allow_outside = self.root, self.allow_outside
+        data, problem = _read_bytes(file)
+        text = None
+        if problem is None and data is not None:
+            text, problem = decode(data, str(file))
+        if problem is not None or text is None:
+            message = problem.message if problem else "cannot read the file"
+            if problem is not None and problem.line is not None:
+                message += f" (at line {problem.line}, column {problem.column} of it)"
+            self.problem(where, f"{path}.process", f"subprocess file {process!r}: {message}",
+                         problem.hint if problem else None)
             return None
         raw_inputs = body.get("inputs")
         literal = {k: v for k, v in _plain(raw_inputs).items()
                    if not (isinstance(v, str) and is_reference_only(v))} \
             if isinstance(raw_inputs, LocatedDict) else {}
         result = child.load(text, literal)
+        # a file that is no blueprint at all is named at the parent's line (a blueprint
+        # with a YAML syntax error keeps its own located problems)
+        unreadable = child.data is None and any(p.line is not None for p in child.problems)
+        if result is None and not unreadable and not _is_blueprint_document(child.data):
+            found = "nothing" if child.data is None else _kind_of(child.data)
+            self.problem(where, f"{path}.process",
+                         f"subprocess file {process!r} is not a blueprint: it holds "
+                         f"{found}, not a 'process:' or 'phase:' document",
+                         "name a blueprint file")
+            return None
         self.problems.extend(child.problems)
         return result
 
@@ -1367,6 +1461,7 @@ def _merge(body: LocatedDict, top: LocatedDict, keys: tuple[str, ...]) -> Locate
     out.where = body.where
     out.key_where = dict(body.key_where)
     out.value_where = dict(body.value_where)
+    out.bool_text = dict(getattr(body, "bool_text", {}))
     for key in keys:
         if key in top and key not in body:
             out[key] = top[key]

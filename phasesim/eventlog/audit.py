@@ -1165,6 +1165,27 @@ def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -
     return log
 
 
+def empty_reason(log: pd.DataFrame, *, named: bool = True) -> str:
+    """Why a log read by ``read_log`` has nothing in it, naming its source (or, with
+    ``named=False``, calling it "the log", for a message that gives the file apart).
+
+    Examples
+    --------
+    >>> log = pd.DataFrame()
+    >>> log.attrs.update(source="x.csv", rows={"read": 0, "kept": 0})
+    >>> empty_reason(log)
+    'x.csv holds no rows (a header only?)'
+    """
+    source = (log.attrs.get("source") if named else None) or "the log"
+    rows = log.attrs.get("rows") or {}
+    read = rows.get("read")
+    if read == 0:
+        return f"{source} holds no rows (a header only?)"
+    if read is not None and rows.get("kept") == 0:
+        return f"all {read} rows of {source} were dropped by the audit (see audit_table)"
+    return f"{source} has no usable rows"
+
+
 # --------------------------------------------------------------------------------------
 # Public helper: audit a frame that is already canonical
 # --------------------------------------------------------------------------------------
