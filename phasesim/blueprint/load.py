@@ -295,6 +295,7 @@ class _Loader:
         #: the folder tree subprocess files must stay in, unless allow_outside
         self.root = os.path.realpath(base)
         self.allow_outside = False
+        self.unparsable = False  # the text is not YAML (a syntax error, a bad character)
         #: where each input is declared (and its default written), for binding problems
         self.input_where: dict[str, tuple[Located | None, Located | None]] = {}
         #: inputs declared but not valid: references to them are not "unknown" as well
@@ -537,9 +538,10 @@ class _Loader:
         self.data = data
         self.problems.extend(problems)
         if problems and data is None:
+            self.unparsable = True
             return None
         if data is None:
-            self.problem(None, "", "the document is empty",
+            self.problem(Located(1, 1), "", "the document is empty",
                          "start with 'process:', 'phase:' or a list of '- phase:' items")
             return None
         blueprint = self.document(data)
@@ -564,7 +566,8 @@ class _Loader:
                                   first.name if first else "process", None, listed, "list",
                                   data)
         if not isinstance(data, LocatedDict):
-            self.problem(None, "", f"expected a 'process:' or 'phase:' document, found "
+            self.problem(self.at(data) or Located(1, 1), "",
+                         f"expected a 'process:' or 'phase:' document, found "
                          f"{_kind_of(data)}",
                          "start with 'process:', 'phase:' or a list of '- phase:' items")
             return None
@@ -622,6 +625,10 @@ class _Loader:
                   phases: list[Phase], shape: str, body: LocatedDict | LocatedList
                   ) -> Blueprint:
         calendars = self.calendars(data)
+        if not phases and not self.problems:
+            self.problem(self.at(body) if isinstance(body, LocatedDict | LocatedList) else None,
+                         "phases", "the blueprint has no phases",
+                         "add at least one '- phase:' with activities")
         return Blueprint(
             id=pid,
             name=name,
@@ -1082,8 +1089,8 @@ class _Loader:
         result = child.load(text, literal)
         # a file that is no blueprint at all is named at the parent's line (a blueprint
         # with a YAML syntax error keeps its own located problems)
-        unreadable = child.data is None and any(p.line is not None for p in child.problems)
-        if result is None and not unreadable and not _is_blueprint_document(child.data):
+        if result is None and not child.unparsable and not _is_blueprint_document(
+                child.data):
             found = "nothing" if child.data is None else _kind_of(child.data)
             self.problem(where, f"{path}.process",
                          f"subprocess file {process!r} is not a blueprint: it holds "

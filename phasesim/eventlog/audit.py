@@ -705,7 +705,9 @@ def ensure_codes(frame: pd.DataFrame) -> None:
             if col in frame.columns:
                 values = frame[col]
                 if values.dtype == object:
-                    values = values.map(lambda v: v if _is_hashable(v) else repr(v))
+                    # as the ids will read (text), so that mixed cells (a date, a
+                    # number, a boolean) sort, and in the order of the final ids
+                    values = values.map(_id_text)
                 frame[code] = pd.factorize(values, sort=True)[0].astype(np.int64)
             else:
                 frame[code] = np.full(len(frame), -1, dtype=np.int64)
@@ -1143,11 +1145,22 @@ def _ids(values: pd.Series) -> pd.Series:
         if len(whole) and (whole % 1 == 0).all():
             return values.astype("Int64").astype("string")
     if values.dtype == object:
-        return values.map(
-            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-            else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-        ).astype("string")
+        return values.map(_id_text).astype("string")
     return values.astype("string")
+
+
+def _id_text(value: object) -> str | None:
+    """One identifier cell as text (None where missing); ``12.0`` reads ``12``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if not _is_hashable(value):
+        return repr(value)
+    return str(value)
 
 
 def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -> EventLog:
