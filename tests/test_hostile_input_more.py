@@ -677,3 +677,15 @@ def test_excel_data_on_a_later_sheet(tmp_path, capsys):
         read_log(csv, sheet="Data")
     assert main(["report", str(book), "--sheet", "Data", "-o", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").exists()
+
+
+def test_cli_reports_the_horizon_as_a_note(tmp_path, capsys):
+    from phasesim.cli import main
+
+    file = tmp_path / "bp.yaml"
+    file.write_text(GOOD.replace("duration: 1h", "duration: 1000000h"))
+    assert main(["simulate", str(file), "--runs", "1", "--releases", "1", "--seed", "1",
+                 "--start", "2200-01-01", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "phasesim simulate: note: 1 release(s) ran past the simulation horizon" in err
+    assert "UserWarning" not in err

@@ -15,7 +15,9 @@ import importlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from phasesim import __version__
 from phasesim.errors import PhasesimError
@@ -111,6 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from phasesim.blueprint.load import ALLOW_OUTSIDE
 
     token = ALLOW_OUTSIDE.set(bool(getattr(args, "allow_outside", False)))
+    shown = warnings.showwarning
+
+    def note(message: Warning | str, *_: Any, **__: Any) -> None:
+        # a warning (a release past the simulation horizon) is a note, not a source line
+        print(f"phasesim {args.command}: note: {cli_words(str(message))}", file=sys.stderr)
+
+    warnings.showwarning = note
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -129,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         ALLOW_OUTSIDE.reset(token)
+        warnings.showwarning = shown
 
 
 def _silence_stdout() -> None:
