@@ -689,3 +689,19 @@ def test_cli_reports_the_horizon_as_a_note(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "phasesim simulate: note: 1 release(s) ran past the simulation horizon" in err
     assert "UserWarning" not in err
+
+
+def test_huge_run_and_attempt_numbers_are_invalid_numbers():
+    import warnings
+
+    from phasesim.eventlog import audit_table, read_log
+
+    frame = pd.DataFrame({"release_id": ["r1"] * 3, "phase_id": ["a", "b", "c"],
+                          "run": [1e308, float("inf"), 2], "attempt": [1e300, 2, "3"],
+                          "start": ["2026-01-05 09:00"] * 3, "end": ["2026-01-05 10:00"] * 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log = read_log(frame)
+    assert log["run"].tolist() == [0, 0, 2]
+    assert log["attempt"].tolist() == [1, 2, 3]
+    assert audit_table(log).set_index("rule").loc["invalid_number", "count"] == 2

@@ -830,6 +830,8 @@ def _word_codes(
 
     Returns (codes, -1 where blank or unknown; blank mask; unknown mask).
     """
+    if values.dtype == object:
+        values = values.map(lambda v: v if _is_hashable(v) else repr(v))  # a list cell
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     index = {w: i for i, w in enumerate(order)}
     keys = [normalise_status(u) for u in uniques]
@@ -1072,6 +1074,10 @@ def _text(codes: npt.NDArray[np.int8], labels: Sequence[str], index: pd.Index) -
     return pd.Series(pd.arrays.ArrowStringArray(decoded), index=index)
 
 
+#: Largest run or attempt number read (more is no count: 1e308 is an invalid number).
+_MAX_NUMBER = 2**31 - 1
+
+
 def _audit_numbers(staged: Staged, auditor: Auditor) -> BoolArray | None:
     """Check run and attempt; return the rows whose attempt was not a whole number."""
     frame = staged.frame
@@ -1080,13 +1086,13 @@ def _audit_numbers(staged: Staged, auditor: Auditor) -> BoolArray | None:
     bad_attempt: BoolArray | None = None
     if "run" in frame.columns:
         run = _whole(frame["run"])
-        bad_run = np.isnan(run) | (run < 0)
+        bad_run = ~np.isfinite(run) | (run < 0) | (run > _MAX_NUMBER)
         frame["run"] = np.where(bad_run, 0, run).astype(np.int64)
     else:
         frame["run"] = np.zeros(n, dtype=np.int64)
     if "attempt" in frame.columns:
         attempt = _whole(frame["attempt"])
-        bad_attempt = np.isnan(attempt) | (attempt < 1)
+        bad_attempt = ~np.isfinite(attempt) | (attempt < 1) | (attempt > _MAX_NUMBER)
         frame["attempt"] = np.where(bad_attempt, 0, attempt).astype(np.int64)
     staged.frame = frame
     bad = bad_run | (bad_attempt if bad_attempt is not None else False)
@@ -1104,7 +1110,10 @@ def _whole(values: pd.Series) -> npt.NDArray[np.float64]:
     if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
         return values.to_numpy(dtype=np.float64)
     number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.where(np.mod(number, 1) == 0, number, np.nan)
+    finite = np.isfinite(number)
+    whole = np.zeros(len(number), dtype=bool)
+    whole[finite] = np.mod(number[finite], 1) == 0
+    return np.where(whole, number, np.nan)
 
 
 _NAT = np.iinfo(np.int64).min

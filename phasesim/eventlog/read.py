@@ -660,7 +660,7 @@ def _stage_one(
     _require(inverse, names, file, lifecycle)
     frame = pd.DataFrame(index=raw.index)
     for src in names:
-        frame[mapping.get(src, src)] = raw[src]
+        frame[mapping.get(src, src)] = _hashable(raw[src])
     position = {name: i + 1 for i, name in enumerate(names)}
     fields = {dst: Field(src, position[src]) for src, dst in mapping.items()}
     if lifecycle:
@@ -675,6 +675,17 @@ def _stage_one(
     frame["_row"] = rows
     frame["_where"] = _constant("", len(frame))
     return frame.reset_index(drop=True), fields, lifecycle, phase_assumed
+
+
+def _hashable(values: pd.Series) -> pd.Series:
+    """A column whose list or mapping cells (nested JSON, a frame's odd cell) become
+    their text, so that ids, words and duplicates can be compared."""
+    if values.dtype != object:
+        return values
+    odd = values.map(lambda v: isinstance(v, list | dict | set | tuple))
+    if not odd.any():
+        return values
+    return values.where(~odd, values.map(repr))
 
 
 def _constant(value: str, n: int) -> pd.Categorical[str]:
