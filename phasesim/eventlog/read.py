@@ -391,7 +391,7 @@ CSV_DELIMITERS = (",", ";", "\t", "|")
 
 
 def _delimiter(path: Path, text: str) -> str:
-    """The delimiter of a CSV file: a tab for ``.tsv``, else the header line's.
+    r"""The delimiter of a CSV file: a tab for ``.tsv``, else the header line's.
 
     Examples
     --------
