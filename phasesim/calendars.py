@@ -61,6 +61,10 @@ if TYPE_CHECKING:  # pandas loads on first use: the engine's workers never need 
     import pandas as pd
 
 __all__ = [
+    "HORIZON",
+    "HORIZON_H",
+    "HORIZON_START",
+    "HORIZON_START_H",
     "Calendar",
     "WeeklyAnchor",
     "from_epoch_hours",
@@ -112,6 +116,16 @@ _TOKEN_RE = re.compile(r"\s*(?:(?P<word>[A-Za-z]+)|(?P<time>\d+(?::\d+)?)|(?P<sy
 # --------------------------------------------------------------------------------------
 
 _UNIT_PER_HOUR = {"s": 3600, "ms": 3_600_000, "us": _US_PER_HOUR, "ns": 3_600_000_000_000}
+
+#: The simulation horizon: simulated time (release starts, calendar dates, the end of every
+#: activity) lies between these two moments (UTC), inside the range of pandas' nanosecond
+#: timestamps (1677-09-21 to 2262-04-11). Work that would pass :data:`HORIZON` is cut there
+#: and its release reported as aborted "beyond the simulation horizon".
+HORIZON_START = datetime(1678, 1, 1, tzinfo=UTC)
+HORIZON = datetime(2262, 1, 1, tzinfo=UTC)
+#: The horizon in epoch hours.
+HORIZON_START_H = ((HORIZON_START - _EPOCH_UTC) // _ONE_US) / _US_PER_HOUR
+HORIZON_H = ((HORIZON - _EPOCH_UTC) // _ONE_US) / _US_PER_HOUR
 
 
 def to_epoch_hours(t: datetime | pd.Timestamp | np.datetime64 | str) -> float:

@@ -181,13 +181,19 @@ def render_report(
     history = History(log, blueprint)  # prepared once; the walks are shared too
     leads = history.lead_times()
     if leads["start"].notna().sum() == 0:
+        from phasesim.eventlog.audit import empty_reason
+
+        source = log.attrs.get("source")
+        message = empty_reason(log, named=False) if log.empty and source else \
+            "the log has no release with a started phase to report on"
         raise LogError(
             [
                 Problem(
-                    "the log has no release with a started phase to report on",
+                    message, file=source,
                     hint="check the audit of read_log: rows may have been dropped",
                 )
-            ]
+            ],
+            source,
         )
     from phasesim.outcomes import FINISHED, LABELS, OUTCOMES
 

@@ -7,8 +7,10 @@ the path inside the document and a fix where one is obvious), then raises one
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import difflib
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -18,6 +20,7 @@ from typing import Any
 
 import networkx as nx
 
+from phasesim._files import decode
 from phasesim.blueprint.expressions import (
     Expression,
     ExpressionError,
@@ -41,7 +44,7 @@ from phasesim.blueprint.model import (
 )
 from phasesim.blueprint.schema import SIDECAR_KEYS, known_keys
 from phasesim.blueprint.yamlsource import Located, LocatedDict, LocatedList, parse_yaml
-from phasesim.calendars import Calendar, WeeklyAnchor
+from phasesim.calendars import HORIZON, HORIZON_START, Calendar, WeeklyAnchor
 from phasesim.distributions import DurationSpec, parse_duration_spec
 from phasesim.errors import BlueprintError, Problem
 
@@ -63,6 +66,8 @@ _VARIABLE_REFS = ("variables.", "process.variables.", "phase.variables.")
 def load_blueprint(
     source: str | os.PathLike[str] | Blueprint,
     inputs: Mapping[str, Any] | None = None,
+    *,
+    allow_outside: bool | None = None,
 ) -> Blueprint:
     """Load, validate and return a release process blueprint.
 
@@ -74,6 +79,11 @@ def load_blueprint(
     inputs : mapping, optional
         Values for the process ``inputs`` (defaults fill the rest); ``for-each`` and
         ``if`` are evaluated on them.
+    allow_outside : bool, optional
+        Let subprocess files lie outside the blueprint's folder tree (its folder and the
+        folders below it; the current folder for YAML text). Off by default, so that a
+        shared blueprint cannot make phasesim read arbitrary files; the CLI's
+        ``--allow-outside`` turns it on.
 
     Returns
     -------
@@ -100,6 +110,8 @@ def load_blueprint(
         return bind_inputs(source, inputs)
     text, name, base = _read_source(source)
     loader = _Loader(name, base, depth=0, stack=(os.path.realpath(name),))
+    loader.root = os.path.realpath(base)
+    loader.allow_outside = ALLOW_OUTSIDE.get() if allow_outside is None else allow_outside
     blueprint = loader.load(text, inputs)
     if loader.problems or blueprint is None:
         problems = sorted(loader.problems, key=lambda p: (
@@ -114,10 +126,97 @@ def bind_inputs(blueprint: Blueprint, inputs: Mapping[str, Any] | None) -> Bluep
         return blueprint
     problems: list[Problem] = []
     values = _bind_values(blueprint.inputs, inputs, problems, blueprint.source)
+    for name in _for_each_inputs(blueprint):
+        if name in inputs and isinstance(values.get(name), list):
+            problems.extend(Problem(message, file=blueprint.source, path=f"inputs.{name}[{k}]",
+                                    hint=f"{hint}; the value was given as inputs={{{name!r}: "
+                                         f"...}} (--input {name}=...)")
+                            for k, message, hint in _bad_items(values[name]))
     if problems:
         raise BlueprintError(problems, blueprint.source)
     phases = tuple(_bind_subprocesses(ph, values, blueprint.source) for ph in blueprint.phases)
     return replace(blueprint, input_values=values, phases=phases)
+
+
+#: Latest week a planned slot ``{at, week}`` may name (ten years).
+MAX_SLOT_WEEK = 520
+_HORIZON_HINT = ("simulated time must stay inside pandas' timestamps; see 'The simulation "
+                 "horizon' in docs/simulation.md")
+
+
+def _beyond_horizon(day: dt.date) -> str | None:
+    """Why a calendar date lies outside the simulation horizon, or None."""
+    if HORIZON_START.date() <= day < HORIZON.date():
+        return None
+    return (f"date {day} lies outside the simulation horizon "
+            f"({HORIZON_START.date()} to {HORIZON.date()})")
+
+
+def _is_blueprint_document(data: Any) -> bool:
+    """Whether parsed YAML is shaped like a blueprint (a process, a phase or phases)."""
+    if isinstance(data, LocatedList):
+        return True
+    return isinstance(data, LocatedDict) and bool({"process", "phase", "phases"} & set(data))
+
+
+def _for_each_inputs(blueprint: Blueprint) -> set[str]:
+    """Names of the inputs that a ``for-each`` of the blueprint runs over."""
+    out = set()
+    for ph in blueprint.phases:
+        for act in ph.activities:
+            ref = is_reference_only(act.for_each) if isinstance(act.for_each, str) else None
+            if ref:
+                out.add(ref.split(".")[-1])
+    return out
+
+
+#: Characters a for-each item may not hold: '.' separates a phase from an activity in
+#: node ids and log keys, brackets enclose the item in ``activity[item]``.
+_ITEM_FORBIDDEN = (".", "[", "]")
+
+
+def _bad_items(items: list[Any]) -> list[tuple[int, str, str]]:
+    """Why for-each items cannot name activity instances: (index, message, hint)."""
+    out = []
+    first: dict[str, int] = {}
+    for k, item in enumerate(items):
+        kind = _kind_of(item)
+        if item is None:
+            out.append((k, "a for-each item is null (empty)", "give every item a name, such "
+                        "as [api, web]"))
+            continue
+        if isinstance(item, bool):
+            out.append((k, f"a for-each item is the boolean {str(item).lower()}",
+                        "YAML reads on, off, yes, no, true and false as booleans; quote the "
+                        "name, as in ['on', 'off']"))
+            continue
+        if isinstance(item, Mapping | list | tuple | set):
+            out.append((k, f"a for-each item is {kind}, not a name",
+                        "items are plain names such as api or eu-west"))
+            continue
+        if isinstance(item, float) and not math.isfinite(item):
+            out.append((k, f"a for-each item is {item}", "items are plain names such as api"))
+            continue
+        if not isinstance(item, str | int | float):
+            out.append((k, f"a for-each item is {kind}", "items are plain names such as api"))
+            continue
+        text = str(item)
+        if not text.strip():
+            out.append((k, "a for-each item is an empty name", "give every item a name, such "
+                        "as [api, web]"))
+            continue
+        bad = [c for c in _ITEM_FORBIDDEN if c in text]
+        if bad:
+            out.append((k, f"for-each item {text!r} contains {bad[0]!r}",
+                        "an instance is named activity[item] and '.' separates a phase from "
+                        "an activity; use '-' or '_' instead"))
+            continue
+        if text in first:
+            out.append((k, f"for-each item {text!r} repeats item {first[text]} (items count "
+                        "from 0)", "each item makes one instance; remove the repeat"))
+            continue
+        first[text] = k
+    return out
 
 
 def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, Path]:
@@ -127,17 +226,48 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str, Path]:
         and (source.endswith((".yaml", ".yml")) or Path(source).exists())
     ):
         path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not path.exists():
             raise BlueprintError(
-                [Problem("file not found", file=str(path), hint="check the path")], str(path)
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BlueprintError([Problem(f"cannot read the file: {exc}", file=str(path))],
-                                 str(path)) from None
+                [Problem("file not found", file=str(path), hint="check the path")], str(path))
+        data, problem = _read_bytes(path)
+        text = None
+        if problem is None and data is not None:
+            text, problem = decode(data, str(path))
+        if problem is not None or text is None:
+            raise BlueprintError([problem or Problem("cannot read the file", file=str(path))],
+                                 str(path))
         return text, str(path), path.resolve().parent
     return str(source), "<string>", Path.cwd()
+
+
+#: Largest blueprint file read (a blueprint is a few kilobytes; this refuses a wrong file
+#: such as a disk image quickly).
+MAX_BLUEPRINT_BYTES = 10_000_000
+
+#: The default of ``allow_outside`` (the CLI's ``--allow-outside`` sets it for a command).
+ALLOW_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_outside",
+                                                                    default=False)
+
+
+def _read_bytes(path: Path) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a blueprint file, or why it is not one (a folder, a device, too big)."""
+    name = str(path)
+    if path.is_dir():
+        return None, Problem("this is a folder, not a blueprint file", file=name,
+                             hint="name a .yaml file")
+    if not path.is_file():
+        return None, Problem("this is a device or other special file, not a blueprint "
+                             "file", file=name, hint="name a .yaml file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BLUEPRINT_BYTES:
+            return None, Problem(f"the file is {size:,} bytes, far too large for a "
+                                 f"blueprint (at most {MAX_BLUEPRINT_BYTES:,})", file=name,
+                                 hint="is this the right file?")
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, Problem(f"cannot read the file: {exc.strerror or exc}", file=name)
+    return data, None  # decode() tells a binary file (a NUL byte in valid UTF-8 is located)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -162,6 +292,15 @@ class _Loader:
         self.stack = stack
         self.problems: list[Problem] = []
         self.data: Any = None
+        #: the folder tree subprocess files must stay in, unless allow_outside
+        self.root = os.path.realpath(base)
+        self.allow_outside = False
+        self.unparsable = False  # the text is not YAML (a syntax error, a bad character)
+        #: where each input is declared (and its default written), for binding problems
+        self.input_where: dict[str, tuple[Located | None, Located | None]] = {}
+        #: inputs declared but not valid: references to them are not "unknown" as well
+        self.bad_inputs: set[str] = set()
+        self.given_inputs: Mapping[str, Any] = {}
 
     # -- problem reporting -------------------------------------------------------------
     def problem(self, where: Located | None, path: str, message: str,
@@ -211,6 +350,12 @@ class _Loader:
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
+        if isinstance(value, bool):
+            written = getattr(data, "bool_text", {}).get(key, str(value).lower())
+            self.problem(self.at(data, key), f"{path}.{key}",
+                         f"expected a text, found the boolean {str(value).lower()}: YAML "
+                         f"reads the unquoted {written!r} as one", f"quote it: '{written}'")
+            return default
         self.problem(self.at(data, key), f"{path}.{key}",
                      f"expected a text, found {_kind_of(value)}")
         return default
@@ -221,6 +366,12 @@ class _Loader:
                          f"add an id such as 'id: my_{what}'")
             return None
         value = data["id"]
+        if isinstance(value, bool):
+            written = getattr(data, "bool_text", {}).get("id", str(value).lower())
+            self.problem(self.at(data, "id"), f"{path}.id",
+                         f"bad {what} id: YAML reads the unquoted {written!r} as the boolean "
+                         f"{str(value).lower()}", f"quote it: id: '{written}'")
+            return None
         if not isinstance(value, str) or not _ID_RE.match(value):
             self.problem(self.at(data, "id"), f"{path}.id",
                          f"bad {what} id {value!r}",
@@ -236,6 +387,12 @@ class _Loader:
             return (value,)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
+        if isinstance(value, bool) or (isinstance(value, list) and any(
+                isinstance(v, bool) for v in value)):
+            self.problem(self.at(data, key), f"{path}.{key}",
+                         "expected names, found a boolean: YAML reads an unquoted on, off, "
+                         "yes, no, true or false as one", "quote the name, as in ['on']")
+            return ()
         self.problem(self.at(data, key), f"{path}.{key}",
                      f"expected a list of names, found {_kind_of(value)}")
         return ()
@@ -345,7 +502,7 @@ class _Loader:
             self.problem(self.at(body), path, "a not-before slot needs 'at'",
                          "e.g. {at: Fri 09:00, week: 1}")
             return None
-        week = self.integer(body, "week", path, 1, 1)
+        week = self.integer(body, "week", path, 1, 1, MAX_SLOT_WEEK)
         try:
             return Slot(WeeklyAnchor.parse(str(body["at"])), week)
         except ValueError as exc:
@@ -367,21 +524,33 @@ class _Loader:
                      f"expected a mapping, found {_kind_of(value)}")
         return {}
 
+    def at_declaration(self, problem: Problem) -> Problem:
+        """A problem with an input's value, placed at the line declaring the input."""
+        name = problem.path.removeprefix("inputs.")
+        where = self.input_where.get(name, (None, None))[0]
+        if problem.line is not None or where is None:
+            return problem
+        return replace(problem, line=where.line, column=where.column)
+
     # -- the document ------------------------------------------------------------------
     def load(self, text: str, inputs: Mapping[str, Any] | None) -> Blueprint | None:
         data, problems = parse_yaml(text, self.name)
         self.data = data
         self.problems.extend(problems)
         if problems and data is None:
+            self.unparsable = True
             return None
         if data is None:
-            self.problem(None, "", "the document is empty",
+            self.problem(Located(1, 1), "", "the document is empty",
                          "start with 'process:', 'phase:' or a list of '- phase:' items")
             return None
         blueprint = self.document(data)
         if blueprint is None:
             return None
-        values = _bind_values(blueprint.inputs, inputs or {}, self.problems, self.name)
+        self.given_inputs = dict(inputs or {})
+        found: list[Problem] = []
+        values = _bind_values(blueprint.inputs, inputs or {}, found, self.name)
+        self.problems.extend(self.at_declaration(p) for p in found)
         blueprint = replace(blueprint, input_values=values)
         self.cross_check(blueprint)
         if self.problems:
@@ -397,7 +566,8 @@ class _Loader:
                                   first.name if first else "process", None, listed, "list",
                                   data)
         if not isinstance(data, LocatedDict):
-            self.problem(None, "", f"expected a 'process:' or 'phase:' document, found "
+            self.problem(self.at(data) or Located(1, 1), "",
+                         f"expected a 'process:' or 'phase:' document, found "
                          f"{_kind_of(data)}",
                          "start with 'process:', 'phase:' or a list of '- phase:' items")
             return None
@@ -455,6 +625,10 @@ class _Loader:
                   phases: list[Phase], shape: str, body: LocatedDict | LocatedList
                   ) -> Blueprint:
         calendars = self.calendars(data)
+        if not phases and not self.problems:
+            self.problem(self.at(body) if isinstance(body, LocatedDict | LocatedList) else None,
+                         "phases", "the blueprint has no phases",
+                         "add at least one '- phase:' with activities")
         return Blueprint(
             id=pid,
             name=name,
@@ -495,6 +669,9 @@ class _Loader:
                 self.problem(where, path, f"bad input name {name!r}",
                              "use letters, digits, '_' and '-'")
                 continue
+            self.bad_inputs.add(name)  # until it is found valid
+            self.input_where[name] = (where, self.at(value, "default") if isinstance(
+                value, LocatedDict) and "default" in value else where)
             if isinstance(value, LocatedDict):
                 self.check_keys(value, "input", path)
                 typ = value.get("type")
@@ -519,6 +696,7 @@ class _Loader:
                                  "write '{type: string, default: ...}'")
                     continue
             specs.append(InputSpec(name, typ, default, description))
+            self.bad_inputs.discard(name)
         return tuple(specs)
 
     def calendars(self, data: LocatedDict) -> dict[str, Calendar]:
@@ -571,6 +749,8 @@ class _Loader:
                 self.problem(self.at(raw, i), f"{path}.{key}[{i}]",
                              f"expected a date such as 2026-12-25, found {value!r}"
                              f"{_date_reason(value)}")
+            elif (beyond := _beyond_horizon(day)) is not None:
+                self.problem(self.at(raw, i), f"{path}.{key}[{i}]", beyond, _HORIZON_HINT)
             else:
                 out.append(day)
         return tuple(out)
@@ -599,6 +779,10 @@ class _Loader:
             if days[1] < days[0]:
                 self.problem(self.at(raw, i), here,
                              f"freeze ends ({days[1]}) before it starts ({days[0]})")
+                continue
+            beyond = _beyond_horizon(days[0]) or _beyond_horizon(days[1])
+            if beyond is not None:
+                self.problem(self.at(raw, i), here, beyond, _HORIZON_HINT)
                 continue
             out.append((days[0], days[1]))
         return tuple(out)
@@ -782,6 +966,9 @@ class _Loader:
                          f"expected a reference such as <+releaseInput.services> or a list, "
                          f"found {for_each!r}")
             for_each = None
+        if isinstance(for_each, LocatedList):
+            for k, message, hint in _bad_items(list(for_each)):
+                self.problem(self.at(for_each, k), f"{path}.for-each[{k}]", message, hint)
         if aid is None:
             return None
         data = body.get("data")
@@ -859,11 +1046,18 @@ class _Loader:
     def subprocess(self, body: LocatedDict, process: str, path: str) -> Blueprint | None:
         file = (self.base / process).resolve()
         where = self.at(body, "process")
-        if not file.is_file():
+        real = os.path.realpath(file)
+        if not self.allow_outside and os.path.commonpath([self.root, real]) != self.root:
+            self.problem(where, f"{path}.process",
+                         f"subprocess file {process!r} lies outside the blueprint's folder "
+                         f"{self.root}",
+                         "keep subprocess files in the blueprint's folder or below it, or "
+                         "pass allow_outside=True (--allow-outside) for a blueprint you trust")
+            return None
+        if not file.exists():
             self.problem(where, f"{path}.process", f"subprocess file {process!r} not found",
                          f"looked for {file}")
             return None
-        real = os.path.realpath(file)
         if real in self.stack:
             chain = " -> ".join(Path(p).name for p in (*self.stack, real))
             self.problem(where, f"{path}.process", f"subprocess cycle: {chain}",
@@ -876,20 +1070,49 @@ class _Loader:
             return None
         child = _Loader(str(file) if not self.name.startswith("<") else process,
                         file.parent, self.depth + 1, (*self.stack, real))
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problem(where, f"{path}.process", f"cannot read subprocess file: {exc}")
+        child.root, child.allow_outside = self.root, self.allow_outside
+        data, problem = _read_bytes(file)
+        text = None
+        if problem is None and data is not None:
+            text, problem = decode(data, str(file))
+        if problem is not None or text is None:
+            message = problem.message if problem else "cannot read the file"
+            if problem is not None and problem.line is not None:
+                message += f" (at line {problem.line}, column {problem.column} of it)"
+            self.problem(where, f"{path}.process", f"subprocess file {process!r}: {message}",
+                         problem.hint if problem else None)
             return None
         raw_inputs = body.get("inputs")
         literal = {k: v for k, v in _plain(raw_inputs).items()
                    if not (isinstance(v, str) and is_reference_only(v))} \
             if isinstance(raw_inputs, LocatedDict) else {}
         result = child.load(text, literal)
+        # a file that is no blueprint at all is named at the parent's line (a blueprint
+        # with a YAML syntax error keeps its own located problems)
+        if result is None and not child.unparsable and not _is_blueprint_document(
+                child.data):
+            found = "nothing" if child.data is None else _kind_of(child.data)
+            self.problem(where, f"{path}.process",
+                         f"subprocess file {process!r} is not a blueprint: it holds "
+                         f"{found}, not a 'process:' or 'phase:' document",
+                         "name a blueprint file")
+            return None
         self.problems.extend(child.problems)
         return result
 
     # -- cross references ----------------------------------------------------------------
+    def input_items(self, name: str, value: Any) -> None:
+        """Problems with the items of a list input that a for-each runs over."""
+        if not isinstance(value, list):
+            return
+        given = name in self.given_inputs
+        where = None if given else self.input_where.get(name, (None, None))[1]
+        for k, message, hint in _bad_items(value):
+            if given:
+                hint = f"{hint}; the value was given as inputs={{{name!r}: ...}} " \
+                       f"(--input {name}=...)"
+            self.problem(where, f"inputs.{name}[{k}]", message, hint)
+
     def cross_check(self, bp: Blueprint) -> None:
         where = _WhereIndex(self.data)
         phase_ids = [ph.id for ph in bp.phases]
@@ -902,8 +1125,10 @@ class _Loader:
             seen.setdefault(ph.id, i)
         rollback = {ph.id for ph in bp.phases if ph.rollback}
         teams, envs, cals = set(bp.teams), set(bp.environments), set(bp.calendars)
-        inputs = {spec.name: spec for spec in bp.inputs}
+        inputs: dict[str, InputSpec | None] = {spec.name: spec for spec in bp.inputs}
+        inputs.update(dict.fromkeys(self.bad_inputs - set(inputs)))
         variables = set(bp.variables)
+        items_checked: set[str] = set()
 
         def ref_check(name: str | None, known: set[str], what: str, path: str,
                       loc: Located | None, declared: bool = True) -> None:
@@ -1020,12 +1245,15 @@ class _Loader:
                     if message:
                         self.problem(where.activity(i, j, "for-each"), f"{ap}.for-each",
                                      message[0], message[1])
-                    elif ref.split(".")[-1] in inputs and \
-                            inputs[ref.split(".")[-1]].type != "list":
+                    elif (spec := inputs.get(ref.split(".")[-1])) is not None and \
+                            spec.type != "list":
                         self.problem(where.activity(i, j, "for-each"), f"{ap}.for-each",
                                      f"for-each needs a list input, {ref!r} is a "
-                                     f"{inputs[ref.split('.')[-1]].type}",
+                                     f"{spec.type}",
                                      "declare the input with 'type: list'")
+                    elif spec is not None and spec.name not in items_checked:
+                        items_checked.add(spec.name)
+                        self.input_items(spec.name, bp.input_values.get(spec.name))
                 if act.approval and act.approval.reject:
                     goto = act.approval.reject.goto
                     goto_loc = where.activity_nested(i, j, "approval", "reject", "goto")
@@ -1214,7 +1442,7 @@ def _node_name(node: tuple[str, ...]) -> str:
     return f"phase {node[1]}" if node[0] == "phase" else f"{node[1]}.{node[2]}"
 
 
-def _reference_problem(ref: str, inputs: Mapping[str, InputSpec], variables: set[str]
+def _reference_problem(ref: str, inputs: Mapping[str, InputSpec | None], variables: set[str]
                        ) -> tuple[str, str | None] | None:
     """Why a ``<+...>`` reference cannot be resolved (message, hint), or None."""
     for prefix in _INPUT_REFS:
@@ -1240,6 +1468,7 @@ def _merge(body: LocatedDict, top: LocatedDict, keys: tuple[str, ...]) -> Locate
     out.where = body.where
     out.key_where = dict(body.key_where)
     out.value_where = dict(body.value_where)
+    out.bool_text = dict(getattr(body, "bool_text", {}))
     for key in keys:
         if key in top and key not in body:
             out[key] = top[key]

@@ -40,6 +40,8 @@ class LocatedDict(dict[str, Any]):
     where: Located
     key_where: dict[str, Located]
     value_where: dict[str, Located]
+    #: the text of values YAML read as booleans (``on``, ``yes``, ...), for messages
+    bool_text: dict[str, str]
 
 
 class LocatedList(list[Any]):
@@ -178,21 +180,25 @@ class YamlSource:
         if isinstance(node, yaml.MappingNode):
             out = LocatedDict()
             out.where = _where(node.start_mark)
-            out.key_where, out.value_where = {}, {}
+            out.key_where, out.value_where, out.bool_text = {}, {}, {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     problems.append(self._problem(key_node, "YAML merge keys (<<) are not "
                                                   "supported", "write the keys out"))
                     continue
                 key = self._build(key_node, loader, problems)
-                if not isinstance(key, str):
-                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                if isinstance(key, bool):
+                    key = key_node.value  # a team called "on" stays "on" (YAML 1.2)
+                elif not isinstance(key, str):
+                    key = str(key)
                 if key in out:
                     problems.append(self._problem(
                         key_node, f"duplicate key {key!r}",
                         f"the first is at line {out.key_where[key].line}; keep one"))
                     continue
                 out[key] = self._build(value_node, loader, problems)
+                if isinstance(out[key], bool):
+                    out.bool_text[key] = str(value_node.value)
                 out.key_where[key] = _where(key_node.start_mark)
                 out.value_where[key] = _where(value_node.start_mark)
             return out

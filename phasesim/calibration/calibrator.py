@@ -612,7 +612,10 @@ def calibrate(
     bp = load_blueprint(blueprint)
     frame = _as_log(log)
     if frame.empty:
-        raise PhasesimError("the log is empty: nothing to calibrate from")
+        from phasesim.eventlog.audit import empty_reason
+
+        why = f" ({empty_reason(frame)})" if frame.attrs.get("source") else ""
+        raise PhasesimError(f"the log is empty: nothing to calibrate from{why}")
     view = observe(bp, frame)
     if not view.activities and not view.phase_level_only:
         raise _nothing_matched(bp, view.unmatched, len(frame))

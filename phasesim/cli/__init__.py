@@ -15,12 +15,14 @@ import importlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from phasesim import __version__
 from phasesim.errors import PhasesimError
 
-__all__ = ["cli_words", "duration_arg", "main", "seed_arg"]
+__all__ = ["cli_words", "duration_arg", "main", "seed_arg", "sheet_arg"]
 
 
 def seed_arg(text: str) -> int:
@@ -60,6 +62,19 @@ _CLI_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def sheet_arg(text: str | None) -> str | int | None:
+    """``--sheet``: a sheet name, or a whole number for a position from 0.
+
+    Examples
+    --------
+    >>> sheet_arg("Data"), sheet_arg("1"), sheet_arg(None)
+    ('Data', 1, None)
+    """
+    if text is None:
+        return None
+    return int(text) if text.strip().isdigit() else text
+
+
 def cli_words(text: str) -> str:
     """``text`` with the library's argument names (``format=``) as CLI options (``--format``).
 
@@ -85,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"phasesim.cli.{name}").register(subparsers)
+    for command in subparsers.choices.values():
+        command.add_argument("--allow-outside", action="store_true",
+                             help="let a blueprint's subprocess files lie outside its "
+                                  "folder tree (only for blueprints you trust)")
     return parser
 
 
@@ -92,6 +111,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 a problem found, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from phasesim.blueprint.load import ALLOW_OUTSIDE
+
+    token = ALLOW_OUTSIDE.set(bool(getattr(args, "allow_outside", False)))
+    shown = warnings.showwarning
+
+    def note(message: Warning | str, *_: Any, **__: Any) -> None:
+        # a warning (a release past the simulation horizon) is a note, not a source line
+        print(f"phasesim {args.command}: note: {cli_words(str(message))}", file=sys.stderr)
+
+    warnings.showwarning = note
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -108,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"phasesim {args.command}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        ALLOW_OUTSIDE.reset(token)
+        warnings.showwarning = shown
 
 
 def _silence_stdout() -> None:

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from phasesim.cli import cli_words
+from phasesim.cli import cli_words, sheet_arg
 from phasesim.cli.blueprint import _add_inputs, _inputs
 from phasesim.units import format_number
 
@@ -49,6 +49,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--truncate", action="store_true",
                    help="cut such a fit at X times the largest observation (max: in the "
                    "written blueprint)")
+    p.add_argument("--sheet", metavar="NAME",
+                   help="the sheet of an Excel LOG that holds the log (a name, or a "
+                   "position from 0); the first by default")
     p.add_argument("--table", type=Path, metavar="CSV",
                    help="also write the full calibration table as CSV")
     _add_inputs(p)
@@ -62,7 +65,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from phasesim.eventlog import read_log
 
     blueprint = load_blueprint(args.blueprint, inputs=_inputs(args.input) or None)
-    log = read_log(args.log, format=args.format)
+    log = read_log(args.log, format=args.format, sheet=sheet_arg(args.sheet))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         calibration = calibrate(blueprint, log, min_samples=args.min_samples,

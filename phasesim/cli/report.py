@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from phasesim.cli import seed_arg
+from phasesim.cli import seed_arg, sheet_arg
 
 __all__ = ["register", "report"]
 
@@ -41,6 +41,9 @@ def register(subparsers: Any) -> None:
         help="format of LOG (csv, parquet, jsonl, excel, harness-report, github-actions, ...); "
         "by default from the file",
     )
+    p.add_argument("--sheet", metavar="NAME",
+                   help="the sheet of an Excel LOG that holds the log (a name, or a "
+                   "position from 0); the first by default")
     p.add_argument("--title", help="title of the report (by default from the log)")
     p.add_argument(
         "--freq",
@@ -61,7 +64,8 @@ def report(args: argparse.Namespace) -> int:
     from phasesim.eventlog import audit_table, read_log
     from phasesim.report import write_report
 
-    log = read_log(args.log[0] if len(args.log) == 1 else list(args.log), format=args.format)
+    log = read_log(args.log[0] if len(args.log) == 1 else list(args.log), format=args.format,
+                   sheet=sheet_arg(args.sheet))
     blueprint = None
     if args.blueprint:
         from phasesim.blueprint import load_blueprint

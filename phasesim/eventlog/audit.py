@@ -26,6 +26,12 @@ duplicate                 dropped   rows identical in every column (after the ti
                                     parsed) to an earlier row; the first is kept
 lifecycle_unused          dropped   lifecycle events other than schedule, start,
                                     complete, abort and skip (suspend, resume, ...)
+activity_assumed          fixed     rows whose activity cell is empty (blank, NaN,
+                                    NA, null) in a log with an activity column: the
+                                    row is kept as an activity named after its phase
+                                    (``activity_id = phase_id``), so its time counts;
+                                    an ``activity_type`` of ``phase`` keeps it a
+                                    phase-level row
 unknown_status            dropped   a status that no vocabulary maps to the canonical
                                     statuses (the values found are listed)
 unknown_activity_type     fixed     an activity type phasesim does not know; set to
@@ -162,6 +168,9 @@ AUDIT_RULES: tuple[AuditRule, ...] = (
           "rows identical in every column to an earlier row; the first is kept"),
     _rule("lifecycle_unused", "dropped",
           "lifecycle events other than schedule, start, complete, abort and skip"),
+    _rule("activity_assumed", "fixed",
+          "an empty activity cell (blank, NaN, NA) in a log with an activity column: kept "
+          "as an activity named after its phase (activity_id = phase_id)"),
     _rule("unknown_status", "dropped", "statuses that map to none of the canonical statuses"),
     _rule("unknown_activity_type", "fixed", "unknown activity types are set to 'manual'"),
     _rule("missing_id", "dropped", "no release id, or no phase and no activity name"),
@@ -763,7 +772,9 @@ def ensure_codes(frame: pd.DataFrame) -> None:
             if col in frame.columns:
                 values = frame[col]
                 if values.dtype == object:
-                    values = values.map(lambda v: v if _is_hashable(v) else repr(v))
+                    # as the ids will read (text), so that mixed cells (a date, a
+                    # number, a boolean) sort, and in the order of the final ids
+                    values = values.map(_id_text)
                 frame[code] = pd.factorize(values, sort=True)[0].astype(np.int64)
             else:
                 frame[code] = np.full(len(frame), -1, dtype=np.int64)
@@ -823,6 +834,43 @@ def audit_duplicates(staged: Staged, auditor: Auditor) -> None:
     staged.frame = frame.loc[~dup].drop(columns="_first")
 
 
+def audit_blank_activities(staged: Staged, auditor: Auditor, *, applies: bool) -> None:
+    """Name empty activity cells after their phase (rule ``activity_assumed``).
+
+    A log with an activity column whose cell reads NaN, NA or nothing would otherwise
+    give a phase-level row, whose times the analyses replace by those of the phase's
+    activities: a 7-hour release would report the 1 hour of its one named activity.
+    ``applies`` is False for adapters (their phase rows are meant) and for logs without
+    an activity column.
+    """
+    frame = staged.frame
+    if not applies or "activity_id" not in frame.columns or "phase_id" not in frame.columns:
+        auditor.record("activity_assumed", 0)
+        return
+    activity = frame["activity_id"]
+    blank = np.array(activity.isna(), dtype=bool)
+    text = activity.map(lambda v: isinstance(v, str) and not v.strip())
+    blank |= np.asarray(text.fillna(False), dtype=bool)
+    blank &= np.asarray(frame["phase_id"].notna(), dtype=bool)
+    if "activity_type" in frame.columns and blank.any():
+        said = frame["activity_type"].map(
+            lambda v: ACTIVITY_TYPE_VOCABULARY.get(normalise_status(v))
+            if isinstance(v, str) else None)
+        blank &= np.asarray(said != "phase", dtype=bool)
+    record_rows(
+        auditor, staged, "activity_assumed", blank, column="activity_id",
+        message=lambda row: f"no activity name: read as activity {row['phase_id']!r} of "
+        "its phase",
+        hint="name the activity, or give the row activity_type 'phase' if it is about the "
+        "phase itself")
+    if blank.any():
+        values = frame["activity_id"].astype("object")
+        values[blank] = frame["phase_id"].astype("object")[blank]
+        frame["activity_id"] = values
+        if "_act" in frame.columns:
+            del frame["_act"]  # recomputed by finish()
+
+
 def _is_hashable(value: object) -> bool:
     try:
         hash(value)
@@ -849,6 +897,8 @@ def _word_codes(
 
     Returns (codes, -1 where blank or unknown; blank mask; unknown mask).
     """
+    if values.dtype == object:
+        values = values.map(lambda v: v if _is_hashable(v) else repr(v))  # a list cell
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     index = {w: i for i, w in enumerate(order)}
     keys = [normalise_status(u) for u in uniques]
@@ -1094,6 +1144,10 @@ def _text(codes: npt.NDArray[np.int8], labels: Sequence[str], index: pd.Index) -
     return pd.Series(pd.arrays.ArrowStringArray(decoded), index=index)
 
 
+#: Largest run or attempt number read (more is no count: 1e308 is an invalid number).
+_MAX_NUMBER = 2**31 - 1
+
+
 def _audit_numbers(staged: Staged, auditor: Auditor) -> BoolArray | None:
     """Check run and attempt; return the rows whose attempt was not a whole number."""
     frame = staged.frame
@@ -1102,13 +1156,13 @@ def _audit_numbers(staged: Staged, auditor: Auditor) -> BoolArray | None:
     bad_attempt: BoolArray | None = None
     if "run" in frame.columns:
         run = _whole(frame["run"])
-        bad_run = np.isnan(run) | (run < 0)
+        bad_run = ~np.isfinite(run) | (run < 0) | (run > _MAX_NUMBER)
         frame["run"] = np.where(bad_run, 0, run).astype(np.int64)
     else:
         frame["run"] = np.zeros(n, dtype=np.int64)
     if "attempt" in frame.columns:
         attempt = _whole(frame["attempt"])
-        bad_attempt = np.isnan(attempt) | (attempt < 1)
+        bad_attempt = ~np.isfinite(attempt) | (attempt < 1) | (attempt > _MAX_NUMBER)
         frame["attempt"] = np.where(bad_attempt, 0, attempt).astype(np.int64)
     staged.frame = frame
     bad = bad_run | (bad_attempt if bad_attempt is not None else False)
@@ -1126,7 +1180,10 @@ def _whole(values: pd.Series) -> npt.NDArray[np.float64]:
     if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
         return values.to_numpy(dtype=np.float64)
     number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.where(np.mod(number, 1) == 0, number, np.nan)
+    finite = np.isfinite(number)
+    whole = np.zeros(len(number), dtype=bool)
+    whole[finite] = np.mod(number[finite], 1) == 0
+    return np.where(whole, number, np.nan)
 
 
 _NAT = np.iinfo(np.int64).min
@@ -1167,11 +1224,22 @@ def _ids(values: pd.Series) -> pd.Series:
         if len(whole) and (whole % 1 == 0).all():
             return values.astype("Int64").astype("string")
     if values.dtype == object:
-        return values.map(
-            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-            else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-        ).astype("string")
+        return values.map(_id_text).astype("string")
     return values.astype("string")
+
+
+def _id_text(value: object) -> str | None:
+    """One identifier cell as text (None where missing); ``12.0`` reads ``12``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if not _is_hashable(value):
+        return repr(value)
+    return str(value)
 
 
 def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -> EventLog:
@@ -1192,6 +1260,27 @@ def finalise(log: EventLog, auditor: Auditor, staged: Staged, *, strict: bool) -
         "status" in f or "_lifecycle" in f for f in staged.fields.values()
     )
     return log
+
+
+def empty_reason(log: pd.DataFrame, *, named: bool = True) -> str:
+    """Why a log read by ``read_log`` has nothing in it, naming its source (or, with
+    ``named=False``, calling it "the log", for a message that gives the file apart).
+
+    Examples
+    --------
+    >>> log = pd.DataFrame()
+    >>> log.attrs.update(source="x.csv", rows={"read": 0, "kept": 0})
+    >>> empty_reason(log)
+    'x.csv holds no rows (a header only?)'
+    """
+    source = (log.attrs.get("source") if named else None) or "the log"
+    rows = log.attrs.get("rows") or {}
+    read = rows.get("read")
+    if read == 0:
+        return f"{source} holds no rows (a header only?)"
+    if read is not None and rows.get("kept") == 0:
+        return f"all {read} rows of {source} were dropped by the audit (see audit_table)"
+    return f"{source} has no usable rows"
 
 
 # --------------------------------------------------------------------------------------

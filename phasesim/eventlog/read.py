@@ -10,6 +10,7 @@ audits it (see :mod:`phasesim.eventlog.audit`); and returns a DataFrame in the s
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import shutil
@@ -22,12 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from phasesim._files import decode
 from phasesim.errors import LogError, Problem
 from phasesim.eventlog import adapters
 from phasesim.eventlog.audit import (
     Auditor,
     Field,
     Staged,
+    audit_blank_activities,
     audit_duplicates,
     audit_timestamps,
     check_timezone,
@@ -97,6 +100,7 @@ def read_log(
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
     strict: bool = False,
+    sheet: str | int | None = None,
 ) -> EventLog:
     """Read a release log into the canonical event log, auditing it on the way.
 
@@ -124,6 +128,10 @@ def read_log(
         Raise :class:`~phasesim.errors.LogError` instead of dropping or fixing rows: it
         lists, for every audit rule that would drop or change something, the file, row,
         column and value of each case (up to 10 per rule).
+    sheet : str or int, optional
+        The sheet of an Excel workbook that holds the log (a name, or a position from
+        0); the first sheet by default. When the first sheet has no log columns, the
+        error lists the workbook's sheets.
 
     Returns
     -------
@@ -192,10 +200,10 @@ def read_log(
     if isinstance(sources, pd.DataFrame) or not any(
         p.suffix.lower() in COMPRESSED for p in sources
     ):
-        return _read(sources, label, format, columns, tz, strict)
+        return _read(sources, label, format, columns, tz, strict, sheet)
     with tempfile.TemporaryDirectory(prefix="phasesim-") as tmp:
         unpacked = [_decompressed(p, Path(tmp) / str(i)) for i, p in enumerate(sources)]
-        return _read(unpacked, label, format, columns, tz, strict)
+        return _read(unpacked, label, format, columns, tz, strict, sheet)
 
 
 def _read(
@@ -205,8 +213,12 @@ def _read(
     columns: Mapping[str, str] | None,
     tz: str | None,
     strict: bool,
+    sheet: str | int | None = None,
 ) -> EventLog:
     fmt = _resolve_format(sources, format, label)
+    if sheet is not None and fmt != "excel":
+        raise LogError([Problem(f"sheet= applies to Excel workbooks, not to format {fmt!r}",
+                                file=label, hint="leave sheet= out")], label)
     zone = check_timezone(tz, label)
     if fmt in adapters.ADAPTERS:
         if columns:
@@ -220,13 +232,15 @@ def _read(
         staged = adapter.load(sources, auditor, label)
     else:
         auditor = Auditor(label)
-        staged = _stage_tables(sources, fmt, columns, label)
+        staged = _stage_tables(sources, fmt, columns, label, sheet)
     audit_timestamps(staged, zone, auditor)
     audit_duplicates(staged, auditor)
     if staged.has("_lifecycle"):
         _pair_lifecycle(staged, auditor)
     else:
         auditor.record("lifecycle_unused", 0)
+    audit_blank_activities(staged, auditor, applies=fmt not in adapters.ADAPTERS and any(
+        "activity_id" in f for f in staged.fields.values()) and not staged.phase_assumed)
     log = finish(staged, auditor)
     log = finalise(log, auditor, staged, strict=strict)
     if "release_order" in log.columns:  # an adapter's own order of releases (versions)
@@ -375,13 +389,47 @@ def _detect(path: Path) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _text_of(path: Path) -> str:
+    """A text file's content, or a LogError naming the encoding and the bad byte's line."""
+    text, problem = decode(path.read_bytes(), str(path))
+    if problem is not None or text is None:
+        raise LogError([problem or Problem("cannot read the file", file=str(path))],
+                       str(path))
+    return text
+
+
+#: Delimiters a CSV file may use; the header line decides (a comma unless the header has
+#: none and another of these).
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(path: Path, text: str) -> str:
+    r"""The delimiter of a CSV file: a tab for ``.tsv``, else the header line's.
+
+    Examples
+    --------
+    >>> _delimiter(Path("x.csv"), "release;phase;start\nr1;b;2026-01-05\n")
+    ';'
+    >>> _delimiter(Path("x.csv"), "release,phase name;x\n")
+    ','
+    """
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," in header:
+        return ","
+    counts = {d: header.count(d) for d in CSV_DELIMITERS[1:]}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _load_table(path: Path, fmt: str, sheet: str | int | None = None
+                ) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a file as a raw table; return it and its row numbers (see ``read_log``)."""
     label = str(path)
     try:
         if fmt == "csv":
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            frame = _read_csv(path, sep)
+            frame = _read_csv(path)
             return frame, np.arange(len(frame), dtype=np.int64) + 2
         if fmt == "parquet":
             frame = pd.read_parquet(path)
@@ -389,7 +437,10 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, np.ndarray]:
         if fmt in ("jsonl", "json"):
             return _load_json(path, fmt)
         if fmt == "excel":
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                names = [str(n) for n in book.sheet_names]
+                frame = pd.read_excel(book, sheet_name=_sheet_name(names, sheet, label),
+                                      dtype=object)
             return frame, np.arange(len(frame), dtype=np.int64) + 2
     except LogError:
         raise
@@ -413,12 +464,16 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, np.ndarray]:
 _PYARROW_BYTES = 8 * 1024**2
 
 
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
-    """A CSV file as text columns. Large files go to pyarrow's reader (about twice as
-    fast); anything it does not read as pandas' own reader would (line breaks inside
-    cells, ragged rows, duplicate names) falls back to pandas' reader, whose errors and
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file as text columns, in the delimiter of its header line. Large files go to
+    pyarrow's reader (about twice as fast); anything it does not read as pandas' own
+    reader would (bytes that are not UTF-8, line breaks inside cells, ragged rows,
+    duplicate names) falls back to pandas' reader of the decoded text, whose errors and
     results are the reference."""
     if path.stat().st_size >= _PYARROW_BYTES:
+        with path.open("rb") as handle:
+            head = handle.read(65536).decode("utf-8-sig", errors="replace")
+        sep = _delimiter(path, head)
         try:
             import pyarrow  # noqa: F401 - pandas' pyarrow engine needs it
 
@@ -429,7 +484,51 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
                 return frame
         except Exception:  # pyarrow raises its own error classes; pandas' reader decides
             pass
-    return pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig")
+    text = _text_of(path)
+    return pd.read_csv(io.StringIO(text), sep=_delimiter(path, text), dtype=str)
+
+
+def _sheet_name(names: list[str], sheet: str | int | None, label: str) -> str:
+    """The sheet to read: ``sheet`` (a name or position), else the first."""
+    listed = ", ".join(map(repr, names))
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if 0 <= sheet < len(names):
+            return names[sheet]
+        raise LogError([Problem(f"sheet={sheet} but the workbook has {len(names)} sheet(s): "
+                                f"{listed}", file=label, hint="positions count from 0")],
+                       label)
+    if sheet in names:
+        return str(sheet)
+    raise LogError([Problem(f"no sheet {sheet!r} in the workbook; its sheets are {listed}",
+                            file=label, hint="pass one of them as sheet=")], label)
+
+
+def _other_sheets(path: Path, columns: Mapping[str, str] | None) -> Problem | None:
+    """When a workbook's first sheet is no log: its sheets, and one that looks like a log."""
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = [str(n) for n in book.sheet_names]
+            if len(names) < 2:
+                return None
+            fits = None
+            for name in names[1:]:
+                head = pd.read_excel(book, sheet_name=name, dtype=object, nrows=1)
+                try:
+                    _stage_one(head, np.arange(len(head), dtype=np.int64) + 2, str(path),
+                               columns)
+                except LogError:
+                    continue
+                fits = name
+                break
+    except Exception:  # the first sheet was read; anything else only loses the hint
+        return None
+    return Problem(
+        f"the first sheet, {names[0]!r}, holds no log; the workbook's sheets are "
+        + ", ".join(map(repr, names)), file=str(path),
+        hint=(f"sheet {fits!r} has log columns: pass sheet={fits!r} (--sheet {fits!r})"
+              if fits else "pass the sheet that holds the log as sheet= (--sheet)"))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -438,7 +537,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _load_json(path: Path, fmt: str) -> tuple[pd.DataFrame, np.ndarray]:
-    text = path.read_text(encoding="utf-8-sig")
+    text = _text_of(path)
     stripped = text.lstrip()
     if fmt == "json" and stripped.startswith(("[", "{")):
         try:
@@ -536,7 +635,7 @@ def _map_columns(
 
 def _stage_tables(
     sources: list[Path] | pd.DataFrame, fmt: str, columns: Mapping[str, str] | None,
-    label: str,
+    label: str, sheet: str | int | None = None,
 ) -> Staged:
     parts: list[pd.DataFrame] = []
     fields: dict[str, dict[str, Field]] = {}
@@ -545,11 +644,18 @@ def _stage_tables(
     if isinstance(sources, pd.DataFrame):
         items = [("<DataFrame>", sources, np.arange(len(sources), dtype=np.int64))]
     else:
-        items = [(str(p), *_load_table(p, fmt)) for p in sources]
+        items = [(str(p), *_load_table(p, fmt, sheet)) for p in sources]
     multi = len(items) > 1
     for file, raw, rows in items:
         kind = file if multi else ""
-        frame, flds, lifecycle, phase_assumed = _stage_one(raw, rows, file, columns)
+        try:
+            frame, flds, lifecycle, phase_assumed = _stage_one(raw, rows, file, columns)
+        except LogError as exc:
+            other = _other_sheets(Path(file), columns) if fmt == "excel" and sheet is None \
+                else None
+            if other is None:
+                raise
+            raise LogError([other, *exc.problems], exc.source) from None
         frame["_kind"] = _constant(kind, len(frame))
         fields[kind] = flds
         parts.append(frame)
@@ -594,7 +700,7 @@ def _stage_one(
     _require(inverse, names, file, lifecycle)
     frame = pd.DataFrame(index=raw.index)
     for src in names:
-        frame[mapping.get(src, src)] = raw[src]
+        frame[mapping.get(src, src)] = _hashable(raw[src])
     position = {name: i + 1 for i, name in enumerate(names)}
     fields = {dst: Field(src, position[src]) for src, dst in mapping.items()}
     if lifecycle:
@@ -609,6 +715,17 @@ def _stage_one(
     frame["_row"] = rows
     frame["_where"] = _constant("", len(frame))
     return frame.reset_index(drop=True), fields, lifecycle, phase_assumed
+
+
+def _hashable(values: pd.Series) -> pd.Series:
+    """A column whose list or mapping cells (nested JSON, a frame's odd cell) become
+    their text, so that ids, words and duplicates can be compared."""
+    if values.dtype != object:
+        return values
+    odd = values.map(lambda v: isinstance(v, list | dict | set | tuple))
+    if not odd.any():
+        return values
+    return values.where(~odd, values.map(repr))
 
 
 def _constant(value: str, n: int) -> pd.Categorical[str]:

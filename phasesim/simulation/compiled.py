@@ -273,18 +273,24 @@ def _rework_block(bp: Blueprint, graph: nx.DiGraph, index: dict[str, int], order
 
     ``goto`` is a phase (all its activities) or an activity (``id`` in the gate's phase,
     or ``phase.id``). The block is every node that is the target or lies on a path from
-    the target to the gate, excluding the gate itself, in topological order.
+    the target to the gate, excluding the gate itself, in topological order. For the
+    gate's own phase the targets are its activities except the gate's descendants.
     """
+    import networkx as nx
+
     phase_ids = {ph.id for ph in bp.phases}
     if goto in phase_ids:
         targets = [n for n in graph.nodes if graph.nodes[n]["phase_id"] == goto]
+        if goto == phase_id:
+            # the gate's own phase: its activities up to the gate; those after the gate
+            # wait for it to pass and run once then, not inside the rework
+            after = nx.descendants(graph, gate)
+            targets = [n for n in targets if n not in after]
     else:
         pid, _, aid = goto.rpartition(".")
         pid = pid or phase_id
         targets = [n for n in graph.nodes if graph.nodes[n]["phase_id"] == pid
                    and graph.nodes[n]["activity"].template_id == aid]
-    import networkx as nx
-
     ancestors = nx.ancestors(graph, gate)
     block: set[str] = set()
     for target in targets:

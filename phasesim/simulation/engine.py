@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from phasesim.calendars import Calendar, WeeklyAnchor
+from phasesim.calendars import HORIZON, HORIZON_H, Calendar, WeeklyAnchor
 from phasesim.simulation.compiled import CompiledModel, NodeSpec
 from phasesim.simulation.streams import Streams
 
@@ -41,6 +41,8 @@ ROW_FIELDS = (
     "wait_environment_h", "wait_team_h", "offhours_h", "work_h", "rework", "cause",
     "wait_freeze_h",
 )
+#: The reason of a release cut at the simulation horizon.
+BEYOND_HORIZON = f"beyond the simulation horizon ({HORIZON:%Y-%m-%d} UTC)"
 #: Fields of one release row.
 RELEASE_FIELDS = ("run", "release", "scheduled", "start", "end", "status", "reason",
                   "attempts", "rework", "capped")
@@ -395,6 +397,9 @@ class RunEngine:
             return
         env = self.env
         now = env.now
+        if now >= HORIZON_H:
+            self._halt(rel, "aborted", BEYOND_HORIZON)
+            return
         if spec.skipped:
             ready, cause, serialize_h, anchor_h, environment_h = self._readiness(
                 block, spec, gate)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,13 +20,20 @@ import numpy as np
 import pandas as pd
 
 from phasesim.blueprint import Blueprint, load_blueprint
-from phasesim.calendars import to_epoch_hours
+from phasesim.calendars import (
+    HORIZON,
+    HORIZON_H,
+    HORIZON_START,
+    HORIZON_START_H,
+    from_epoch_hours,
+    to_epoch_hours,
+)
 from phasesim.errors import PhasesimError
 from phasesim.eventlog.schema import validate_log
 from phasesim.simulation.batch import Columns, run_chunk
 from phasesim.simulation.cadence import Cadence, parse_cadence
 from phasesim.simulation.compiled import CompiledModel, compile_blueprint
-from phasesim.simulation.engine import DEFAULT_MAX_REWORK, MAX_REWORK
+from phasesim.simulation.engine import BEYOND_HORIZON, DEFAULT_MAX_REWORK, MAX_REWORK
 from phasesim.simulation.result import SimulationResult
 from phasesim.simulation.streams import Streams, seed_key
 
@@ -106,6 +114,10 @@ def simulate(
     ...                   progress=False)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    _check_seed(seed)
+    for name, value in (("releases", releases), ("runs", runs), ("n_jobs", n_jobs)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise PhasesimError(f"{name} must be a whole number, found {value!r}")
     bp = load_blueprint(blueprint, inputs=inputs) if not isinstance(blueprint, Blueprint) \
         else blueprint.bind(inputs)
     if releases < 1 or runs < 1:
@@ -143,6 +155,7 @@ def simulate(
         starts = _starts(rule, releases, start_h, key, runs)
     except ValueError as exc:
         raise PhasesimError(str(exc)) from None
+    _check_horizon(starts)
     chunks = _chunks(runs, n_jobs)
     used, note = "simpy", ""
     fast_model = None
@@ -154,27 +167,38 @@ def simulate(
             raise PhasesimError(f"the compiled engine cannot run this simulation: {note}; "
                                 "use engine='auto' or engine='simpy'")
     parts = None
-    if fast_model is not None:
-        from phasesim.simulation.fast.chunk import CompiledEngineError
+    try:
+        if fast_model is not None:
+            from phasesim.simulation.fast.chunk import CompiledEngineError
 
-        try:
+            try:
+                parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
+                                 fast_model, keep_log)
+                used = "compiled"
+            except CompiledEngineError as exc:
+                if engine == "compiled":
+                    raise PhasesimError(f"the compiled engine cannot run this simulation: "
+                                        f"{exc}; use engine='auto' or engine='simpy'") from None
+                note = str(exc)
+        if parts is None:
             parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
-                             fast_model, keep_log)
-            used = "compiled"
-        except CompiledEngineError as exc:
-            if engine == "compiled":
-                raise PhasesimError(f"the compiled engine cannot run this simulation: {exc}; "
-                                    "use engine='auto' or engine='simpy'") from None
-            note = str(exc)
-    if parts is None:
-        parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
-                         keep_log=keep_log)
-    log = _log_frame(_merge([part[0] for part in parts]), releases)
+                             keep_log=keep_log)
+    except ValueError as exc:
+        if "before the end of the year" not in str(exc):
+            raise
+        raise PhasesimError(f"the simulation ran past the years a calendar can hold: {exc}; "
+                            "are some durations far too long?") from None
+    log_cols, rel_cols, usage_cols = (_merge([part[k] for part in parts]) for k in range(3))
+    cut = _cut_at_horizon(log_cols, rel_cols, usage_cols)
+    if cut:
+        warnings.warn(f"{cut} release(s) ran past the simulation horizon "
+                      f"({HORIZON:%Y-%m-%d} UTC): their work is cut there and they are "
+                      f"reported as aborted (reason {BEYOND_HORIZON!r})", stacklevel=2)
+    log = _log_frame(log_cols, releases)
     return SimulationResult(
         log=log,
-        releases=_with_outcomes(_release_frame(_merge([part[1] for part in parts]),
-                                               releases), log, bp),
-        usage=_usage_frame(_merge([part[2] for part in parts]), releases),
+        releases=_with_outcomes(_release_frame(rel_cols, releases), log, bp),
+        usage=_usage_frame(usage_cols, releases),
         blueprint=bp,
         params={"releases": releases, "cadence": cadence, "start": start, "runs": runs,
                 "inputs": dict(bp.input_values), "seed": entropy, "n_jobs": n_jobs,
@@ -182,6 +206,77 @@ def simulate(
         engine=used,
         engine_note=note,
     )
+
+
+def _check_seed(seed: Any) -> None:
+    """A seed is None, a SeedSequence or a whole number from 0 (as ``--seed`` takes)."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise PhasesimError(f"seed must be a whole number from 0 (or None for a fresh "
+                            f"one), found {seed!r}")
+    if seed < 0:
+        raise PhasesimError(f"seed cannot be negative, found {seed}; use a whole number "
+                            "from 0 such as 42")
+
+
+def _check_horizon(starts: list[list[float]]) -> None:
+    """Every release starts inside the simulation horizon."""
+    for run_starts in starts:
+        for i, t in enumerate(run_starts):
+            if not HORIZON_START_H <= t < HORIZON_H:
+                raise PhasesimError(
+                    f"release {i + 1} would start at {from_epoch_hours(t)}, outside the "
+                    f"simulation horizon ({HORIZON_START:%Y-%m-%d} to {HORIZON:%Y-%m-%d} "
+                    "UTC); start earlier or simulate fewer releases")
+
+
+def _cut_at_horizon(log: dict[str, Any], rels: dict[str, Any], usage: dict[str, Any]
+                    ) -> int:
+    """Cut the simulated work at the horizon, in place; return how many releases passed it.
+
+    Rows ready or started after :data:`HORIZON_H` are left out; rows ending after it end
+    there as ``aborted`` (as work under way when a release ends); releases ending after
+    it end there, ``aborted`` with the reason :data:`BEYOND_HORIZON`.
+    """
+    limit = HORIZON_H
+    end = rels["end"]
+    passed = np.isfinite(end) & (end > limit)
+    if not passed.any():
+        return 0
+    rels["end"] = np.where(passed, limit, end)
+    for name, value in (("status", "aborted"), ("reason", BEYOND_HORIZON)):
+        column = rels[name].copy()
+        column[passed] = value
+        rels[name] = column
+    _cut_rows(log, ("ready", "start"))
+    over = np.nan_to_num(log["end"], nan=-np.inf) > limit
+    if over.any():
+        start = np.asarray(log["start"], dtype=float)
+        log["end"] = np.where(over, limit, log["end"])
+        log["work_h"] = np.where(over, limit - np.minimum(start, limit), log["work_h"])
+        log["offhours_h"] = np.where(over, 0.0, log["offhours_h"])
+        status = log["status"].copy()
+        status[over] = "aborted"
+        log["status"] = status
+    _cut_rows(usage, ("requested",))
+    for name in ("granted", "released"):
+        usage[name] = np.where(np.nan_to_num(usage[name], nan=-np.inf) > limit, limit,
+                               usage[name])
+    return int(passed.sum())
+
+
+def _cut_rows(cols: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Leave out, in place, the rows whose ``names`` columns lie past the horizon."""
+    drop = np.zeros(len(cols[names[0]]), dtype=bool)
+    for name in names:
+        drop |= np.nan_to_num(cols[name], nan=-np.inf) > HORIZON_H
+    if not drop.any():
+        return
+    keep = ~drop
+    for name, value in cols.items():
+        cols[name] = value[keep].reset_index(drop=True) if isinstance(value, pd.Series) \
+            else np.asarray(value)[keep]
 
 
 def _zone_name(start: Any) -> str | None:

@@ -368,6 +368,9 @@ def _seed(seed: int | None) -> int:
         return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise PhasesimError(f"seed must be a whole number (or None), found {seed!r}")
+    if seed < 0:
+        raise PhasesimError(f"seed cannot be negative, found {seed}; use a whole number "
+                            "from 0 such as 42")
     return int(seed)
 
 

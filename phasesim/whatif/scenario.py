@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from phasesim._files import decode
 from phasesim.blueprint import Activity, Approval, Blueprint, Failure, Phase, Rejection
 from phasesim.blueprint.load import load_blueprint
 from phasesim.blueprint.model import Slot
@@ -699,14 +700,21 @@ def _read(source: Mapping[str, Any] | str | os.PathLike[str]) -> tuple[Any, str,
             isinstance(source, str) and "\n" not in source and not source.lstrip()
             .startswith("{") and (source.endswith((".yaml", ".yml")) or Path(source).exists())):
         path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not path.exists():
             raise ScenarioError([Problem("scenario file not found", file=str(path),
-                                         hint="check the path")], str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError([Problem(f"cannot read the file: {exc}", file=str(path))],
-                                str(path)) from None
+                                         hint="check the path")], str(path))
+        if not path.is_file():
+            raise ScenarioError([Problem("this is a folder or a device, not a scenario "
+                                         "file", file=str(path))], str(path))
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ScenarioError([Problem(f"cannot read the file: {exc.strerror or exc}",
+                                         file=str(path))], str(path)) from None
+        text, problem = decode(raw, str(path))
+        if problem is not None or text is None:
+            raise ScenarioError([problem or Problem("cannot read the file", file=str(path))],
+                                str(path))
         data, problems = parse_yaml(text, str(path))
         if problems:
             raise ScenarioError(problems, str(path))
@@ -1264,7 +1272,8 @@ def _revalidate(bp: Blueprint) -> list[Problem]:
     _absolute_processes(data, folder)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     try:
-        load_blueprint(text, inputs=dict(bp.input_values) or None)
+        # the subprocess files are the base's, checked when it was loaded
+        load_blueprint(text, inputs=dict(bp.input_values) or None, allow_outside=True)
     except BlueprintError as exc:
         return exc.problems
     return []
