@@ -8,6 +8,7 @@ address of each draw.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from typing import Any
@@ -145,20 +146,26 @@ def test_weibull_shape_from_a_list_is_a_plain_number() -> None:
 # -- stored fields are floats -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spec", "text"), [
-    (Fixed(2), "Fixed(hours=2.0)"),
-    (Triangular(1, 2, 4), "Triangular(low=1.0, mode=2.0, high=4.0)"),
-    (Pert(1, 2, 4), "Pert(low=1.0, mode=2.0, high=4.0)"),
-    (Uniform(1, 3), "Uniform(low=1.0, high=3.0)"),
-    (LogNormal(4, 12), "LogNormal(median=4.0, p90=12.0)"),
-    (Normal(2, 1), "Normal(mean_h=2.0, sd_h=1.0)"),
-    (Exponential(np.int64(3)), "Exponential(mean_h=3.0)"),
-    (Gamma(3, 1), "Gamma(mean_h=3.0, sd_h=1.0)"),
-    (Weibull(2, 4), "Weibull(shape=2.0, scale_h=4.0)"),
-    (Empirical([1, 2]), "Empirical(samples=(1.0, 2.0))"),
+@pytest.mark.parametrize(("cls", "args", "text"), [
+    (Fixed, (2,), "Fixed(hours=2.0)"),
+    (Triangular, (1, 2, 4), "Triangular(low=1.0, mode=2.0, high=4.0)"),
+    (Pert, (1, 2, 4), "Pert(low=1.0, mode=2.0, high=4.0)"),
+    (Uniform, (1, 3), "Uniform(low=1.0, high=3.0)"),
+    (LogNormal, (4, 12), "LogNormal(median=4.0, p90=12.0)"),
+    (Normal, (2, 1), "Normal(mean_h=2.0, sd_h=1.0)"),
+    (Exponential, (np.int64(3),), "Exponential(mean_h=3.0)"),
+    (Gamma, (3, 1), "Gamma(mean_h=3.0, sd_h=1.0)"),
+    (Weibull, (2, 4), "Weibull(shape=2.0, scale_h=4.0)"),
+    (Empirical, ([1, 2],), "Empirical(samples=(1.0, 2.0))"),
 ])
-def test_integer_parameters_are_stored_as_floats(spec: DurationSpec, text: str) -> None:
+def test_integer_parameters_are_stored_as_floats(cls: type[DurationSpec], args: tuple[Any, ...],
+                                                 text: str) -> None:
+    spec = cls(*args)  # built inside the test, so that the test covers the constructor
     assert repr(spec) == text
+    for field in dataclasses.fields(spec):  # type: ignore[arg-type]
+        value = getattr(spec, field.name)
+        if field.init:
+            assert all(type(v) is float for v in (value if field.name == "samples" else [value]))
 
 
 # -- short texts ---------------------------------------------------------------------------
@@ -221,6 +228,12 @@ def test_unit_width_specs_are_not_zero_width() -> None:
     assert float(scipy_distribution(Triangular(0.0, 0.5, 1.0)).mean()) == pytest.approx(0.5)
 
 
+def test_pert_narrower_than_an_hour() -> None:
+    # Pert(0, 0, 1) is Beta(1, 5): F(u) = 1 - (1 - u) ** 5
+    assert Pert(0.0, 0.0, 1.0).cdf(0.5) == pytest.approx(1 - 0.5**5, rel=1e-14)
+    assert Pert(0.0, 0.5, 0.5).cdf(0.25) == pytest.approx(0.5**5, rel=1e-14)  # Beta(5, 1)
+
+
 def test_scipy_uniform_has_the_width() -> None:
     rv = scipy_distribution(Uniform(1.0, 3.0))
     assert (float(rv.mean()), float(rv.std())) == pytest.approx((2.0, 2 / math.sqrt(12)))
@@ -241,6 +254,7 @@ def test_lognormal_sf_at_zero_without_warnings() -> None:
         warnings.simplefilter("error")
         assert LogNormal(4.0, 12.0)._sf(np.array([0.0]))[0] == 1.0
         assert Exponential(2.0)._isf(np.array([0.0]))[0] == math.inf
+        assert Weibull(2.0, 4.0)._isf(np.array([0.0]))[0] == math.inf
 
 
 #: (spec, x, 1 - F(x)) from the textbook formulas.
@@ -249,7 +263,7 @@ SURVIVAL = [
     (Weibull(2.0, 4.0), 2.0, math.exp(-0.25)),
     (Uniform(1.0, 3.0), 2.5, 0.25),
     (Triangular(0.0, 1.0, 2.0), 1.5, 0.125),
-    (Gamma(2.0, math.sqrt(2.0)), 1.0, 2 * math.exp(-1.0)),  # shape 2, scale 1: (1 + x) e^-x
+    (Gamma(4.0, math.sqrt(8.0)), 2.0, 2 * math.exp(-1.0)),  # shape 2, scale 2: (1 + x/2) e^-x/2
     (Normal(0.0, 1.0), 1.0, 2 * (1 - 0.8413447460685429)),  # half-normal
 ]
 
