@@ -40,6 +40,8 @@ MON = h("2026-03-02 10:00")  # a Monday
     ("every 36h", Cadence("hours", 36.0)),
     ("Every 1d 12h", Cadence("hours", 36.0)),
     ("every 1.5h", Cadence("hours", 1.5)),
+    ("every 1h", Cadence("hours", 1.0)),
+    ("every 30m", Cadence("hours", 0.5)),
 ])
 def test_named_and_every_cadences(text: str, expected: Cadence) -> None:
     cadence = parse_cadence(text)
@@ -110,6 +112,9 @@ def test_lists_are_sorted_epoch_hours() -> None:
 def test_list_starts_at_or_after_the_start() -> None:
     cadence = parse_cadence(["2026-03-01 10:00", "2026-03-02 10:00", "2026-03-09 10:00"])
     assert list(cadence.starts(2, MON)) == [MON, MON + 168]
+    # half an hour before the start is before it
+    early = parse_cadence(["2026-03-02 09:30", "2026-03-02 10:00"])
+    assert list(early.starts(1, MON)) == [MON]
     with pytest.raises(ValueError) as info:
         cadence.starts(3, MON)
     assert str(info.value) == ("the cadence lists 2 start(s) at or after the start, but 3 "
@@ -120,6 +125,9 @@ def test_hours_and_daily_steps() -> None:
     assert list(Cadence("hours", 36.0).starts(3, 100.0)) == [100.0, 136.0, 172.0]
     assert list(parse_cadence("every 2d").starts(3, MON)) == [MON, MON + 48, MON + 96]
     assert list(parse_cadence("every 2w").starts(2, MON)) == [MON, MON + 336]
+    # the first release starts at the start exactly (not rounded to the millisecond)
+    odd = MON + 1e-7
+    assert parse_cadence("weekly").starts(2, odd)[0] == odd
 
 
 def test_weekly_at_local_time_across_summer_time() -> None:
@@ -144,6 +152,10 @@ def test_first_start_at_the_next_weekday_or_time() -> None:
     assert thursday.starts(1, h("2026-03-05 00:00"))[0] == h("2026-03-05 00:00")  # at: kept
     nine = parse_cadence({"freq": "daily", "time": "09:00"})
     assert list(nine.starts(2, MON)) == [h("2026-03-03 09:00"), h("2026-03-04 09:00")]
+    half = parse_cadence({"weekday": "thursday", "time": "09:30"})
+    assert half.starts(1, MON)[0] == h("2026-03-05 09:30")
+    daily = parse_cadence({"freq": "daily", "time": "9:30"})
+    assert daily.starts(1, MON)[0] == h("2026-03-03 09:30")
     berlin = parse_cadence({"freq": "daily", "time": "09:00", "timezone": "Europe/Berlin"})
     assert berlin.starts(1, MON)[0] == h("2026-03-03 08:00")  # 09:00 CET
 
