@@ -8,6 +8,8 @@ released (``NaT``, counted as released when granted). The horizon is 10:00 to 13
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,3 +102,45 @@ def test_no_holds() -> None:
     assert table.empty
     assert list(table.columns) == ["kind", "resource", "capacity", "busy_share", "queue_mean",
                                    "wait_mean_h", "wait_p95_h", "holds"]
+
+
+def test_empty_periods_and_an_empty_horizon_are_nan_without_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hourly = utilization_table(usage(), CAPACITY, freq="h")
+        instant = usage().iloc[[2]].assign(granted=at(10), released=at(10))
+        table = utilization_table(instant, CAPACITY)
+    assert hourly.loc[("environment", "staging"), "wait_mean_h"].isna().sum() == 12
+    qa = table.loc[("team", "qa")]  # requested, granted and released at 10:00: no horizon
+    assert np.isnan(qa["busy_share"]) and np.isnan(qa["queue_mean"])
+    assert (qa["wait_mean_h"], qa["holds"]) == (0.0, 1)
+
+
+def test_an_open_hold_at_the_end_of_the_horizon() -> None:
+    qa = usage().iloc[[2]]  # only the never-released hold: the horizon ends when granted
+    row = utilization_table(qa, CAPACITY).loc[("team", "qa")]
+    assert (row["busy_share"], row["queue_mean"], row["holds"]) == (0.0, 1.0, 1)
+    late = pd.concat([usage(), usage().iloc[[2]].assign(requested=at(13), granted=at(13))])
+    row = utilization_table(late, CAPACITY).loc[("team", "qa")]
+    assert row["holds"] == 2  # asked for at the very end: still counted
+    assert row["wait_mean_h"] == 0.25
+
+
+def test_rows_are_sorted_by_kind_and_resource() -> None:
+    table = utilization_table(usage().iloc[::-1], CAPACITY)
+    assert list(table.index) == [("environment", "staging"), ("team", "qa")]
+
+
+def test_weekly_periods_start_with_the_first_day() -> None:
+    # pandas' weeks end on Sundays: the first period runs from Monday 2 March to Sunday 8
+    table = utilization_table(usage(), CAPACITY, freq="W")
+    env = table.loc[("environment", "staging")]
+    assert list(env.index) == [T]
+    assert env["busy_share"].tolist() == [pytest.approx(3 / (2 * 144))]
+    longer = pd.concat([usage(), usage().iloc[[0]].assign(
+        requested=at(200), granted=at(200), released=at(202))])  # Tuesday 10 March
+    env = utilization_table(longer, CAPACITY, freq="W").loc[("environment", "staging")]
+    assert list(env.index) == [T, pd.Timestamp("2026-03-08", tz="UTC")]
+    assert env["busy_share"].tolist() == [pytest.approx(3 / (2 * 144)),
+                                          pytest.approx(2 / (2 * 168))]
+    assert list(env["holds"]) == [2, 1]
