@@ -263,7 +263,7 @@ SURVIVAL = [
     (Weibull(2.0, 4.0), 2.0, math.exp(-0.25)),
     (Uniform(1.0, 3.0), 2.5, 0.25),
     (Triangular(0.0, 1.0, 2.0), 1.5, 0.125),
-    (Gamma(4.0, math.sqrt(8.0)), 2.0, 2 * math.exp(-1.0)),  # shape 2, scale 2: (1 + x/2) e^-x/2
+    (Gamma(4.0, math.sqrt(8.0)), 4.0, 3 * math.exp(-2.0)),  # shape 2, scale 2: (1 + x/2) e^-x/2
     (Normal(0.0, 1.0), 1.0, 2 * (1 - 0.8413447460685429)),  # half-normal
 ]
 
