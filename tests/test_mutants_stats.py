@@ -12,7 +12,13 @@ from pathlib import Path
 import pandas as pd
 from numpy.testing import assert_allclose
 
-from phasesim.analysis import lead_times, planned_vs_actual, waiting_vs_working, work_in_progress
+from phasesim.analysis import (
+    lead_times,
+    phase_stats,
+    planned_vs_actual,
+    waiting_vs_working,
+    work_in_progress,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_analysis_stats import at, make_log
@@ -86,3 +92,19 @@ def test_lead_time_status_is_text() -> None:
     assert out["status"].dtype == "string"
     assert out["status"].tolist() == ["succeeded"]
     assert_allclose(out["lead_time_h"], [18.0])
+
+
+def test_phase_stats_count_zero_and_lead_share_of_completed_releases() -> None:
+    # r1 (completed, lead 0.5 h): qa 0-0.5; r2 (open): qa 5-6 done, prod still running
+    log = make_log([
+        {"rel": "r1", "phase": "qa", "start": 0, "end": 0.5},
+        {"rel": "r2", "phase": "qa", "start": 5, "end": 6},
+        {"rel": "r2", "phase": "prod", "start": 6},
+    ])
+    out = phase_stats(log)
+    assert out["phase_id"].tolist() == ["qa", "prod"]
+    assert out["count"].tolist() == [2, 0]  # prod has no closed execution: 0, not NaN
+    assert out["count"].dtype == "int64"
+    assert_allclose(out["mean_h"], [0.75, float("nan")])
+    # only r1's 0.5 h counts: qa took all of the completed lead time
+    assert_allclose(out["lead_share"], [1.0, float("nan")])
