@@ -75,6 +75,7 @@ def test_only_a_positive_slip_is_taken() -> None:
     assert out["release_id"].tolist() == ["r2", "r3"]
     assert_allclose(out["slip_added_h"], [0.0, 0.5])
     assert out["took_most_slip"].tolist() == [False, True]
+    assert out["took_most_slip"].dtype == bool
 
 
 def test_work_in_progress_between_releases() -> None:
@@ -92,6 +93,7 @@ def test_lead_time_status_is_text() -> None:
     assert out["status"].dtype == "string"
     assert out["status"].tolist() == ["succeeded"]
     assert_allclose(out["lead_time_h"], [18.0])
+    assert out["hotfix"].dtype == bool and out["hotfix"].tolist() == [False]
 
 
 def test_phase_stats_count_zero_and_lead_share_of_completed_releases() -> None:
