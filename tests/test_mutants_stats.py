@@ -104,6 +104,9 @@ def test_phase_stats_count_zero_and_lead_share_of_completed_releases() -> None:
         {"rel": "r2", "phase": "prod", "start": 6},
     ])
     out = phase_stats(log)
+    assert list(out.columns) == ["phase_id", "count", "mean_h", "median_h", "p90_h", "std_h",
+                                 "iqr_h", "wait_mean_h", "wait_median_h", "failure_rate",
+                                 "retry_rate", "rework_rate", "lead_share", "small_sample"]
     assert out["phase_id"].tolist() == ["qa", "prod"]
     assert out["count"].tolist() == [2, 0]  # prod has no closed execution: 0, not NaN
     assert out["count"].dtype == "int64"
