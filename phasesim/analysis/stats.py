@@ -463,8 +463,11 @@ def planned_vs_actual(log: pd.DataFrame | History) -> pd.DataFrame:
     out["slip_added_h"] = out["end_slip_h"] - out["start_slip_h"]
     added = out["slip_added_h"].where(out["slip_added_h"] > 0)
     most = np.zeros(len(out), dtype=bool)
-    if added.notna().any():
-        idx = added.groupby(rel).idxmax().dropna()
+    positive = added.notna().to_numpy()
+    if positive.any():
+        # only the phases that added slip: a release with none has no such phase (and
+        # pandas' idxmax refuses a group that is all NaN)
+        idx = added[positive].groupby(rel[positive]).idxmax()
         most[idx.to_numpy(dtype=np.int64)] = True
     out["took_most_slip"] = most
     return out
