@@ -665,3 +665,69 @@ def test_phase_level_rows_stand_for_a_single_activity_phase(tmp_path):
     # rc ends 05:00 + 10 h = 15:00, final 24 h later.
     row = fc.releases.loc["3.20"]
     assert pd.Timestamp(row["finish_p50"]) == pd.Timestamp("2026-03-03 15:00Z")
+
+
+# -- gaps closed after issue 11 ----------------------------------------------------------
+def test_a_retry_due_gets_only_the_tries_left():
+    # retries: 2 (three tries a pass); one try failed 09:00-10:00 and no retry row yet.
+    # From now = 10:30 only two tries are left: 10:30-11:30 and 11:30-12:30, both fail,
+    # and the release aborts at 12:30 (a fresh pass would try three times, to 13:30).
+    rows = [{"release_id": "R1", "phase_id": "p", "activity_id": "build",
+             "activity_type": "automated", "status": "failed", "attempt": 1,
+             "start": MON, "end": MON + pd.Timedelta(hours=1)}]
+    fc = forecast(bp(FLAKY), log_of(rows), now=MON + pd.Timedelta(hours=1.5), runs=1,
+                  seed=1)
+    rel = fc._rel.iloc[0]
+    assert rel["status"] == "aborted"
+    assert rel["end"] == MON + pd.Timedelta(hours=3.5)
+    assert rel["reason"] == "p.build failed 3 time(s)"
+    sim = fc.log[~fc.log["observed"]]
+    assert sim["attempt"].tolist() == [2, 3]
+    assert sim["start"].tolist() == [MON + pd.Timedelta(hours=1.5),
+                                     MON + pd.Timedelta(hours=2.5)]
+    # retries are rework, as in simulate
+    assert sim["rework"].tolist() == [True, True]
+    # two failed tries of three: one is left, 10:30-11:30
+    second = {**rows[0], "attempt": 2, "start": MON + pd.Timedelta(hours=1),
+              "end": MON + pd.Timedelta(hours=1.25)}
+    two = log_of([*rows, second])
+    fc2 = forecast(bp(FLAKY), two, now=MON + pd.Timedelta(hours=1.5), runs=1, seed=1)
+    assert fc2._rel["end"].iloc[0] == MON + pd.Timedelta(hours=2.5)
+    assert fc2.log.loc[~fc2.log["observed"], "attempt"].tolist() == [3]
+
+
+def test_reruns_after_rework_in_the_log_are_flagged_rework():
+    # as in test_a_rejected_gate_reruns_its_block_from_now: fix and the review run again
+    # after the logged rejection, both rework (simulate flags the rework loop's rows)
+    text = REWORK.replace("probability: 1.0", "probability: 0.000001")
+    log = log_of([
+        {"release_id": "R1", "phase_id": "work", "activity_id": "fix",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=2)},
+        {"release_id": "R1", "phase_id": "gate", "activity_id": "approve",
+         "activity_type": "approval", "status": "rejected",
+         "start": MON + pd.Timedelta(hours=2), "end": MON + pd.Timedelta(hours=2.5)},
+    ])
+    fc = forecast(bp(text), log, now=MON + pd.Timedelta(hours=3), runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim[["activity_id", "attempt", "rework"]].values.tolist() == [
+        ["fix", 2, True], ["approve", 2, True]]
+    # fix already rerun (succeeded 03:00-05:00): only the review runs again, as rework
+    again = pd.concat([log, log_of([
+        {"release_id": "R1", "phase_id": "work", "activity_id": "fix",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON + pd.Timedelta(hours=3), "end": MON + pd.Timedelta(hours=5)}])],
+        ignore_index=True)
+    fc = forecast(bp(text), again, now=MON + pd.Timedelta(hours=5), runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim[["activity_id", "attempt", "rework"]].values.tolist() == [
+        ["approve", 2, True]]
+    assert sim["end"].tolist() == [MON + pd.Timedelta(hours=5.5)]
+    # a resumed rollback: push runs again as rework, check after it is not
+    log = _rows(("R1", "deploy", "push", "failed", 0, 1),
+                ("R1", "hotfix", "patch", "succeeded", 1, 3))
+    fc = forecast(bp(ROLLBACK % ("0.0001", "true")), log, now=MON + pd.Timedelta(hours=4),
+                  runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim[["activity_id", "rework"]].values.tolist() == [["push", True],
+                                                              ["check", False]]
