@@ -731,3 +731,57 @@ def test_reruns_after_rework_in_the_log_are_flagged_rework():
     sim = fc.log[~fc.log["observed"]]
     assert sim[["activity_id", "rework"]].values.tolist() == [["push", True],
                                                               ["check", False]]
+
+
+SERIAL = """\
+    process:
+      id: serial
+      phases:
+        - phase:
+            id: build
+            activities:
+              - activity: {id: compile, type: automated, duration: 1h}
+        - phase:
+            id: deploy
+            depends-on: [build]
+            activities:
+              - activity: {id: push, type: automated, duration: 3h}
+    """
+
+
+def test_serialize_and_max_in_flight_hold_back_the_next_release():
+    # R1 built 09-10 and is pushing since 10:00 (3 h, to 13:00); now = 11:00, and next-1
+    # is scheduled at now
+    log = log_of([
+        {"release_id": "R1", "phase_id": "build", "activity_id": "compile",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=1)},
+        {"release_id": "R1", "phase_id": "deploy", "activity_id": "push",
+         "activity_type": "automated", "status": "in_progress",
+         "start": MON + pd.Timedelta(hours=1), "end": None}])
+    now = MON + pd.Timedelta(hours=2)
+    options = {"now": now, "future": 1, "cadence": [now], "runs": 1, "seed": 1}
+
+    def push(fc):
+        sim = fc.log[~fc.log["observed"]].set_index(["release_id", "activity_id"])
+        return sim.loc[("next-1", "push")]
+
+    # free: next-1 builds 11-12 and pushes 12-15
+    free = forecast(bp(SERIAL), log, **options)
+    assert push(free)["start"] == MON + pd.Timedelta(hours=3)
+    # deploy serialised: R1 leaves it at 13:00, so next-1 pushes 13-16, 1 h held back
+    serial = forecast(bp(SERIAL), log, serialize=["deploy"], **options)
+    assert push(serial)["start"] == MON + pd.Timedelta(hours=4)
+    assert push(serial)["end"] == MON + pd.Timedelta(hours=7)
+    assert push(serial)["wait_serialize_h"] == pytest.approx(1.0)
+    # one release in flight at a time: next-1 starts when R1 ends at 13:00, builds 13-14
+    # and pushes 14-17
+    one = forecast(bp(SERIAL), log, max_in_flight=1, **options)
+    assert push(one)["start"] == MON + pd.Timedelta(hours=5)
+    rel = one._rel.set_index("release_id")
+    assert rel.loc["next-1", "start"] == MON + pd.Timedelta(hours=4)
+    assert rel.loc["R1", "end"] == MON + pd.Timedelta(hours=4)
+    with pytest.raises(PhasesimError, match="serialize names unknown phase"):
+        forecast(bp(SERIAL), log, serialize=["nope"], **options)
+    with pytest.raises(PhasesimError, match="max_in_flight"):
+        forecast(bp(SERIAL), log, max_in_flight=0, **options)

@@ -62,6 +62,8 @@ def forecast(
     busy: Mapping[str, Sequence[Any]] | None = None,
     max_rework: int = DEFAULT_MAX_REWORK,
     progress: bool = False,
+    max_in_flight: int | None = None,
+    serialize: Sequence[str] = (),
 ) -> Forecast:
     """Forecast the releases in flight at ``now`` and the next ``future`` releases.
 
@@ -89,6 +91,10 @@ def forecast(
     busy : mapping, optional
         Team members or environment slots busy from ``now`` until the given moments
         (``{"QA": ["2026-12-09 12:00-08:00"]}``), besides the work in flight.
+    max_in_flight, serialize
+        As for :func:`phasesim.simulate`. The releases in flight at ``now`` hold their
+        slots (even past the limit); a serialised phase that a release in flight is in, or
+        has yet to pass, holds the next release back until it leaves it.
 
     Returns
     -------
@@ -107,6 +113,16 @@ def forecast(
                             f"found {future!r}")
     if runs < 1:
         raise PhasesimError(f"runs must be at least 1, found {runs}")
+    if isinstance(serialize, str):
+        serialize = [serialize]
+    unknown_phases = [p for p in serialize if p not in bp.phase_ids]
+    if unknown_phases:
+        raise PhasesimError(f"serialize names unknown phase(s) {unknown_phases}; phases: "
+                            f"{', '.join(bp.phase_ids)}")
+    if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(
+            max_in_flight, int) or max_in_flight < 1):
+        raise PhasesimError(f"max_in_flight must be a whole number of at least 1, found "
+                            f"{max_in_flight!r}")
     frame = _as_log(log)
     now_ts = _now(frame, now)
     now_h = to_epoch_hours(now_ts)
@@ -141,7 +157,8 @@ def forecast(
                             f"environments: {', '.join(model.environment_capacity)})")
     if starts:
         sim_log, sim_rel = _run(model, starts, ids, seed_key(seed), runs, n_jobs, progress,
-                                {"max_in_flight": None, "serialize": (),
+                                {"max_in_flight": max_in_flight,
+                                 "serialize": tuple(serialize),
                                  "max_rework": max_rework, "now": now_h,
                                  "states": [r.state for r in flight], "busy": busy_h})
         sim_rel = _with_outcomes(sim_rel, sim_log, bp)
