@@ -577,8 +577,9 @@ def test_rollbacks_and_hotfix_releases_are_placed_or_reported():
     assert sorted(fc.finished) == ["HF1", "R3"]
     assert fc.unplaced["release_id"].tolist() == ["R2"]
     assert fc.unplaced["reason"].tolist() == [
-        "hotfix.patch (rollback phase hotfix) is running at now: a forecast starts from "
-        "the main process"]
+        "it is rolling back at now: hotfix.patch of rollback phase hotfix is running, and "
+        "the engine cannot start a release part-way through a rollback (forecast from "
+        "after the rollback ended)"]
     assert fc.unplaced["rows"].tolist() == ["4"]
     sim = fc.log[~fc.log["observed"]]
     # push attempt 2 at now (4:00-5:00), then check (5:00-8:00); the resumed rollback
@@ -785,3 +786,27 @@ def test_serialize_and_max_in_flight_hold_back_the_next_release():
         forecast(bp(SERIAL), log, serialize=["nope"], **options)
     with pytest.raises(PhasesimError, match="max_in_flight"):
         forecast(bp(SERIAL), log, max_in_flight=0, **options)
+
+
+def test_rolling_back_or_inside_a_subprocess_is_reported_precisely(tmp_path):
+    # the rollback failed with no tries left and no rollback row yet: rolling back
+    log = _rows(("R1", "deploy", "push", "failed", 0, 1))
+    fc = forecast(bp(ROLLBACK % ("0.0001", "true")), log, now=MON + pd.Timedelta(hours=2),
+                  runs=1, seed=1)
+    assert fc.unplaced["rows"].tolist() == ["1"] and len(fc.releases) == 0
+    assert fc.unplaced["reason"].iloc[0].startswith(
+        "it is rolling back at now: deploy.push failed with no tries left and rollback "
+        "phase hotfix has not finished")
+    (tmp_path / "sub.yaml").write_text(
+        "process:\n  id: sub\n  phases:\n    - phase: {id: q, activities: "
+        "[{activity: {id: step, type: automated, duration: 2h}}]}\n")
+    sub = tmp_path / "outer.yaml"
+    sub.write_text("process:\n  id: outer\n  phases:\n    - phase: {id: p, activities: "
+                   "[{activity: {id: inner, type: subprocess, process: sub.yaml}}]}\n")
+    log = _rows(("R1", "p", "inner", "in_progress", 0, None))
+    fc = forecast(sub, log, now=MON + pd.Timedelta(hours=1), runs=1, seed=1)
+    assert fc.unplaced["reason"].iloc[0].startswith(
+        "p.inner is a subprocess activity running at now: the engine cannot start a "
+        "release inside a subprocess")
+    with pytest.raises(PhasesimError, match=r"row\(s\) 1: release R1 cannot be placed"):
+        forecast(sub, log, now=MON + pd.Timedelta(hours=1), runs=1, seed=1, strict=True)

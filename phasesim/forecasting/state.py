@@ -189,8 +189,10 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
         rework += int((group["status"] == "rejected").sum())
         if spec.index not in main:  # a rollback phase: its rows count as attempts only
             if last["running"]:
-                info.reasons.append(f"{key} (rollback phase {spec.phase_id}) is running at "
-                                    f"now: a forecast starts from the main process")
+                info.reasons.append(f"it is rolling back at now: {key} of rollback phase "
+                                    f"{spec.phase_id} is running, and the engine cannot "
+                                    f"start a release part-way through a rollback (forecast "
+                                    f"from after the rollback ended)")
                 info.rows.append(int(last["row"]))
             continue
         if last["running"]:
@@ -200,8 +202,10 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
                 info.rows.extend(group.loc[group["running"], "row"].tolist())
                 continue
             if spec.sub is not None:
-                info.reasons.append(f"{key} is a subprocess running at now: forecasts do "
-                                    f"not start inside a subprocess")
+                info.reasons.append(f"{key} is a subprocess activity running at now: the "
+                                    f"engine cannot start a release inside a subprocess "
+                                    f"(its inner activities are not placed; forecast from "
+                                    f"before it started or after it ended)")
                 info.rows.append(int(last["row"]))
                 continue
             attempts[key] = len(group) - 1
@@ -278,9 +282,11 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
                 phase.nodes):
             info.status = "unplaced"
             if not info.reasons:  # else a running rollback activity said it already
-                info.reasons.append(f"{key} failed and the release is rolling back "
-                                    f"through {phase.id} at now: a forecast starts from "
-                                    f"the main process")
+                info.reasons.append(f"it is rolling back at now: {key} failed with no "
+                                    f"tries left and rollback phase {phase.id} has not "
+                                    f"finished, and the engine cannot start a release "
+                                    f"part-way through a rollback (forecast from after "
+                                    f"the rollback ended)")
                 info.rows.append(int(last["row"]))
             return info
         if not phase.resume:
