@@ -810,3 +810,37 @@ def test_rolling_back_or_inside_a_subprocess_is_reported_precisely(tmp_path):
         "release inside a subprocess")
     with pytest.raises(PhasesimError, match=r"row\(s\) 1: release R1 cannot be placed"):
         forecast(sub, log, now=MON + pd.Timedelta(hours=1), runs=1, seed=1, strict=True)
+
+
+def test_random_arrivals_for_future_releases_use_the_arrival_stream():
+    from phasesim.simulation.runner import _ARRIVALS
+
+    cadence = {"interarrival": {"exponential": {"mean": "24h"}}}
+    # an empty log, now at the first start: the same arrivals (and log) as simulate
+    fc = forecast(bp(SERIAL), None, now=MON, future=3, cadence=cadence, runs=4, seed=9)
+    sim = simulate(bp(SERIAL), releases=3, cadence=cadence, start=MON, runs=4, seed=9,
+                   progress=False)
+    names = {"next-1": "R001", "next-2": "R002", "next-3": "R003"}
+    mine = fc.log.drop(columns="observed").assign(
+        release_id=fc.log["release_id"].map(names).astype("string"))
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True),
+                                  sim.log.reset_index(drop=True))
+    # R1 started 09:00 and is in flight at now = 11:00: next-1 arrives at now plus an
+    # exponential gap (memoryless: conditioned on exceeding 2 h, 2 h + Q(u1) after R1's
+    # start), next-2 Q(u2) later, with u_i the arrival stream's number of release i
+    log = log_of([{"release_id": "R1", "phase_id": "build", "activity_id": "compile",
+                   "activity_type": "automated", "status": "in_progress",
+                   "start": MON, "end": None}])
+    now = MON + pd.Timedelta(hours=2)
+    fc = forecast(bp(SERIAL), log, now=now, future=2, cadence=cadence, runs=5, seed=9)
+    u = Streams(seed_key(9)).uniforms(_ARRIVALS, range(5), 0, 3, 1)[:, :, 0]
+    gap1, gap2 = -24 * np.log1p(-u[:, 1]), -24 * np.log1p(-u[:, 2])
+    rel = fc._rel.set_index(["run", "release_id"])["scheduled"]
+    hours = lambda t: (t - now).total_seconds() / 3600  # noqa: E731
+    first = np.array([hours(rel[(r, "next-1")]) for r in range(5)])
+    second = np.array([hours(rel[(r, "next-2")]) for r in range(5)])
+    assert first == pytest.approx(gap1, abs=1e-5)
+    assert second == pytest.approx(gap1 + gap2, abs=1e-5)
+    # the releases table shows the median scheduled start
+    started = fc.releases.loc["next-1", "started"]
+    assert hours(started) == pytest.approx(float(np.median(gap1)), abs=1e-5)
