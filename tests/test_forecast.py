@@ -844,3 +844,27 @@ def test_random_arrivals_for_future_releases_use_the_arrival_stream():
     # the releases table shows the median scheduled start
     started = fc.releases.loc["next-1", "started"]
     assert hours(started) == pytest.approx(float(np.median(gap1)), abs=1e-5)
+
+
+def test_releases_in_flight_past_max_in_flight_all_continue():
+    # R1 pushes 10-13, R2 builds since 10:30 (to 11:30, then pushes 11:30-14:30); with
+    # max_in_flight=1 both go on, and next-1 (scheduled at now = 11:00) starts only when
+    # both have ended, at 14:30: build 14:30-15:30, push 15:30-18:30
+    log = log_of([
+        {"release_id": "R1", "phase_id": "build", "activity_id": "compile",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=1)},
+        {"release_id": "R1", "phase_id": "deploy", "activity_id": "push",
+         "activity_type": "automated", "status": "in_progress",
+         "start": MON + pd.Timedelta(hours=1), "end": None},
+        {"release_id": "R2", "phase_id": "build", "activity_id": "compile",
+         "activity_type": "automated", "status": "in_progress",
+         "start": MON + pd.Timedelta(hours=1.5), "end": None}])
+    now = MON + pd.Timedelta(hours=2)
+    fc = forecast(bp(SERIAL), log, now=now, future=1, cadence=[now], runs=1, seed=1,
+                  max_in_flight=1)
+    rel = fc._rel.set_index("release_id")
+    assert rel.loc["R1", "end"] == MON + pd.Timedelta(hours=4)
+    assert rel.loc["R2", "end"] == MON + pd.Timedelta(hours=5.5)
+    assert rel.loc["next-1", "start"] == MON + pd.Timedelta(hours=5.5)
+    assert rel.loc["next-1", "end"] == MON + pd.Timedelta(hours=9.5)

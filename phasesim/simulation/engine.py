@@ -1085,7 +1085,8 @@ class _Pool:
         return event
 
     def give(self) -> None:
-        if self.queue:
+        # over capacity (a forecast's starting state may be) the slot is not handed on
+        if self.queue and self.busy <= self.capacity:
             heapq.heappop(self.queue)[2].succeed()
         else:
             self.busy -= 1
