@@ -83,3 +83,15 @@ def test_forecast_errors_are_messages(files, capsys: pytest.CaptureFixture[str])
     assert "row 3: release R1: phase lint is not in the blueprint" in err
     assert main(["forecast", str(bp), str(log), "--out", "x.txt", "--seed", "1"]) == 1
     assert "--out must end in .csv" in capsys.readouterr().err
+
+
+def test_forecast_takes_serialize_and_max_in_flight(files, capsys: pytest.CaptureFixture[str]):
+    bp, log = files
+    common = ["forecast", str(bp), str(log), "--now", "2026-03-03 10:00+01:00", "--runs",
+              "1", "--seed", "1"]
+    assert main([*common, "--serialize", "nope"]) == 1
+    assert "serialize names unknown phase(s) ['nope']" in capsys.readouterr().err
+    assert main([*common, "--max-in-flight", "0"]) == 1
+    assert "max_in_flight must be a whole number of at least 1" in capsys.readouterr().err
+    assert main([*common, "--serialize", "ship", "--max-in-flight", "1"]) == 0
+    assert "Thu 2026-03-05 14:00" in capsys.readouterr().out

@@ -577,8 +577,9 @@ def test_rollbacks_and_hotfix_releases_are_placed_or_reported():
     assert sorted(fc.finished) == ["HF1", "R3"]
     assert fc.unplaced["release_id"].tolist() == ["R2"]
     assert fc.unplaced["reason"].tolist() == [
-        "hotfix.patch (rollback phase hotfix) is running at now: a forecast starts from "
-        "the main process"]
+        "it is rolling back at now: hotfix.patch of rollback phase hotfix is running, and "
+        "the engine cannot start a release part-way through a rollback (forecast from "
+        "after the rollback ended)"]
     assert fc.unplaced["rows"].tolist() == ["4"]
     sim = fc.log[~fc.log["observed"]]
     # push attempt 2 at now (4:00-5:00), then check (5:00-8:00); the resumed rollback
@@ -665,3 +666,205 @@ def test_phase_level_rows_stand_for_a_single_activity_phase(tmp_path):
     # rc ends 05:00 + 10 h = 15:00, final 24 h later.
     row = fc.releases.loc["3.20"]
     assert pd.Timestamp(row["finish_p50"]) == pd.Timestamp("2026-03-03 15:00Z")
+
+
+# -- gaps closed after issue 11 ----------------------------------------------------------
+def test_a_retry_due_gets_only_the_tries_left():
+    # retries: 2 (three tries a pass); one try failed 09:00-10:00 and no retry row yet.
+    # From now = 10:30 only two tries are left: 10:30-11:30 and 11:30-12:30, both fail,
+    # and the release aborts at 12:30 (a fresh pass would try three times, to 13:30).
+    rows = [{"release_id": "R1", "phase_id": "p", "activity_id": "build",
+             "activity_type": "automated", "status": "failed", "attempt": 1,
+             "start": MON, "end": MON + pd.Timedelta(hours=1)}]
+    fc = forecast(bp(FLAKY), log_of(rows), now=MON + pd.Timedelta(hours=1.5), runs=1,
+                  seed=1)
+    rel = fc._rel.iloc[0]
+    assert rel["status"] == "aborted"
+    assert rel["end"] == MON + pd.Timedelta(hours=3.5)
+    assert rel["reason"] == "p.build failed 3 time(s)"
+    sim = fc.log[~fc.log["observed"]]
+    assert sim["attempt"].tolist() == [2, 3]
+    assert sim["start"].tolist() == [MON + pd.Timedelta(hours=1.5),
+                                     MON + pd.Timedelta(hours=2.5)]
+    # retries are rework, as in simulate
+    assert sim["rework"].tolist() == [True, True]
+    # two failed tries of three: one is left, 10:30-11:30
+    second = {**rows[0], "attempt": 2, "start": MON + pd.Timedelta(hours=1),
+              "end": MON + pd.Timedelta(hours=1.25)}
+    two = log_of([*rows, second])
+    fc2 = forecast(bp(FLAKY), two, now=MON + pd.Timedelta(hours=1.5), runs=1, seed=1)
+    assert fc2._rel["end"].iloc[0] == MON + pd.Timedelta(hours=2.5)
+    assert fc2.log.loc[~fc2.log["observed"], "attempt"].tolist() == [3]
+
+
+def test_reruns_after_rework_in_the_log_are_flagged_rework():
+    # as in test_a_rejected_gate_reruns_its_block_from_now: fix and the review run again
+    # after the logged rejection, both rework (simulate flags the rework loop's rows)
+    text = REWORK.replace("probability: 1.0", "probability: 0.000001")
+    log = log_of([
+        {"release_id": "R1", "phase_id": "work", "activity_id": "fix",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=2)},
+        {"release_id": "R1", "phase_id": "gate", "activity_id": "approve",
+         "activity_type": "approval", "status": "rejected",
+         "start": MON + pd.Timedelta(hours=2), "end": MON + pd.Timedelta(hours=2.5)},
+    ])
+    fc = forecast(bp(text), log, now=MON + pd.Timedelta(hours=3), runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim[["activity_id", "attempt", "rework"]].values.tolist() == [
+        ["fix", 2, True], ["approve", 2, True]]
+    # fix already rerun (succeeded 03:00-05:00): only the review runs again, as rework
+    again = pd.concat([log, log_of([
+        {"release_id": "R1", "phase_id": "work", "activity_id": "fix",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON + pd.Timedelta(hours=3), "end": MON + pd.Timedelta(hours=5)}])],
+        ignore_index=True)
+    fc = forecast(bp(text), again, now=MON + pd.Timedelta(hours=5), runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim[["activity_id", "attempt", "rework"]].values.tolist() == [
+        ["approve", 2, True]]
+    assert sim["end"].tolist() == [MON + pd.Timedelta(hours=5.5)]
+    # a resumed rollback: push runs again as rework, check after it is not
+    log = _rows(("R1", "deploy", "push", "failed", 0, 1),
+                ("R1", "hotfix", "patch", "succeeded", 1, 3))
+    fc = forecast(bp(ROLLBACK % ("0.0001", "true")), log, now=MON + pd.Timedelta(hours=4),
+                  runs=1, seed=1)
+    sim = fc.log[~fc.log["observed"]]
+    assert sim[["activity_id", "rework"]].values.tolist() == [["push", True],
+                                                              ["check", False]]
+
+
+SERIAL = """\
+    process:
+      id: serial
+      phases:
+        - phase:
+            id: build
+            activities:
+              - activity: {id: compile, type: automated, duration: 1h}
+        - phase:
+            id: deploy
+            depends-on: [build]
+            activities:
+              - activity: {id: push, type: automated, duration: 3h}
+    """
+
+
+def test_serialize_and_max_in_flight_hold_back_the_next_release():
+    # R1 built 09-10 and is pushing since 10:00 (3 h, to 13:00); now = 11:00, and next-1
+    # is scheduled at now
+    log = log_of([
+        {"release_id": "R1", "phase_id": "build", "activity_id": "compile",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=1)},
+        {"release_id": "R1", "phase_id": "deploy", "activity_id": "push",
+         "activity_type": "automated", "status": "in_progress",
+         "start": MON + pd.Timedelta(hours=1), "end": None}])
+    now = MON + pd.Timedelta(hours=2)
+    options = {"now": now, "future": 1, "cadence": [now], "runs": 1, "seed": 1}
+
+    def push(fc):
+        sim = fc.log[~fc.log["observed"]].set_index(["release_id", "activity_id"])
+        return sim.loc[("next-1", "push")]
+
+    # free: next-1 builds 11-12 and pushes 12-15
+    free = forecast(bp(SERIAL), log, **options)
+    assert push(free)["start"] == MON + pd.Timedelta(hours=3)
+    # deploy serialised: R1 leaves it at 13:00, so next-1 pushes 13-16, 1 h held back
+    serial = forecast(bp(SERIAL), log, serialize=["deploy"], **options)
+    assert push(serial)["start"] == MON + pd.Timedelta(hours=4)
+    assert push(serial)["end"] == MON + pd.Timedelta(hours=7)
+    assert push(serial)["wait_serialize_h"] == pytest.approx(1.0)
+    # one release in flight at a time: next-1 starts when R1 ends at 13:00, builds 13-14
+    # and pushes 14-17
+    one = forecast(bp(SERIAL), log, max_in_flight=1, **options)
+    assert push(one)["start"] == MON + pd.Timedelta(hours=5)
+    rel = one._rel.set_index("release_id")
+    assert rel.loc["next-1", "start"] == MON + pd.Timedelta(hours=4)
+    assert rel.loc["R1", "end"] == MON + pd.Timedelta(hours=4)
+    with pytest.raises(PhasesimError, match="serialize names unknown phase"):
+        forecast(bp(SERIAL), log, serialize=["nope"], **options)
+    with pytest.raises(PhasesimError, match="max_in_flight"):
+        forecast(bp(SERIAL), log, max_in_flight=0, **options)
+
+
+def test_rolling_back_or_inside_a_subprocess_is_reported_precisely(tmp_path):
+    # the rollback failed with no tries left and no rollback row yet: rolling back
+    log = _rows(("R1", "deploy", "push", "failed", 0, 1))
+    fc = forecast(bp(ROLLBACK % ("0.0001", "true")), log, now=MON + pd.Timedelta(hours=2),
+                  runs=1, seed=1)
+    assert fc.unplaced["rows"].tolist() == ["1"] and len(fc.releases) == 0
+    assert fc.unplaced["reason"].iloc[0].startswith(
+        "it is rolling back at now: deploy.push failed with no tries left and rollback "
+        "phase hotfix has not finished")
+    (tmp_path / "sub.yaml").write_text(
+        "process:\n  id: sub\n  phases:\n    - phase: {id: q, activities: "
+        "[{activity: {id: step, type: automated, duration: 2h}}]}\n")
+    sub = tmp_path / "outer.yaml"
+    sub.write_text("process:\n  id: outer\n  phases:\n    - phase: {id: p, activities: "
+                   "[{activity: {id: inner, type: subprocess, process: sub.yaml}}]}\n")
+    log = _rows(("R1", "p", "inner", "in_progress", 0, None))
+    fc = forecast(sub, log, now=MON + pd.Timedelta(hours=1), runs=1, seed=1)
+    assert fc.unplaced["reason"].iloc[0].startswith(
+        "p.inner is a subprocess activity running at now: the engine cannot start a "
+        "release inside a subprocess")
+    with pytest.raises(PhasesimError, match=r"row\(s\) 1: release R1 cannot be placed"):
+        forecast(sub, log, now=MON + pd.Timedelta(hours=1), runs=1, seed=1, strict=True)
+
+
+def test_random_arrivals_for_future_releases_use_the_arrival_stream():
+    from phasesim.simulation.runner import _ARRIVALS
+
+    cadence = {"interarrival": {"exponential": {"mean": "24h"}}}
+    # an empty log, now at the first start: the same arrivals (and log) as simulate
+    fc = forecast(bp(SERIAL), None, now=MON, future=3, cadence=cadence, runs=4, seed=9)
+    sim = simulate(bp(SERIAL), releases=3, cadence=cadence, start=MON, runs=4, seed=9,
+                   progress=False)
+    names = {"next-1": "R001", "next-2": "R002", "next-3": "R003"}
+    mine = fc.log.drop(columns="observed").assign(
+        release_id=fc.log["release_id"].map(names).astype("string"))
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True),
+                                  sim.log.reset_index(drop=True))
+    # R1 started 09:00 and is in flight at now = 11:00: next-1 arrives at now plus an
+    # exponential gap (memoryless: conditioned on exceeding 2 h, 2 h + Q(u1) after R1's
+    # start), next-2 Q(u2) later, with u_i the arrival stream's number of release i
+    log = log_of([{"release_id": "R1", "phase_id": "build", "activity_id": "compile",
+                   "activity_type": "automated", "status": "in_progress",
+                   "start": MON, "end": None}])
+    now = MON + pd.Timedelta(hours=2)
+    fc = forecast(bp(SERIAL), log, now=now, future=2, cadence=cadence, runs=5, seed=9)
+    u = Streams(seed_key(9)).uniforms(_ARRIVALS, range(5), 0, 3, 1)[:, :, 0]
+    gap1, gap2 = -24 * np.log1p(-u[:, 1]), -24 * np.log1p(-u[:, 2])
+    rel = fc._rel.set_index(["run", "release_id"])["scheduled"]
+    hours = lambda t: (t - now).total_seconds() / 3600  # noqa: E731
+    first = np.array([hours(rel[(r, "next-1")]) for r in range(5)])
+    second = np.array([hours(rel[(r, "next-2")]) for r in range(5)])
+    assert first == pytest.approx(gap1, abs=1e-5)
+    assert second == pytest.approx(gap1 + gap2, abs=1e-5)
+    # the releases table shows the median scheduled start
+    started = fc.releases.loc["next-1", "started"]
+    assert hours(started) == pytest.approx(float(np.median(gap1)), abs=1e-5)
+
+
+def test_releases_in_flight_past_max_in_flight_all_continue():
+    # R1 pushes 10-13, R2 builds since 10:30 (to 11:30, then pushes 11:30-14:30); with
+    # max_in_flight=1 both go on, and next-1 (scheduled at now = 11:00) starts only when
+    # both have ended, at 14:30: build 14:30-15:30, push 15:30-18:30
+    log = log_of([
+        {"release_id": "R1", "phase_id": "build", "activity_id": "compile",
+         "activity_type": "automated", "status": "succeeded",
+         "start": MON, "end": MON + pd.Timedelta(hours=1)},
+        {"release_id": "R1", "phase_id": "deploy", "activity_id": "push",
+         "activity_type": "automated", "status": "in_progress",
+         "start": MON + pd.Timedelta(hours=1), "end": None},
+        {"release_id": "R2", "phase_id": "build", "activity_id": "compile",
+         "activity_type": "automated", "status": "in_progress",
+         "start": MON + pd.Timedelta(hours=1.5), "end": None}])
+    now = MON + pd.Timedelta(hours=2)
+    fc = forecast(bp(SERIAL), log, now=now, future=1, cadence=[now], runs=1, seed=1,
+                  max_in_flight=1)
+    rel = fc._rel.set_index("release_id")
+    assert rel.loc["R1", "end"] == MON + pd.Timedelta(hours=4)
+    assert rel.loc["R2", "end"] == MON + pd.Timedelta(hours=5.5)
+    assert rel.loc["next-1", "start"] == MON + pd.Timedelta(hours=5.5)
+    assert rel.loc["next-1", "end"] == MON + pd.Timedelta(hours=9.5)

@@ -38,6 +38,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=seed_arg, default=None,
                    help="random seed (if omitted, a fresh one is drawn and printed)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (1; -1 all)")
+    p.add_argument("--max-in-flight", type=int, default=None, metavar="N",
+                   help="a release waits to start while N are in flight (no limit if omitted)")
+    p.add_argument("--serialize", action="append", default=[], metavar="PHASE",
+                   help="phase a release may enter only after the previous left it")
     p.add_argument("--strict", action="store_true",
                    help="fail, listing every row that matches no activity of the blueprint "
                    "and every release that cannot be placed")
@@ -64,7 +68,8 @@ def forecast_command(args: argparse.Namespace) -> int:
     fc = forecast(args.blueprint, args.log, now=args.now, future=args.future,
                   cadence=_cadence(args.cadence) if args.cadence else None,
                   runs=args.runs, seed=seed, n_jobs=args.jobs, strict=args.strict,
-                  target=args.target, inputs=_inputs(args.input) or None)
+                  target=args.target, inputs=_inputs(args.input) or None,
+                  max_in_flight=args.max_in_flight, serialize=args.serialize)
     print(repr(fc))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,8 @@ def forecast(
     busy: Mapping[str, Sequence[Any]] | None = None,
     max_rework: int = DEFAULT_MAX_REWORK,
     progress: bool = False,
+    max_in_flight: int | None = None,
+    serialize: Sequence[str] = (),
 ) -> Forecast:
     """Forecast the releases in flight at ``now`` and the next ``future`` releases.
 
@@ -89,6 +91,10 @@ def forecast(
     busy : mapping, optional
         Team members or environment slots busy from ``now`` until the given moments
         (``{"QA": ["2026-12-09 12:00-08:00"]}``), besides the work in flight.
+    max_in_flight, serialize
+        As for :func:`phasesim.simulate`. The releases in flight at ``now`` hold their
+        slots (even past the limit); a serialised phase that a release in flight is in, or
+        has yet to pass, holds the next release back until it leaves it.
 
     Returns
     -------
@@ -107,6 +113,16 @@ def forecast(
                             f"found {future!r}")
     if runs < 1:
         raise PhasesimError(f"runs must be at least 1, found {runs}")
+    if isinstance(serialize, str):
+        serialize = [serialize]
+    unknown_phases = [p for p in serialize if p not in bp.phase_ids]
+    if unknown_phases:
+        raise PhasesimError(f"serialize names unknown phase(s) {unknown_phases}; phases: "
+                            f"{', '.join(bp.phase_ids)}")
+    if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(
+            max_in_flight, int) or max_in_flight < 1):
+        raise PhasesimError(f"max_in_flight must be a whole number of at least 1, found "
+                            f"{max_in_flight!r}")
     frame = _as_log(log)
     now_ts = _now(frame, now)
     now_h = to_epoch_hours(now_ts)
@@ -125,12 +141,18 @@ def forecast(
     if isinstance(rule_spec, str) and (name := _zone_name(now)) is not None:
         rule = replace(rule, timezone=name)
     flight = state.in_flight
-    future_starts = _future_starts(rule, future, state, now_h)
     if seed is None:
         seed = np.random.SeedSequence()
     entropy = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
     ids = [r.release_id for r in flight] + [f"next-{i + 1}" for i in range(future)]
-    starts = [r.started for r in flight] + list(future_starts)
+    if rule.is_random and future:
+        drawn = _random_starts(rule, future, state, now_h, seed_key(seed), runs)
+        future_starts = [float(t) for t in np.median(drawn, axis=0)]
+        per_run = [[r.started for r in flight] + drawn[run].tolist() for run in range(runs)]
+    else:
+        future_starts = _future_starts(rule, future, state, now_h)
+        per_run = [[r.started for r in flight] + list(future_starts)] * runs
+    starts = per_run[0]
     busy_h = {name: [to_epoch_hours(_aware(t, "busy")) for t in times]
               for name, times in (busy or {}).items()}
     unknown = [n for n in busy_h if n not in model.team_capacity
@@ -140,8 +162,9 @@ def forecast(
                             f"of the blueprint (teams: {', '.join(model.team_capacity)}; "
                             f"environments: {', '.join(model.environment_capacity)})")
     if starts:
-        sim_log, sim_rel = _run(model, starts, ids, seed_key(seed), runs, n_jobs, progress,
-                                {"max_in_flight": None, "serialize": (),
+        sim_log, sim_rel = _run(model, per_run, ids, seed_key(seed), runs, n_jobs, progress,
+                                {"max_in_flight": max_in_flight,
+                                 "serialize": tuple(serialize),
                                  "max_rework": max_rework, "now": now_h,
                                  "states": [r.state for r in flight], "busy": busy_h})
         sim_rel = _with_outcomes(sim_rel, sim_log, bp)
@@ -253,9 +276,6 @@ def _future_starts(rule: Any, future: int, state: State, now_h: float) -> list[f
                 raise ValueError(f"the cadence lists {len(later)} start(s) after the last "
                                  f"release of the log and now, but future={future}")
             return later[:future]
-        if rule.is_random:
-            raise ValueError("random arrivals are not supported for future releases; "
-                             "give a calendar cadence or a list of starts")
     except ValueError as exc:
         raise PhasesimError(f"cadence: {exc}") from None
     out: list[float] = []
@@ -268,13 +288,42 @@ def _future_starts(rule: Any, future: int, state: State, now_h: float) -> list[f
     return out[:future]
 
 
+def _random_starts(rule: Any, future: int, state: State, now_h: float, key: int,
+                   runs: int) -> np.ndarray:
+    """Random arrivals of the future releases, per run (``runs x future`` epoch hours).
+
+    The gaps come from ``simulate``'s arrival stream (execution 0, draw 0), gap ``i``
+    being release index ``i``'s number. Without a release of the log on the train the
+    first future release starts at ``now`` and gaps 1 .. n - 1 follow (as ``simulate``
+    from ``now``). Otherwise future release j starts after the last release start of
+    the log plus gaps 1 .. j, the first conditioned on exceeding the time from that start
+    to ``now`` (so no arrival falls before ``now``)."""
+    from phasesim.simulation.engine import conditioned_hours
+    from phasesim.simulation.runner import _ARRIVALS
+    from phasesim.simulation.streams import Streams
+
+    train = [r.started for r in state.releases if r.train]
+    u = Streams(key).uniforms(_ARRIVALS, range(runs), 0, future + 1, 1)[:, :, 0]
+    spec = rule.interarrival
+    if not train:
+        gaps = np.column_stack([np.zeros(runs), spec.quantile(u[:, 1:future])]) \
+            if future > 1 else np.zeros((runs, 1))
+        return now_h + np.cumsum(gaps, axis=1)
+    last = max(train)
+    first = np.maximum(conditioned_hours(spec, max(0.0, now_h - last), u[:, 1]),
+                       now_h - last)
+    rest = spec.quantile(u[:, 2:future + 1]) if future > 1 else np.zeros((runs, 0))
+    return last + np.cumsum(np.column_stack([first, rest]), axis=1)
+
+
 # -- running --------------------------------------------------------------------------
-def _run(model: CompiledModel, starts: list[float], ids: list[str], key: int, runs: int,
+def _run(model: CompiledModel, starts: list[list[float]], ids: list[str], key: int,
+         runs: int,
          n_jobs: int, progress: bool, policies: dict[str, Any]
          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     chunks = _chunks(runs, n_jobs)
-    parts = _execute(model, [starts] * runs, key, chunks, policies, n_jobs, progress)
-    n = len(starts)
+    parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
+    n = len(starts[0])
     log = _log_frame(_merge([p[0] for p in parts]), n)
     rel = _release_frame(_merge([p[1] for p in parts]), n)
     names = {f"R{i + 1:0{max(3, len(str(n)))}d}": rid for i, rid in enumerate(ids)}

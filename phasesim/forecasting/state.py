@@ -73,6 +73,20 @@ def row_numbers(log: pd.DataFrame) -> np.ndarray:
     return np.arange(1, len(log) + 1)
 
 
+def _pass_failures(statuses: Sequence[str], retries: int) -> int:
+    """Failed tries of the current pass: the trailing run of ``failed`` rows, less the
+    passes of ``retries + 1`` tries that a resumed rollback closed (``retries + 1`` when
+    the pass is used up)."""
+    failures = 0
+    for status in reversed(list(statuses)):
+        if status != "failed":
+            break
+        failures += 1
+    if failures == 0:
+        return 0
+    return (failures - 1) % (retries + 1) + 1
+
+
 def read_state(model: CompiledModel, log: pd.DataFrame, now: float) -> State:
     """The state of every release of ``log`` at ``now`` (epoch hours)."""
     frame = log.reset_index(drop=True)
@@ -163,6 +177,8 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
     done: dict[str, float] = {}
     running: dict[str, ActivityState] = {}
     attempts: dict[str, int] = {}
+    used_tries: dict[str, int] = {}  # failed tries of the pass, a retry due
+    again: set[str] = set()  # their next row is rework
     rework = 0
     for key, group in matched.groupby("key", sort=False):
         key = str(key)
@@ -173,8 +189,10 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
         rework += int((group["status"] == "rejected").sum())
         if spec.index not in main:  # a rollback phase: its rows count as attempts only
             if last["running"]:
-                info.reasons.append(f"{key} (rollback phase {spec.phase_id}) is running at "
-                                    f"now: a forecast starts from the main process")
+                info.reasons.append(f"it is rolling back at now: {key} of rollback phase "
+                                    f"{spec.phase_id} is running, and the engine cannot "
+                                    f"start a release part-way through a rollback (forecast "
+                                    f"from after the rollback ended)")
                 info.rows.append(int(last["row"]))
             continue
         if last["running"]:
@@ -184,16 +202,18 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
                 info.rows.extend(group.loc[group["running"], "row"].tolist())
                 continue
             if spec.sub is not None:
-                info.reasons.append(f"{key} is a subprocess running at now: forecasts do "
-                                    f"not start inside a subprocess")
+                info.reasons.append(f"{key} is a subprocess activity running at now: the "
+                                    f"engine cannot start a release inside a subprocess "
+                                    f"(its inner activities are not placed; forecast from "
+                                    f"before it started or after it ended)")
                 info.rows.append(int(last["row"]))
                 continue
             attempts[key] = len(group) - 1
-            used = 0
-            for status_before in reversed(group["status"].iloc[:-1].tolist()):
-                if status_before != "failed":
-                    break
-                used += 1
+            used = _pass_failures(group["status"].iloc[:-1].tolist(), spec.retries)
+            if used > spec.retries:  # that pass was used up: the rollback resumed it
+                used = 0
+            if used or (len(group) > 1 and group["status"].iloc[-2] == "rejected"):
+                again.add(key)  # a retry, or a rerun after a rejection: rework
             start = float(last["start_h"])
             elapsed = (spec.calendar.working_hours_between_h(start, now)
                        if spec.kind in ("manual", "approval") else now - start)
@@ -203,14 +223,13 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
         elif status in _DONE:
             done[key] = float(last["end_h"])
         elif status == "failed":
-            failures = 0
-            for status_before in reversed(group["status"].tolist()):
-                if status_before != "failed":
-                    break
-                failures += 1
+            failures = _pass_failures(group["status"].tolist(), spec.retries)
             if spec.fail_p > 0 and failures > spec.retries and spec.on_failure is None:
                 info.status = "finished"
                 return info
+            if failures <= spec.retries:  # a retry is due: only the tries left
+                used_tries[key] = failures
+                again.add(key)
     state_rework = rework
     # an activity with no row is done if work that depends on it ran (a log that leaves
     # out skipped activities): at the latest end of its predecessors
@@ -240,21 +259,20 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
         if str(last["status"]) != "rejected" or last["running"]:
             continue
         spec = nodes[str(key)]
+        again.add(spec.key)
         for n in spec.reject_block:
             other = model.nodes[n].key
             if other in done and done[other] <= float(last["end_h"]) + 1e-9:
                 del done[other]
+            if other not in done:  # it runs (or is running) again after the rejection
+                again.add(other)
     # rollbacks: a failure with no tries left ran its rollback phase
     for key, group in matched.groupby("key", sort=False):
         spec = nodes[str(key)]
         last = group.iloc[-1]
         if str(last["status"]) != "failed" or last["running"] or spec.on_failure is None:
             continue
-        failures = 0
-        for status_before in reversed(group["status"].tolist()):
-            if status_before != "failed":
-                break
-            failures += 1
+        failures = _pass_failures(group["status"].tolist(), spec.retries)
         if failures <= spec.retries:
             continue  # a retry is due: it runs again as the next attempt
         phase = model.phases[spec.on_failure]
@@ -264,15 +282,18 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
                 phase.nodes):
             info.status = "unplaced"
             if not info.reasons:  # else a running rollback activity said it already
-                info.reasons.append(f"{key} failed and the release is rolling back "
-                                    f"through {phase.id} at now: a forecast starts from "
-                                    f"the main process")
+                info.reasons.append(f"it is rolling back at now: {key} failed with no "
+                                    f"tries left and rollback phase {phase.id} has not "
+                                    f"finished, and the engine cannot start a release "
+                                    f"part-way through a rollback (forecast from after "
+                                    f"the rollback ended)")
                 info.rows.append(int(last["row"]))
             return info
         if not phase.resume:
             info.status = "finished"
             return info
         state_rework += 1
+        again.add(spec.key)  # it runs again after the rollback, as rework
     # unmatched activities in a phase the release still needs
     for _, row in bad.iterrows():
         pid = row["phase_id"]
@@ -301,7 +322,8 @@ def _release(model: CompiledModel, rid: str, rows: pd.DataFrame, now: float
             info.done_phases[ph.id] = max(done[k] for k in keys)
     info.state = ReleaseState(
         started=info.started, done=done, running=running, entered=entered,
-        attempts={k: v for k, v in attempts.items() if v > 0}, rework=state_rework)
+        attempts={k: v for k, v in attempts.items() if v > 0}, rework=state_rework,
+        used=used_tries, again=frozenset(k for k in again if k not in done))
     info.phase = " + ".join(entered) if entered else "between phases"
     return info
 

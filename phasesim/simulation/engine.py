@@ -78,7 +78,11 @@ class ReleaseState:
     hold their environments until their last activity ends (they must not be complete).
     ``attempts`` counts the executions already made of each activity (the next one
     draws the random numbers of that execution number), ``rework`` the rejections and
-    resumed rollbacks already spent of the ``max_rework`` budget.
+    resumed rollbacks already spent of the ``max_rework`` budget. ``used`` counts the
+    failed tries of the current pass of activities that run again (not running): their
+    next pass has only ``retries + 1 - used`` tries. The first row recorded of each
+    activity in ``again`` is flagged rework (it reruns after a rejection, a failure or a
+    rollback of the log).
     """
 
     started: float  # the release's first start (epoch hours)
@@ -87,6 +91,8 @@ class ReleaseState:
     entered: dict[str, float] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     rework: int = 0
+    used: dict[str, int] = field(default_factory=dict)
+    again: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -122,6 +128,8 @@ class _Release:
     rows: int = 0
     state: ReleaseState | None = None
     resume: dict[str, ActivityState] = field(default_factory=dict)  # not yet continued
+    used: dict[str, int] = field(default_factory=dict)  # failed tries of the pass, logged
+    again: set[str] = field(default_factory=set)  # next row is rework (from the state)
 
 
 class RunEngine:
@@ -228,6 +236,8 @@ class RunEngine:
                 rel.resume = dict(state.running)
                 rel.attempts = dict(state.attempts)
                 rel.rework = state.rework
+                rel.used = dict(state.used)
+                rel.again = set(state.again)
             rel.stop = self.env.event()
             rel.serial_exit = {pid: self.env.event() for pid in self.serialize}
             previous, self._previous = self._previous, rel
@@ -235,9 +245,12 @@ class RunEngine:
 
     def _release(self, rel: _Release, previous: _Release | None) -> _Proc:
         if self.in_flight is not None:
-            slot = self.in_flight.take(rel.scheduled)
-            if slot is not None:
-                yield slot
+            if rel.state is not None:  # in flight at the start: it holds a slot already
+                self.in_flight.busy += 1
+            else:
+                slot = self.in_flight.take(rel.scheduled)
+                if slot is not None:
+                    yield slot
         rel.start = self.env.now if rel.state is None else rel.state.started
         assert rel.stop is not None
         block = self.env.process(self._block(rel, self.model, self.model.main_nodes,
@@ -421,8 +434,9 @@ class RunEngine:
         if spec.anchor is not None:
             t = _not_before(rel, spec.anchor, spec.slot_week, spec.anchor_calendar, now)
         base = rel.attempts.get(spec.key, 0)
+        used = rel.used.get(spec.key, 0) if rel.used else 0
         tries: list[tuple[float, float, float, float, bool]] = []
-        for attempt in range(spec.retries + 1 if spec.fail_p > 0.0 else 1):
+        for attempt in range(max(1, spec.retries + 1 - used) if spec.fail_p > 0.0 else 1):
             coin, hours = self._draw(spec, rel.index, base + attempt)
             if spec.kind == "approval":
                 start, end = t, spec.calendar.add_working_hours_h(t, hours)
@@ -441,6 +455,8 @@ class RunEngine:
             # it will roll back: the process path redraws the same numbers
             env.process(self._node(block, spec, gate))
             return
+        if used:
+            del rel.used[spec.key]
         usage_row = -1
         if team is not None and spec.team is not None:
             team.take(now)
@@ -451,22 +467,23 @@ class RunEngine:
         if t > now:
             timer = env.timeout(t - now)
             timer.callbacks.append(lambda _: self._finish(block, spec, waits, tries,
-                                                          usage_row, freeze_h))
+                                                          usage_row, freeze_h, used))
         else:
-            self._finish(block, spec, waits, tries, usage_row, freeze_h)
+            self._finish(block, spec, waits, tries, usage_row, freeze_h, used)
 
     def _finish(self, block: _Block, spec: NodeSpec,
                 waits: tuple[float, int, float, float, float],
                 tries: list[tuple[float, float, float, float, bool]], usage_row: int,
-                freeze_h: float = 0.0) -> None:
-        """Record a directly scheduled activity's tries and go on (see :meth:`_launch`)."""
+                freeze_h: float = 0.0, used: int = 0) -> None:
+        """Record a directly scheduled activity's tries and go on (see :meth:`_launch`);
+        ``used`` failed tries of the pass were logged before (a forecast)."""
         rel = block.rel
         if usage_row >= 0:
             assert spec.team is not None
             self.teams[spec.team].give()
             self._unhold(usage_row)
         ready, cause, serialize_h, anchor_h, environment_h = waits
-        if len(tries) == 1 and not rel.stopped and not tries[0][4]:
+        if len(tries) == 1 and not rel.stopped and not tries[0][4] and not used:
             granted, start, end, hours, _ = tries[0]
             self._record(rel, spec, "succeeded", ready, start, end, cause, serialize_h,
                          anchor_h, environment_h, 0.0, _positive(end - granted - hours),
@@ -477,19 +494,20 @@ class RunEngine:
         for i, (granted, start, end, hours, failed) in enumerate(tries):
             if rel.stopped and end > rel.halted_at:
                 if granted < rel.halted_at:
-                    self._interrupted(rel, spec, ready, start, cause, block.rework or i > 0)
+                    self._interrupted(rel, spec, ready, start, cause,
+                                      block.rework or used + i > 0)
                 return
             row = self._record(rel, spec, "failed" if failed else "succeeded", ready, start,
                                end, cause, serialize_h if i == 0 else 0.0,
                                anchor_h if i == 0 else 0.0,
                                environment_h if i == 0 else 0.0, 0.0,
-                               _positive(end - granted - hours), hours, block.rework or i > 0,
-                               freeze_h if i == 0 else 0.0)
+                               _positive(end - granted - hours), hours,
+                               block.rework or used + i > 0, freeze_h if i == 0 else 0.0)
             ready, cause = end, row
         if rel.stopped:
             return
         if tries[-1][4]:
-            self._halt(rel, "aborted", f"{spec.key} failed {len(tries)} time(s)")
+            self._halt(rel, "aborted", f"{spec.key} failed {used + len(tries)} time(s)")
             return
         rel.end_time[spec.key] = tries[-1][2]
         block.node_done(spec.index)
@@ -643,8 +661,9 @@ class RunEngine:
                 self._unhold(usage_row)
                 return None
         tries = spec.retries + 1 if spec.fail_p > 0.0 else 1
-        if resume is not None:
-            tries = max(1, tries - resume.used)
+        used = resume.used if resume is not None else rel.used.pop(spec.key, 0) \
+            if rel.used else 0
+        tries = max(1, tries - used)
         status, row = "succeeded", -1
         for attempt in range(tries):
             if resume is not None and attempt == 0:
@@ -674,7 +693,8 @@ class RunEngine:
                                environment_h if attempt == 0 else 0.0,
                                team_h if attempt == 0 else 0.0,
                                _positive(end - granted - hours), hours,
-                               rework or attempt > 0, freeze_h if attempt == 0 else 0.0)
+                               rework or used + attempt > 0,
+                               freeze_h if attempt == 0 else 0.0)
             if not failed:
                 break
             ready, cause = end, row
@@ -685,7 +705,7 @@ class RunEngine:
             return None
         if status == "failed":
             if spec.on_failure is None:
-                self._halt(rel, "aborted", f"{spec.key} failed {tries} time(s)")
+                self._halt(rel, "aborted", f"{spec.key} failed {used + tries} time(s)")
                 return None
             return "failed", row
         return status, row
@@ -704,6 +724,9 @@ class RunEngine:
                 rework: bool, freeze_h: float = 0.0) -> int:
         attempt = rel.attempts.get(spec.key, 0) + 1
         rel.attempts[spec.key] = attempt
+        if rel.again and spec.key in rel.again:  # it reruns after rework in the log
+            rel.again.discard(spec.key)
+            rework = True
         row = len(self.rows)
         self.rows.append((row, self.run, rel.index, spec.phase_id, spec.activity_id,
                           spec.kind, spec.owner, status, attempt, ready, start, end,
@@ -1067,7 +1090,8 @@ class _Pool:
         return event
 
     def give(self) -> None:
-        if self.queue:
+        # over capacity (a forecast's starting state may be) the slot is not handed on
+        if self.queue and self.busy <= self.capacity:
             heapq.heappop(self.queue)[2].succeed()
         else:
             self.busy -= 1
