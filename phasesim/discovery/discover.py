@@ -946,6 +946,9 @@ def discover(
             item_inputs[tup] = nm
             inputs[nm] = {"type": "list", "default": list(tup),
                           "description": f"the instances seen of {pair[0]}.{pair[1]}"}
+    # releases per (phase, activity), counted once (not once per activity)
+    ran_of = {(str(p), str(t)): int(k) for (p, t), k in
+              per.groupby(["phase_id", "template"], sort=False).size().items()}
     phase_bodies: list[dict[str, Any]] = []
     ordered = porder + [p for p in phase_order if p in rollback]
     for ph in ordered:
@@ -1032,7 +1035,7 @@ def discover(
                 act["not-before"] = not_before[pair]
             acts.append({"activity": act})
             comments[("activity", _safe_id(ph), _safe_id(tpl))] = _activity_comment(
-                pair, deps, graph, per, n_phase)
+                pair, deps, graph, int(ran_of.get(pair, 0)), n_phase)
         body["activities"] = acts
         phase_bodies.append({"phase": body})
     pid = _safe_id(name or (os.path.splitext(os.path.basename(source))[0] if source
@@ -1126,9 +1129,8 @@ def _rollback_order(rows: pd.DataFrame, rel_start: pd.Series, min_support: float
 
 
 def _activity_comment(pair: tuple[str, str], deps: list[str], graph: nx.DiGraph,
-                      per: pd.DataFrame, n_phase: int) -> str:
-    ph, tpl = pair
-    ran = int((per["template"].eq(tpl) & per["phase_id"].eq(ph)).sum())
+                      ran: int, n_phase: int) -> str:
+    _, tpl = pair
     head = f"ran in {ran} of {n_phase} releases of its phase"
     if deps:
         head += f"; after {', '.join(deps)}"
