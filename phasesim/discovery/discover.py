@@ -982,8 +982,8 @@ def discover(
             inputs[nm] = {"type": "list", "default": list(tup),
                           "description": f"the instances seen of {pair[0]}.{pair[1]}"}
     # releases per (phase, activity), counted once (not once per activity)
-    ran_of = {(str(p), str(t)): int(k) for (p, t), k in
-              per.groupby(["phase_id", "template"], sort=False).size().items()}
+    ran_of = {(str(key_[0]), str(key_[1])): int(k)  # type: ignore[index]
+              for key_, k in per.groupby(["phase_id", "template"], sort=False).size().items()}
     phase_bodies: list[dict[str, Any]] = []
     ordered = porder + [p for p in phase_order if p in rollback]
     for ph in ordered:
