@@ -286,6 +286,49 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     return frame
 
 
+def _group_codes(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group numbers of rows by integer keys, in the order of first appearance (as a
+    ``groupby(sort=False)`` on the keys), and the first row of each group."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for c in codes:
+        key = key * (int(c.max(initial=0)) + 1) + c
+    group = pd.factorize(key)[0]
+    return group, np.unique(group, return_index=True)[1]
+
+
+def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
+    """Per release, phase and template: the first start ``s`` and the done time ``d``.
+
+    Per release and activity (instance) the first start is the earliest start of any
+    try and the done time the end of its first succeeded try, else its last end; the
+    instances of a template pool (the earliest start, the latest done). The same as
+    ``groupby(["rel", "phase_id", "activity_id"], sort=False)`` and then
+    ``["rel", "phase_id", "template"]``, on integer codes (grouping on text is slow).
+    """
+    rel = main["rel"].to_numpy(dtype=np.int64)
+    phase_code, phase_uniq = pd.factorize(main["phase_id"])
+    act_code, act_uniq = pd.factorize(main["activity_id"])
+    group, first = _group_codes(rel, phase_code, act_code)
+    n = len(first)
+    s = pd.Series(main["s"].to_numpy()).groupby(group).min().to_numpy()
+    last = pd.Series(main["e"].to_numpy()).groupby(group).max().to_numpy()
+    ok = (main["status"] == "succeeded").to_numpy()
+    succ = pd.Series(main["e"].to_numpy()[ok]).groupby(group[ok]).min()
+    d = succ.reindex(range(n)).fillna(pd.Series(last)).to_numpy()
+    tpl_uniq = np.array([_template(a) for a in act_uniq], dtype=object)
+    tpl_of_act = pd.factorize(tpl_uniq)[0]
+    i_rel, i_phase = rel[first], phase_code[first]
+    i_tpl = tpl_of_act[act_code[first]]
+    group2, first2 = _group_codes(i_rel, i_phase, i_tpl)
+    return pd.DataFrame({
+        "rel": i_rel[first2],
+        "phase_id": np.asarray(phase_uniq, dtype=object)[i_phase[first2]],
+        "template": tpl_uniq[act_code[first][first2]],
+        "s": pd.Series(s).groupby(group2).min().to_numpy(),
+        "d": pd.Series(d).groupby(group2).max().to_numpy(),
+    })
+
+
 def _template(activity_id: object) -> str:
     match = _ITEM.match(str(activity_id))
     return match.group("template") if match else str(activity_id)
@@ -649,15 +692,7 @@ def discover(
     main = timed[~timed["phase_id"].isin(list(rollback))]
 
     # -- per release and activity: first start, done ------------------------------------
-    keys = ["rel", "phase_id", "activity_id"]
-    g = main.groupby(keys, sort=False)
-    inst = pd.DataFrame({"s": g["s"].min(), "last": g["e"].max()})
-    succ = main[main["status"] == "succeeded"].groupby(keys, sort=False)["e"].min()
-    inst["d"] = succ.reindex(inst.index).fillna(inst["last"])
-    inst = inst.reset_index()
-    inst["template"] = _map_unique(inst["activity_id"], _template)
-    per = inst.groupby(["rel", "phase_id", "template"], sort=False).agg(
-        s=("s", "min"), d=("d", "max")).reset_index()
+    per = _first_start_and_done(main)
 
     # -- optional activities and for-each -----------------------------------------------
     all_complete = (complete & set(rel_start.index)) or set(rel_start.index)
@@ -946,6 +981,9 @@ def discover(
             item_inputs[tup] = nm
             inputs[nm] = {"type": "list", "default": list(tup),
                           "description": f"the instances seen of {pair[0]}.{pair[1]}"}
+    # releases per (phase, activity), counted once (not once per activity)
+    ran_of = {(str(key_[0]), str(key_[1])): int(k)  # type: ignore[index]
+              for key_, k in per.groupby(["phase_id", "template"], sort=False).size().items()}
     phase_bodies: list[dict[str, Any]] = []
     ordered = porder + [p for p in phase_order if p in rollback]
     for ph in ordered:
@@ -1032,7 +1070,7 @@ def discover(
                 act["not-before"] = not_before[pair]
             acts.append({"activity": act})
             comments[("activity", _safe_id(ph), _safe_id(tpl))] = _activity_comment(
-                pair, deps, graph, per, n_phase)
+                pair, deps, graph, int(ran_of.get(pair, 0)), n_phase)
         body["activities"] = acts
         phase_bodies.append({"phase": body})
     pid = _safe_id(name or (os.path.splitext(os.path.basename(source))[0] if source
@@ -1126,9 +1164,8 @@ def _rollback_order(rows: pd.DataFrame, rel_start: pd.Series, min_support: float
 
 
 def _activity_comment(pair: tuple[str, str], deps: list[str], graph: nx.DiGraph,
-                      per: pd.DataFrame, n_phase: int) -> str:
-    ph, tpl = pair
-    ran = int((per["template"].eq(tpl) & per["phase_id"].eq(ph)).sum())
+                      ran: int, n_phase: int) -> str:
+    _, tpl = pair
     head = f"ran in {ran} of {n_phase} releases of its phase"
     if deps:
         head += f"; after {', '.join(deps)}"
