@@ -106,7 +106,7 @@ def test_small_positive_weibull_shape_is_valid() -> None:
 
 PARSE_ERRORS: list[tuple[Any, str, str | None, tuple[str | int, ...]]] = [
     ({}, "a duration mapping takes exactly one distribution, such as {pert: [min, mode, max]}"
-     ", found an empty mapping", None, ()),
+     " (and optionally max: to cut it), found an empty mapping", None, ()),
     ({1: 2}, "unknown distribution 1; use one of triangular, pert, uniform, lognormal, "
      "normal, exponential, gamma, weibull, empirical", "1", ("1",)),
     ({"pert": {"mn": 1}},

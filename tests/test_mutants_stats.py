@@ -34,7 +34,8 @@ ROWS = [
 def test_waiting_vs_working_columns_and_values() -> None:
     out = waiting_vs_working(make_log(ROWS))
     assert list(out.columns) == ["run", "release_id", "phase_id", "ready", "start", "end",
-                                 "wait_h", "work_h", "ready_source", "status", "failed"]
+                                 "wait_h", "work_h", "ready_source", "status", "failed",
+                                 "designed_h", "avoidable_h"]
     assert out["phase_id"].tolist() == ["qa", "docs", "prod"]
     assert out["ready"].tolist() == [at(0), at(0), at(10)]  # prod waits for qa's end
     assert out["start"].tolist() == [at(0), at(1), at(13)]
@@ -44,6 +45,9 @@ def test_waiting_vs_working_columns_and_values() -> None:
     assert out["ready_source"].tolist() == ["release_start", "release_start", "previous"]
     assert out["status"].tolist() == ["succeeded"] * 3
     assert out["failed"].tolist() == [False] * 3
+    # docs waits 1 h up to its planned start (designed); prod 3 h past its plan (avoidable)
+    assert_allclose(out["designed_h"], [0.0, 1.0, 0.0])
+    assert_allclose(out["avoidable_h"], [0.0, 0.0, 3.0])
     for col in ("ready_source", "status"):
         assert out[col].dtype == "string"
     assert out["failed"].dtype == bool
