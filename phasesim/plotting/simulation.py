@@ -361,7 +361,8 @@ def plot_criticality(result: SimulationResult, ax: Axes | None = None, *, top: i
     ax.set_title("Where the lead time goes: work and avoidable waits first\n"
                  "(designed waits hatched; % = share of releases critical)", fontsize=10)
     ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    # beside the axes: a long designed wait at the bottom must not run under it
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     if len(rest):
         head = rest.head(4)
         names = ", ".join(f"{p} · {a} ({h / 24:.1f} d)" for p, a, h in zip(
