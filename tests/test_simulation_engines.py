@@ -124,6 +124,55 @@ def test_hand_computed_team_queue_under_both_engines():
     assert list(compiled.usage["resource"]) == ["Dev"] * 4
 
 
+FREEZE_TRAIN = """
+process:
+  id: frozen
+  calendars:
+    ops: {timezone: UTC, hours: 24/7, freezes: [[2026-03-03, 2026-03-03], [2026-03-05, 2026-03-05]]}
+  environments:
+    prod: {capacity: 1, production: true, calendar: ops}
+    stage: {capacity: 1}
+  phases:
+    - phase:
+        id: p0
+        activities:
+          - activity: {id: build, type: automated, duration: 20h}
+          - activity: {id: ship, type: automated, depends-on: [build], uses: [prod], duration: 1h}
+          - activity: {id: soak, type: wait, depends-on: [ship], duration: 29h}
+    - phase:
+        id: p1
+        depends-on: [p0]
+        uses: [prod]
+        activities:
+          - activity: {id: deploy, type: automated, uses: [stage], duration: 1h}
+          - activity: {id: notes, type: automated, duration: 30m}
+          - activity: {id: skipme, type: automated, if: "false", duration: 1h}
+          - activity: {id: check, type: automated, depends-on: [deploy], duration: 2h}
+"""
+
+
+def test_hand_computed_freeze_waits_under_both_engines():
+    # freezes all Tuesday 3 and Thursday 5 March (UTC). build runs Mon 10:00 - Tue 06:00;
+    # ship (its own production environment) waits out Tuesday's freeze: 18 h. soak ends
+    # Thu 06:00, when p1's gate (production) waits out Thursday's freeze, 18 h: deploy
+    # (a process: it holds stage too), notes (launched directly) and the skipped skipme
+    # each carry the gate's 18 h; check is ready after the gate opened: none
+    bp = load_blueprint(textwrap.dedent(FREEZE_TRAIN))
+    _, compiled = both(bp, releases=1, runs=1, start=START)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log.set_index("activity_id")
+    expected = {"build": 0.0, "ship": 18.0, "soak": 0.0, "deploy": 18.0, "notes": 18.0,
+                "skipme": 18.0, "check": 0.0}
+    for activity, hours in expected.items():
+        assert log.loc[activity, "wait_freeze_h"] == pytest.approx(hours), activity
+        assert log.loc[activity, "wait_environment_h"] == pytest.approx(hours), activity
+    assert log.loc["skipme", "status"] == "skipped"
+    t = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+    assert log.loc["ship", "start"] == t("2026-03-04 00:00")
+    assert log.loc["notes", "start"] == t("2026-03-06 00:00")
+    assert log.loc["check", "end"] == t("2026-03-06 03:00")
+
+
 @st.composite
 def random_trains(draw: st.DrawFn) -> str:
     """Teams, environments (production ones with freezes), anchors, planned slots,

@@ -44,11 +44,6 @@ def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
             return f"rollback phases are not compiled yet ({spec.key})"
         if spec.kind not in _KINDS:
             return f"activity type {spec.kind!r} is not compiled ({spec.key})"
-    frozen = [s.key for s in model.nodes if s.freeze_calendars] + \
-        [ph.id for ph in model.phases if ph.freeze_calendars]
-    if frozen:
-        return ("freezes: the part of an environment wait spent waiting out a freeze "
-                f"(wait_freeze_h) is not compiled yet ({frozen[0]})")
     return None
 
 

@@ -131,8 +131,7 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
         "ready": rf[:, 0].copy(), "start": rf[:, 1].copy(), "end": rf[:, 2].copy(),
         "wait_serialize_h": rf[:, 3].copy(), "wait_anchor_h": rf[:, 4].copy(),
         "wait_environment_h": rf[:, 5].copy(), "wait_team_h": rf[:, 6].copy(),
-        # only models without freezes are compiled (arrays.unsupported): none is waited out
-        "wait_freeze_h": np.zeros(len(rf)),
+        "wait_freeze_h": rf[:, 9].copy(),
         "offhours_h": rf[:, 7].copy(), "work_h": rf[:, 8].copy(),
         "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
     }

@@ -302,7 +302,7 @@ def _give(pool, busy, qn, q, heap, hn, eid, now):
 
 @njit(cache=True)
 def _record(rows_f, rows_i, nr, r, n, status, attempt, ready, start, end, ser, anc, env, team,
-            off, work, rework, cause):
+            off, work, rework, cause, frz):
     if nr + 1 > rows_f.shape[0]:
         rows_f = _grow(rows_f, nr + 1)
         rows_i = _grow(rows_i, nr + 1)
@@ -315,6 +315,7 @@ def _record(rows_f, rows_i, nr, r, n, status, attempt, ready, start, end, ser, a
     rows_f[nr, 6] = team
     rows_f[nr, 7] = off
     rows_f[nr, 8] = work
+    rows_f[nr, 9] = frz
     rows_i[nr, 0] = r
     rows_i[nr, 1] = n
     rows_i[nr, 2] = status
@@ -396,6 +397,7 @@ def run_releases(
     g_aanc = np.zeros((R, P))
     g_started = np.zeros((R, P))
     g_cause = np.full((R, P), -1, dtype=np.int64)
+    g_frz = np.zeros((R, P))  # of after_anchor -> started, waiting out freezes
     opening = np.zeros((R, P), dtype=np.bool_)
     gopen = np.zeros((R, P), dtype=np.bool_)
     pdone = np.zeros((R, P), dtype=np.bool_)
@@ -403,7 +405,8 @@ def run_releases(
     wl_n = np.zeros((R, P), dtype=np.int64)
     # process state
     stage = np.zeros((R, E), dtype=np.int64)
-    pf = np.zeros((R, E, 12))  # ready ser anc env team_h t0 t1 req granted start end hours
+    # ready ser anc env team_h t0 t1 req granted start end hours freeze_h
+    pf = np.zeros((R, E, 13))
     pi = np.zeros((R, E, 6), dtype=np.int64)  # cause j attempt base team_usage failed
     max_uses = 1
     for e in range(E):
@@ -415,7 +418,7 @@ def run_releases(
     tr = np.zeros((R, N, max_tries, 4))  # granted start end hours
     tr_failed = np.zeros((R, N, max_tries), dtype=np.bool_)
     tr_n = np.zeros((R, N), dtype=np.int64)
-    w = np.zeros((R, N, 4))  # ready ser anc env
+    w = np.zeros((R, N, 5))  # ready ser anc env freeze
     w_cause = np.zeros((R, N), dtype=np.int64)
     w_use = np.full((R, N), -1, dtype=np.int64)
     # pools
@@ -424,7 +427,7 @@ def run_releases(
     qseq = np.zeros(n_pools, dtype=np.int64)
     q = np.empty((n_pools, 16, 4))
     # outputs
-    rows_f = np.empty((max(16, R * N), 9))
+    rows_f = np.empty((max(16, R * N), 10))
     rows_i = np.empty((max(16, R * N), 6), dtype=np.int64)
     nr = 0
     use_f = np.empty((64, 3))
@@ -641,6 +644,7 @@ def run_releases(
             g_aser[r, k] = now
             g_aanc[r, k] = now
             g_started[r, k] = now
+            g_frz[r, k] = 0.0
             if phase_skip[k] or not phase_has_gate[k]:
                 # the gate's end: open, and launch what waits
                 gopen[r, k] = True
@@ -738,6 +742,7 @@ def run_releases(
                 if t >= ready and last_row[r, p] >= 0:
                     ready = t
                     cause = last_row[r, p]
+            frz_h = 0.0
             if g_started[r, k] <= ready:
                 ser_h = 0.0
                 anc_h = 0.0
@@ -746,6 +751,8 @@ def run_releases(
                 ser_h = _overlap(ready, g_ready[r, k], g_aser[r, k])
                 anc_h = _overlap(ready, g_aser[r, k], g_aanc[r, k])
                 env_h = _overlap(ready, g_aanc[r, k], g_started[r, k])
+                if g_frz[r, k] > 0.0:
+                    frz_h = _overlap(ready, g_aanc[r, k], g_aanc[r, k] + g_frz[r, k])
             if node_skip[n]:
                 if nr + 1 > rows_f.shape[0]:
                     rows_f = _grow(rows_f, nr + 1)
@@ -760,6 +767,7 @@ def run_releases(
                 rows_f[nr, 6] = 0.0
                 rows_f[nr, 7] = 0.0
                 rows_f[nr, 8] = 0.0
+                rows_f[nr, 9] = frz_h
                 rows_i[nr, 0] = r
                 rows_i[nr, 1] = n
                 rows_i[nr, 2] = ST_SKIPPED
@@ -840,6 +848,7 @@ def run_releases(
             w[r, n, 1] = ser_h
             w[r, n, 2] = anc_h + tr[r, n, 0, 0] - now
             w[r, n, 3] = env_h
+            w[r, n, 4] = frz_h
             w_cause[r, n] = cause
             if t > now:
                 heap = heap_push(heap, hn, now + (t - now), NORMAL, eid, EV_FINISH, r, n)
@@ -874,7 +883,7 @@ def run_releases(
                         rows_f, rows_i = _record(
                             rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
                             min(ready, end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
-                            end - min(start, end), 0 if att == 0 else 1, cause)
+                            end - min(start, end), 0 if att == 0 else 1, cause, 0.0)
                         last_row[r, n] = nr
                         nr += 1
                     cut = True
@@ -885,7 +894,8 @@ def run_releases(
                     rows_f, rows_i, nr, r, n, ST_FAILED if tr_failed[r, n, att] else ST_SUCCEEDED,
                     attempts[r, n], ready, start, end, w[r, n, 1] if first else 0.0,
                     w[r, n, 2] if first else 0.0, w[r, n, 3] if first else 0.0, 0.0,
-                    _positive(end - granted - hours), hours, 0 if first else 1, cause)
+                    _positive(end - granted - hours), hours, 0 if first else 1, cause,
+                    w[r, n, 4] if first else 0.0)
                 last_row[r, n] = nr
                 ready = end
                 cause = nr
@@ -913,6 +923,7 @@ def run_releases(
             if st == 0:  # start
                 if gate:
                     pi[r, p, 1] = 0
+                    pf[r, p, 12] = 0.0
                     st = 20
                     continue
                 ready = g_ready[r, k]
@@ -925,6 +936,7 @@ def run_releases(
                         cause = last_row[r, pp]
                 pf[r, p, 0] = ready
                 pi[r, p, 0] = cause
+                pf[r, p, 12] = 0.0
                 if g_started[r, k] <= ready:
                     pf[r, p, 1] = 0.0
                     pf[r, p, 2] = 0.0
@@ -933,6 +945,9 @@ def run_releases(
                     pf[r, p, 1] = _overlap(ready, g_ready[r, k], g_aser[r, k])
                     pf[r, p, 2] = _overlap(ready, g_aser[r, k], g_aanc[r, k])
                     pf[r, p, 3] = _overlap(ready, g_aanc[r, k], g_started[r, k])
+                    if g_frz[r, k] > 0.0:  # the part of the gate's wait in freezes
+                        pf[r, p, 12] = _overlap(ready, g_aanc[r, k],
+                                                g_aanc[r, k] + g_frz[r, k])
                 pf[r, p, 5] = now
                 t = now
                 if node_anchor[n] >= 0:
@@ -968,6 +983,7 @@ def run_releases(
                     if fe >= 0.0 and fe > latest:
                         latest = fe
                 if latest >= 0.0:
+                    pf[r, p, 12] += latest - now  # waited out (the engine's frozen[0])
                     heap = heap_push(heap, hn, now + (latest - now), NORMAL, eid, EV_PROC, r, p)
                     hn += 1
                     eid += 1
@@ -1045,6 +1061,7 @@ def run_releases(
                     continue
                 if gate:
                     g_started[r, k] = now
+                    g_frz[r, k] = pf[r, p, 12]
                     if stopped[r]:
                         for j in range(hd_n[r, p]):
                             heap, hn, eid = _give(hd_pool[r, p, j], busy, qn, q, heap, hn,
@@ -1179,7 +1196,7 @@ def run_releases(
                     rows_f, rows_i = _record(
                         rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
                         min(pf[r, p, 0], end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
-                        end - min(start, end), 0, pi[r, p, 0])
+                        end - min(start, end), 0, pi[r, p, 0], 0.0)
                 else:
                     rows_f, rows_i = _record(
                         rows_f, rows_i, nr, r, n, ST_FAILED if failed else ST_SUCCEEDED,
@@ -1187,7 +1204,7 @@ def run_releases(
                         pf[r, p, 1] if first else 0.0, pf[r, p, 2] if first else 0.0,
                         pf[r, p, 3] if first else 0.0, pf[r, p, 4] if first else 0.0,
                         _positive(pf[r, p, 10] - pf[r, p, 8] - pf[r, p, 11]), pf[r, p, 11],
-                        0 if first else 1, pi[r, p, 0])
+                        0 if first else 1, pi[r, p, 0], pf[r, p, 12] if first else 0.0)
                 last_row[r, n] = nr
                 nr += 1
                 if failed and not stopped[r]:
@@ -1238,7 +1255,7 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
     use_i, use_run, rel_f, rel_i), the rows of every run one after the other."""
     n_runs = starts.shape[0]
     R = starts.shape[1]
-    rows_f = np.empty((64, 9))
+    rows_f = np.empty((64, 10))
     rows_i = np.empty((64, 6), dtype=np.int64)
     row_run = np.empty(64, dtype=np.int64)
     use_f = np.empty((64, 3))
