@@ -543,3 +543,21 @@ def test_weekly_anchor_versus_planned_slot(work: str, not_before: str, starts: s
     result = run(SLOTS % (work, not_before), cadence=[start], start=start)
     deploy = result.log.set_index("activity_id").loc["deploy", "start"]
     assert deploy.tz_convert("Europe/Berlin").strftime("%a %m-%d %H:%M") == starts
+
+
+@pytest.mark.parametrize("engine", ["simpy", "auto"])
+def test_instant_activities_at_a_release_start_run_once(engine):
+    """build-phase.yaml has no durations: branch_cut, then run_ci_pipeline, then
+    security_scan, all instant. Each runs once per release, at the release's start (the
+    start-up loop launched run_ci_pipeline a second time, as attempt 2)."""
+    from phasesim import simulate
+
+    result = simulate(Path(__file__).resolve().parents[1] / "data/blueprints/build-phase.yaml",
+                      releases=3, runs=2, seed=1, progress=False,
+                      engine=engine)
+    log = result.log
+    assert len(log) == 2 * 3 * 3
+    assert (log["attempt"] == 1).all() and (log["status"] == "succeeded").all()
+    counts = log.groupby(["run", "release_id", "activity_id"]).size()
+    assert (counts == 1).all()
+    assert (log["start"] == log["end"]).all() and (log["ready"] == log["start"]).all()

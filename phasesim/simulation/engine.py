@@ -811,9 +811,11 @@ class _Block:
             if self.main and k not in self.opening and k not in self.phases_done \
                     and self._deps_done(k):
                 self._open_gate(k)
-        for n in self.members:
-            if self.remaining[n] == 0 and n not in self.restored:
-                self._runnable(n)
+        # the roots as they stand now: launching one may finish it at once (no duration)
+        # and make a successor runnable, which node_done launches itself
+        roots = [n for n in self.members if self.remaining[n] == 0 and n not in self.restored]
+        for n in roots:
+            self._runnable(n)
 
     def _restore(self, state: ReleaseState) -> None:
         """Start the release's main block part-way: finished activities are done (at

@@ -539,6 +539,10 @@ def run_releases(
             sp += 1
             # members in reverse, then phases in reverse: phases are opened first
             for i in range(members.shape[0] - 1, -1, -1):
+                # only the roots as they stand at the start (as the SimPy engine): a
+                # root done at once makes its successors runnable through OP_SUCC_DEC
+                if remaining[r, members[i]] != 0:
+                    continue
                 stack[sp, 0] = OP_RUNNABLE_IF_ZERO
                 stack[sp, 1] = r
                 stack[sp, 2] = members[i]
