@@ -16,13 +16,15 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from phasesim import __version__
 from phasesim.errors import PhasesimError
 
-__all__ = ["cli_words", "duration_arg", "main", "seed_arg", "sheet_arg"]
+__all__ = ["check_suffix", "cli_words", "duration_arg", "main", "save_png", "seed_arg",
+           "sheet_arg"]
 
 
 def seed_arg(text: str) -> int:
@@ -46,6 +48,31 @@ def duration_arg(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+def check_suffix(path: Path | None, option: str, suffix: str) -> None:
+    """Refuse an output path (``--out``, ``--plot``) that does not end in ``suffix``."""
+    if path is not None and path.suffix.lower() != suffix:
+        raise PhasesimError(f"{option} must end in {suffix}, found {path.name!r}")
+
+
+def save_png(path: Path, size: tuple[float, float], draw: Callable[[Any], object],
+             **savefig: Any) -> None:
+    """Draw a figure of ``size`` inches with ``draw(figure)``, write it to ``path`` as
+    PNG (110 dpi, the folder made if needed) and say so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = plt.figure(figsize=size)
+    try:
+        draw(fig)
+        fig.savefig(path, dpi=110, **savefig)
+    finally:
+        plt.close(fig)
+    print(f"wrote {path}")
+
 
 #: Modules of ``phasesim.cli`` that define sub-commands, in the order of ``--help``.
 COMMAND_MODULES: tuple[str, ...] = ("blueprint", "simulate", "compare", "calibrate", "discover",

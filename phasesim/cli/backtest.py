@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from phasesim.cli import duration_arg, seed_arg
-from phasesim.errors import PhasesimError
+from phasesim.cli import check_suffix, duration_arg, save_png, seed_arg
 
 __all__ = ["register"]
 
@@ -49,10 +48,8 @@ def backtest_command(args: argparse.Namespace) -> int:
     from phasesim.backtesting import backtest
     from phasesim.eventlog import read_log
 
-    for path, ext in ((args.out, ".csv"), (args.plot, ".png")):
-        if path is not None and path.suffix.lower() != ext:
-            raise PhasesimError(f"{'--out' if ext == '.csv' else '--plot'} must end in "
-                                f"{ext}, found {path.name!r}")
+    check_suffix(args.out, "--out", ".csv")
+    check_suffix(args.plot, "--plot", ".png")
     origins: Any = args.origins
     if origins not in ("monthly", "weekly"):
         origins = [o.strip() for o in origins.split(",") if o.strip()]
@@ -68,17 +65,13 @@ def backtest_command(args: argparse.Namespace) -> int:
         bt.forecasts.to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     if args.plot is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
-        bt.plot_reliability(ax=left)
-        bt.plot_errors(ax=right)
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=110)
-        plt.close(fig)
-        print(f"wrote {args.plot}")
+        save_png(args.plot, (13, 4.8), lambda fig: _draw(bt, fig))
     return 0
+
+
+def _draw(bt: Any, fig: Any) -> None:
+    """Reliability on the left, P50 errors on the right."""
+    left, right = fig.subplots(1, 2)
+    bt.plot_reliability(ax=left)
+    bt.plot_errors(ax=right)
+    fig.tight_layout()

@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from phasesim.cli import duration_arg, seed_arg
+from phasesim.cli import check_suffix, duration_arg, seed_arg
 from phasesim.cli.blueprint import _add_inputs, _inputs
 from phasesim.cli.simulate import _cadence
-from phasesim.errors import PhasesimError
 
 __all__ = ["compare_command", "register"]
 
@@ -47,8 +46,7 @@ def register(subparsers: Any) -> None:
 def compare_command(args: argparse.Namespace) -> int:
     from phasesim.whatif import compare
 
-    if args.out is not None and args.out.suffix.lower() != ".csv":
-        raise PhasesimError(f"--out must end in .csv, found {args.out.name!r}")
+    check_suffix(args.out, "--out", ".csv")
     result = compare(args.blueprint, args.scenarios, releases=args.releases,
                      cadence=_cadence(args.cadence), start=args.start, runs=args.runs,
                      inputs=_inputs(args.input) or None, seed=args.seed, n_jobs=args.jobs,

@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from phasesim.cli import seed_arg
+from phasesim.cli import check_suffix, save_png, seed_arg
 from phasesim.cli.blueprint import _add_inputs, _inputs
 from phasesim.cli.simulate import _cadence, fresh_seed
-from phasesim.errors import PhasesimError
 
 __all__ = ["register"]
 
@@ -57,10 +56,8 @@ def register(subparsers: Any) -> None:
 def forecast_command(args: argparse.Namespace) -> int:
     from phasesim.forecasting import forecast
 
-    if args.out is not None and args.out.suffix.lower() != ".csv":
-        raise PhasesimError(f"--out must end in .csv, found {args.out.name!r}")
-    if args.plot is not None and args.plot.suffix.lower() != ".png":
-        raise PhasesimError(f"--plot must end in .png, found {args.plot.name!r}")
+    check_suffix(args.out, "--out", ".csv")
+    check_suffix(args.plot, "--plot", ".png")
     seed = args.seed
     if seed is None:
         seed = fresh_seed()
@@ -76,16 +73,7 @@ def forecast_command(args: argparse.Namespace) -> int:
         fc.to_frame().to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     if args.plot is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
         lanes = max(len(fc.releases), 1)
-        fig, ax = plt.subplots(figsize=(13, 1.2 + 1.3 * lanes))
-        fc.plot(ax=ax)
-        fig.savefig(args.plot, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        print(f"wrote {args.plot}")
+        save_png(args.plot, (13, 1.2 + 1.3 * lanes), lambda fig: fc.plot(ax=fig.subplots()),
+                 bbox_inches="tight")
     return 0
