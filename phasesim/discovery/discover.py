@@ -1051,16 +1051,17 @@ def discover(
                      support=freq, value=f"if {inp}",
                      detail=f"ran in {freq:.1%} of {base_n} complete releases of its phase")
             med = float(durations.get(pair, 0.0))
-            placeholder = f"{max(med, 1 / 60):.6f}" if med > 0 else None
+            # the observed median, until calibrate fits the distribution in its place
+            median = f"{max(med, 1 / 60):.6f}" if med > 0 else None
             if kind == "approval":
-                act["approval"] = {"wait": placeholder or 1 / 60, "approvers": 1,
+                act["approval"] = {"wait": median or 1 / 60, "approvers": 1,
                                    "required": 1}
                 if pair in reject_goto:
                     goto = reject_goto[pair][0]
                     act["approval"]["reject"] = {"probability": 0.1,
                                                  "goto": _goto_id(goto)}
-            elif placeholder is not None:
-                act["duration"] = float(placeholder)
+            elif median is not None:
+                act["duration"] = float(median)
             if pair in on_failure and act["type"] == "automated":
                 target = on_failure[pair]
                 act["failure"] = {"probability": 0.1, "retries": 0,
