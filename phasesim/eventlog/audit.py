@@ -1054,13 +1054,14 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     end_ns = np.where(with_end, _NAT, end_ns)
     frame["start"] = _from_ns(start_ns, frame.index)
     frame["end"] = _from_ns(end_ns, frame.index)
-    frame["activity_type"] = _text(types, _TYPE_ORDER, frame.index)
+    if "activity_type" in frame.columns:  # rebuilt from ``types`` once the rows are in order
+        del frame["activity_type"]
     if never.any():
         # the analyses count these for status and failure, never as durations
         frame["never_started"] = pd.Series(never, index=frame.index)
     if not keep.all():
         frame = frame.loc[keep]
-        start_ns, end_ns, status = start_ns[keep], end_ns[keep], status[keep]
+        start_ns, end_ns, status, types = start_ns[keep], end_ns[keep], status[keep], types[keep]
     staged.frame = frame
 
     # -- run and attempt ---------------------------------------------------------------
@@ -1100,9 +1101,13 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     end_key = np.where(end_ns == _NAT, _MAXI, end_ns)
     order = np.lexsort((frame["_row"].to_numpy(dtype=np.int64), item, end_key, start_ns,
                         rrank))
-    frame = frame.iloc[order].reset_index(drop=True)
+    # one take of the rows; the status and type texts are decoded from their reordered
+    # codes rather than taken (a text column costs a take of every string)
+    frame = frame.drop(columns="status").iloc[order].reset_index(drop=True)
     start_ns, end_key, rrank, item = start_ns[order], end_key[order], rrank[order], item[order]
     status = status[order]
+    frame["status"] = _text(status, _STATUS_ORDER, frame.index)
+    frame["activity_type"] = _text(types[order], _TYPE_ORDER, frame.index)
     if renumber is not None:
         renumber = renumber[order]
     staged.frame = frame
