@@ -99,7 +99,7 @@ from phasesim.eventlog.schema import (
     STATUSES,
     TIMESTAMP_COLUMNS,
     EventLog,
-    validate_log,
+    conform,
 )
 
 __all__ = [
@@ -1230,9 +1230,9 @@ def _assemble(staged: Staged) -> EventLog:
     out["source_row"] = pd.array(rows, dtype="Int64")
     if (rows < 0).any():
         out.loc[rows < 0, "source_row"] = pd.NA
-    staged.frame = out  # let the working frame go before validate_log copies
+    staged.frame = out  # let the working frame go
     del frame
-    return validate_log(out, source=staged.source)
+    return conform(out, source=staged.source, copy=False)
 
 
 def _ids(values: pd.Series) -> pd.Series:

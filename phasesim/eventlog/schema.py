@@ -68,6 +68,12 @@ def validate_log(frame: pd.DataFrame, *, source: str | None = None) -> EventLog:
     canonical ones. Raises :class:`~phasesim.errors.LogError` naming every missing
     column, unknown status or activity type, and the first rows where they occur.
     """
+    return conform(frame, source=source, copy=True)
+
+
+def conform(frame: pd.DataFrame, *, source: str | None, copy: bool) -> EventLog:
+    """:func:`validate_log`; with ``copy=False`` the columns of ``frame`` itself are
+    replaced (for a frame no one else holds: ``read_log``'s own, saving a full copy)."""
     problems: list[Problem] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -79,7 +85,7 @@ def validate_log(frame: pd.DataFrame, *, source: str | None = None) -> EventLog:
             )
         )
         raise LogError(problems, source)
-    out = frame.copy()
+    out = frame.copy() if copy else frame
     for col, dtype in COLUMNS.items():
         if col not in out.columns:
             out[col] = pd.Series(pd.NA if dtype == "string" else pd.NaT, index=out.index)
