@@ -224,7 +224,9 @@ def main() -> None:
           f"releases {int(float(ours['releases'])):,} vs cases {theirs['cases']:,}")
     ratio = base / total
     cpu_ratio = float(theirs["cpu_s"]) / float(ours["cpu_s"])
-    print(f"   ratio pm4py/phasesim     {ratio:.1f}x wall, {cpu_ratio:.1f}x CPU (target >= "
+    mem_ratio = float(theirs["peak_rss_bytes"]) / float(ours["peak_rss_bytes"])
+    print(f"   ratio pm4py/phasesim     {ratio:.1f}x wall, {cpu_ratio:.1f}x CPU, "
+          f"{mem_ratio:.2f}x peak memory (target >= "
           f"{TARGET_RATIO:.0f}x): {'within' if ratio >= TARGET_RATIO else 'OUTSIDE'} target",
           flush=True)
 
