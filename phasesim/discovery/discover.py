@@ -261,19 +261,27 @@ def _map_unique(values: pd.Series, func: Any) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def _text(values: pd.Series) -> np.ndarray:
+    """``values.astype(str).astype(object)`` (plain ``str`` objects, NaN for NA), built
+    from one ``factorize`` (converting 3 million Arrow strings one by one is slow)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([str(u) for u in uniques] + [np.nan], dtype=object)
+    return table[codes]
+
+
 def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     frame = log.copy()
-    phase_only = frame["activity_id"].isna()
-    frame["activity_id"] = frame["activity_id"].astype(object).where(
-        ~phase_only, frame["phase_id"].astype(object))
+    frame["activity_id"] = frame["activity_id"].fillna(frame["phase_id"])
     if isinstance(phases, str) and phases == "activities":
         frame["phase_id"] = _map_unique(frame["activity_id"], _template)
     elif phases is not None:
         keep = {str(p) for p in phases}
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
-    rel = frame["release_id"].astype(str)
-    names = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel).astype(object)
+    if runs.nunique() > 1:
+        names = (runs.astype(str) + "|" + frame["release_id"].astype(str)).astype(object)
+    else:
+        names = pd.Series(_text(frame["release_id"]), index=frame.index, dtype=object)
     # a release is an integer code (grouping by it is far faster than by text)
     frame["rel"] = pd.factorize(names)[0].astype("int64")
     frame["rel_name"] = names
@@ -282,7 +290,7 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     frame["e"] = _hours(frame["end"])
     # plain object columns: iterating and hashing them is faster than Arrow strings
     for col in ("phase_id", "activity_id", "status", "activity_type", "template"):
-        frame[col] = frame[col].astype(str).astype(object)
+        frame[col] = pd.Series(_text(frame[col]), index=frame.index, dtype=object)
     return frame
 
 
