@@ -294,14 +294,45 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     return frame
 
 
-def _group_codes(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group numbers of rows by integer keys, in the order of first appearance (as a
-    ``groupby(sort=False)`` on the keys), and the first row of each group."""
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    for c in codes:
-        key = key * (int(c.max(initial=0)) + 1) + c
-    group = pd.factorize(key)[0]
-    return group, np.unique(group, return_index=True)[1]
+@dataclass(frozen=True)
+class _Groups:
+    """Rows grouped by integer keys, the groups numbered in the order of their first row
+    (as ``groupby(sort=False)``), from one stable sort of the keys (no hashing).
+
+    ``group`` is each row's group, ``first`` the first row of each group; ``reduce``
+    applies a ufunc's ``reduceat`` per group (``np.fmin``: the minimum skipping NaN, as
+    pandas' ``min``).
+    """
+
+    group: np.ndarray
+    first: np.ndarray
+    order: np.ndarray  # rows sorted by key (stable)
+    starts: np.ndarray  # where each key's block starts in ``order``
+    rank: np.ndarray  # group number of each block
+
+    @classmethod
+    def of(cls, *codes: np.ndarray) -> _Groups:
+        key = np.zeros(len(codes[0]), dtype=np.int64)
+        for c in codes:
+            key = key * (int(c.max(initial=0)) + 1) + c
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = sorted_key[1:] != sorted_key[:-1]
+        starts = np.flatnonzero(new)
+        firsts = order[starts]  # the earliest row of each block (the sort is stable)
+        by_first = np.argsort(firsts, kind="stable")
+        rank = np.empty(len(starts), dtype=np.int64)
+        rank[by_first] = np.arange(len(starts))
+        group = np.empty(len(key), dtype=np.int64)
+        group[order] = rank[np.cumsum(new) - 1]
+        return cls(group, firsts[by_first], order, starts, rank)
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        out = np.empty(len(self.starts), dtype=np.float64)
+        if len(self.starts):
+            out[self.rank] = ufunc.reduceat(values[self.order], self.starts)
+        return out
 
 
 def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
@@ -316,24 +347,27 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     rel = main["rel"].to_numpy(dtype=np.int64)
     phase_code, phase_uniq = pd.factorize(main["phase_id"])
     act_code, act_uniq = pd.factorize(main["activity_id"])
-    group, first = _group_codes(rel, phase_code, act_code)
-    n = len(first)
-    s = pd.Series(main["s"].to_numpy()).groupby(group).min().to_numpy()
-    last = pd.Series(main["e"].to_numpy()).groupby(group).max().to_numpy()
+    g1 = _Groups.of(rel, phase_code, act_code)
+    start = main["s"].to_numpy(dtype=np.float64)
+    end = main["e"].to_numpy(dtype=np.float64)
+    s = g1.reduce(np.fmin, start)
+    last = g1.reduce(np.fmax, end)
     ok = (main["status"] == "succeeded").to_numpy()
-    succ = pd.Series(main["e"].to_numpy()[ok]).groupby(group[ok]).min()
-    d = succ.reindex(range(n)).fillna(pd.Series(last)).to_numpy()
+    succ = g1.reduce(np.fmin, np.where(ok, end, np.nan))
+    d = np.where(np.isnan(succ), last, succ)
+    first = g1.first
     tpl_uniq = np.array([_template(a) for a in act_uniq], dtype=object)
     tpl_of_act = pd.factorize(tpl_uniq)[0]
     i_rel, i_phase = rel[first], phase_code[first]
     i_tpl = tpl_of_act[act_code[first]]
-    group2, first2 = _group_codes(i_rel, i_phase, i_tpl)
+    g2 = _Groups.of(i_rel, i_phase, i_tpl)
+    first2 = g2.first
     return pd.DataFrame({
         "rel": i_rel[first2],
         "phase_id": np.asarray(phase_uniq, dtype=object)[i_phase[first2]],
         "template": tpl_uniq[act_code[first][first2]],
-        "s": pd.Series(s).groupby(group2).min().to_numpy(),
-        "d": pd.Series(d).groupby(group2).max().to_numpy(),
+        "s": g2.reduce(np.fmin, s),
+        "d": g2.reduce(np.fmax, d),
     })
 
 
