@@ -359,15 +359,22 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     tpl_uniq = np.array([_template(a) for a in act_uniq], dtype=object)
     tpl_of_act = pd.factorize(tpl_uniq)[0]
     i_rel, i_phase = rel[first], phase_code[first]
-    i_tpl = tpl_of_act[act_code[first]]
-    g2 = _Groups.of(i_rel, i_phase, i_tpl)
-    first2 = g2.first
+    if tpl_of_act.max(initial=-1) + 1 == len(act_uniq):
+        # no two activities share a template (no for-each instances): the groups by
+        # template are the groups by activity, in the same order
+        first2 = np.arange(len(first))
+        s2, d2 = s, d
+    else:
+        i_tpl = tpl_of_act[act_code[first]]
+        g2 = _Groups.of(i_rel, i_phase, i_tpl)
+        first2 = g2.first
+        s2, d2 = g2.reduce(np.fmin, s), g2.reduce(np.fmax, d)
     return pd.DataFrame({
         "rel": i_rel[first2],
         "phase_id": np.asarray(phase_uniq, dtype=object)[i_phase[first2]],
         "template": tpl_uniq[act_code[first][first2]],
-        "s": g2.reduce(np.fmin, s),
-        "d": g2.reduce(np.fmax, d),
+        "s": s2,
+        "d": d2,
     })
 
 
@@ -836,9 +843,11 @@ def discover(
     # -- activity DAG per phase ----------------------------------------------------------
     agraphs: dict[str, tuple[nx.DiGraph, list[str]]] = {}
     for ph in porder:
-        sub = per[per["phase_id"] == ph]
-        astart = sub.pivot_table(index="rel", columns="template", values="s", aggfunc="min")
-        adone = sub.pivot_table(index="rel", columns="template", values="d", aggfunc="max")
+        # one row of per per release and template: a pivot (pivot_table's min and max
+        # of one value each, and its sorted index and columns)
+        sub = per[per["phase_id"] == ph].set_index(["rel", "template"])
+        astart = sub["s"].unstack().sort_index(axis=1)
+        adone = sub["d"].unstack().sort_index(axis=1)
         graph, pairs, order = _precedence(astart, adone[astart.columns], rel_start,
                                           min_support)
         agraphs[ph] = (graph, order)
@@ -961,25 +970,27 @@ def discover(
     for ph in porder:
         graph, order = agraphs[ph]
         sub = per[per["phase_id"] == ph].set_index("rel")
+        # the rows of each activity, split in one pass (not one filter per activity)
+        of_tpl = {str(t): g for t, g in sub.groupby("template", sort=False)}
         preds_phase = list(pgraph.predecessors(ph))
         for tpl in order:
             preds = list(graph.predecessors(tpl))
             if not preds and not preds_phase:
                 continue  # the release's own start: the cadence says when
-            rows = sub[sub["template"] == tpl]
+            rows = of_tpl.get(tpl, sub.iloc[:0])
             if len(rows) < max(3, min_samples):
                 continue
-            ready = pd.Series(-np.inf, index=rows.index)
-            for p in preds:
-                d = sub[sub["template"] == p]["d"]
-                ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
-            for p in preds_phase:
-                ready = np.maximum(ready, pdone[p].reindex(rows.index).fillna(-np.inf))
             local = _local(rows["s"].to_numpy(), timezone)
             day, hh, mm, k = _modal_moment(local)
             share = k / len(rows)
             if share < anchor_share:
                 continue
+            ready = pd.Series(-np.inf, index=rows.index)
+            for p in preds:
+                d = of_tpl.get(p, sub.iloc[:0])["d"]
+                ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
+            for p in preds_phase:
+                ready = np.maximum(ready, pdone[p].reindex(rows.index).fillna(-np.inf))
             hit = (local.day_of_week == day) & (local.hour == hh) & (local.minute == mm)
             held = (rows["s"].to_numpy() - ready.to_numpy()) > _HOLD_H
             if held[hit].mean() < 0.5:
