@@ -985,7 +985,7 @@ def discover(
             share = k / len(rows)
             if share < anchor_share:
                 continue
-            ready = pd.Series(-np.inf, index=rows.index)
+            ready: Any = pd.Series(-np.inf, index=rows.index)
             for p in preds:
                 d = of_tpl.get(p, sub.iloc[:0])["d"]
                 ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
