@@ -289,8 +289,10 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
     # plain object columns: iterating and hashing them is faster than Arrow strings
-    for col in ("phase_id", "activity_id", "status", "activity_type", "template"):
+    for col in ("phase_id", "activity_id", "activity_type", "template"):
         frame[col] = pd.Series(_text(frame[col]), index=frame.index, dtype=object)
+    # the status is only compared: as a categorical, a comparison is one of integer codes
+    frame["status"] = pd.Categorical(_text(frame["status"]))
     return frame
 
 
@@ -448,8 +450,15 @@ def _precedence(start: pd.DataFrame, done: pd.DataFrame, rel_start: pd.Series,
 
 
 def _local(hours: np.ndarray, timezone: str) -> pd.DatetimeIndex:
-    idx = pd.to_datetime(hours * 3.6e12, utc=True)
-    return pd.DatetimeIndex(idx).tz_convert(timezone)
+    ns = np.asarray(hours, dtype=np.float64) * 3.6e12
+    bad = np.isnan(ns)
+    if (ns[~bad] < 0).any():  # before 1970: as to_datetime reads floats
+        return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(timezone)
+    # float nanoseconds to int64 truncate as to_datetime does, without its slow path
+    whole = np.where(bad, 0.0, ns).astype(np.int64)
+    whole[bad] = np.iinfo(np.int64).min  # NaT
+    return pd.DatetimeIndex(whole.view("datetime64[ns]")).tz_localize("UTC") \
+        .tz_convert(timezone)
 
 
 def _calendar(work: pd.DataFrame, timezone: str, working_share: float
