@@ -261,11 +261,18 @@ def _map_unique(values: pd.Series, func: Any) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def _factor(values: pd.Series, func: Any = str) -> tuple[np.ndarray, np.ndarray]:
+    """The codes of ``values`` (``pd.factorize``, -1 for NA) and the table of ``func`` of
+    the distinct values, with NaN last (for NA): ``table[codes]`` is the column."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([func(u) for u in uniques] + [np.nan], dtype=object)
+    return codes, table
+
+
 def _text(values: pd.Series) -> np.ndarray:
     """``values.astype(str).astype(object)`` (plain ``str`` objects, NaN for NA), built
     from one ``factorize`` (converting 3 million Arrow strings one by one is slow)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array([str(u) for u in uniques] + [np.nan], dtype=object)
+    codes, table = _factor(values)
     return table[codes]
 
 
@@ -278,19 +285,29 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
         keep = {str(p) for p in phases}
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
+
+    def objects(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, index=frame.index, dtype=object)
+
+    # a release is an integer code (grouping by it is far faster than by text)
     if runs.nunique() > 1:
         names = (runs.astype(str) + "|" + frame["release_id"].astype(str)).astype(object)
+        frame["rel"] = pd.factorize(names)[0].astype("int64")
     else:
-        names = pd.Series(_text(frame["release_id"]), index=frame.index, dtype=object)
-    # a release is an integer code (grouping by it is far faster than by text)
-    frame["rel"] = pd.factorize(names)[0].astype("int64")
+        codes, table = _factor(frame["release_id"])
+        names = objects(table[codes])
+        frame["rel"] = codes.astype("int64")  # as factorize(names): the same order
     frame["rel_name"] = names
-    frame["template"] = _map_unique(frame["activity_id"], _template)
+    # plain object columns: iterating and hashing them is faster than Arrow strings;
+    # the activity and its template from one factorize
+    codes, table = _factor(frame["activity_id"])
+    frame["template"] = objects(np.array([_template(u) for u in table[:-1]] + [np.nan],
+                                         dtype=object)[codes])
+    frame["activity_id"] = objects(table[codes])
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
-    # plain object columns: iterating and hashing them is faster than Arrow strings
-    for col in ("phase_id", "activity_id", "activity_type", "template"):
-        frame[col] = pd.Series(_text(frame[col]), index=frame.index, dtype=object)
+    for col in ("phase_id", "activity_type"):
+        frame[col] = objects(_text(frame[col]))
     # the status is only compared: as a categorical, a comparison is one of integer codes
     frame["status"] = pd.Categorical(_text(frame["status"]))
     return frame
@@ -373,8 +390,10 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
         s2, d2 = g2.reduce(np.fmin, s), g2.reduce(np.fmax, d)
     return pd.DataFrame({
         "rel": i_rel[first2],
-        "phase_id": np.asarray(phase_uniq, dtype=object)[i_phase[first2]],
-        "template": tpl_uniq[act_code[first][first2]],
+        # text columns taken from the distinct values (not inferred from 3 million objects)
+        "phase_id": pd.array(np.asarray(phase_uniq, dtype=object), dtype="str")
+        .take(i_phase[first2]),
+        "template": pd.array(tpl_uniq, dtype="str").take(act_code[first][first2]),
         "s": s2,
         "d": d2,
     })
