@@ -852,8 +852,11 @@ def discover(
             items_of[(ph, tpl)] = sorted({m.group("item") for m in matches if m})
 
     # -- phase order --------------------------------------------------------------------
-    pstart = per.groupby(["rel", "phase_id"])["s"].min().unstack()
-    pdone = per.groupby(["rel", "phase_id"])["d"].max().unstack()
+    by_phase = per.groupby(["rel", "phase_id"]).agg(s=("s", "min"), d=("d", "max"))
+    pstart = by_phase["s"].unstack()
+    pdone = by_phase["d"].unstack()
+    # each phase's rows of per, split in one pass (for the activity DAGs and the anchors)
+    of_phase = {str(k): g for k, g in per.groupby("phase_id", sort=False)}
     pgraph, ppairs, porder = _precedence(pstart, pdone[pstart.columns], rel_start,
                                          min_support)
     for rec in ppairs:
@@ -873,7 +876,7 @@ def discover(
     for ph in porder:
         # one row of per per release and template: a pivot (pivot_table's min and max
         # of one value each, and its sorted index and columns)
-        sub = per[per["phase_id"] == ph].set_index(["rel", "template"])
+        sub = of_phase[ph].set_index(["rel", "template"])
         astart = sub["s"].unstack().sort_index(axis=1)
         adone = sub["d"].unstack().sort_index(axis=1)
         graph, pairs, order = _precedence(astart, adone[astart.columns], rel_start,
@@ -997,7 +1000,7 @@ def discover(
     not_before: dict[tuple[str, str], Any] = {}
     for ph in porder:
         graph, order = agraphs[ph]
-        sub = per[per["phase_id"] == ph].set_index("rel")
+        sub = of_phase[ph].set_index("rel")
         # the rows of each activity, split in one pass (not one filter per activity)
         of_tpl = {str(t): g for t, g in sub.groupby("template", sort=False)}
         preds_phase = list(pgraph.predecessors(ph))
