@@ -290,7 +290,7 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
         return pd.Series(values, index=frame.index, dtype=object)
 
     # a release is an integer code (grouping by it is far faster than by text)
-    if runs.nunique() > 1:
+    if len(runs) and runs.min() != runs.max():  # more than one run
         names = (runs.astype(str) + "|" + frame["release_id"].astype(str)).astype(object)
         frame["rel"] = pd.factorize(names)[0].astype("int64")
     else:
@@ -309,7 +309,8 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     for col in ("phase_id", "activity_type"):
         frame[col] = objects(_text(frame[col]))
     # the status is only compared: as a categorical, a comparison is one of integer codes
-    frame["status"] = pd.Categorical(_text(frame["status"]))
+    codes, uniques = pd.factorize(frame["status"], sort=True, use_na_sentinel=True)
+    frame["status"] = pd.Categorical.from_codes(codes, pd.Index([str(u) for u in uniques]))
     return frame
 
 
@@ -979,8 +980,9 @@ def discover(
              support=k / len(rows), value=f"reject goto {goto}",
              detail=f"after {len(rows)} rejections, {k} times {target} ran again first")
     on_failure: dict[tuple[str, str], str] = {}
-    fails = timed[(timed["status"] == "failed") & (timed["activity_type"] == "automated")
-                  & ~timed["phase_id"].isin(list(rollback))]
+    fails = timed[timed["status"] == "failed"]  # the few failed rows first, then the text
+    fails = fails[(fails["activity_type"] == "automated")
+                  & ~fails["phase_id"].isin(list(rollback))]
     for (ph, tpl), rows in fails.groupby(["phase_id", "template"], sort=False):
         where: Counter[str] = Counter()
         for r, t in zip(rows["rel"], rows["e"], strict=True):
