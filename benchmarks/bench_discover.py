@@ -8,10 +8,9 @@ count and median of ``end - start``. ``discover`` does much more than that (pair
 precedence per phase, peak concurrency, histograms, anchors, and ``calibrate``'s maximum
 likelihood fits of 4 families per activity), so the ratio says what the rest costs.
 
-Measured (shared 2-core machine, CPU time, one session): 100,000 releases (3,000,000
-rows) 15.0 s vs 0.27 s (54x; 16.0-17.0 s, 58x, before grouping the first start and done
-on integer codes) - the 20x target is not met; about 4-5 s is calibrate's fitting,
-whatever the size (fit_releases=1000). Wall-clock ratios vary by 2x with the load.
+Measured (shared 2-core machine, CPU time, discover and groupby alternated over 3 turns,
+medians): 100,000 releases (3,000,000 rows) 6.7 s vs 0.26 s (26x; 15.0 s, 54x, before
+issue 12's work) - the 20x target is not met; docs/discover.md has the breakdown.
 
 Run with ``python benchmarks/run.py discover`` or ``python benchmarks/bench_discover.py
 [N ...]`` (default: 10,000 and 100,000 releases).
