@@ -9,8 +9,9 @@ precedence per phase, peak concurrency, histograms, anchors, and ``calibrate``'s
 likelihood fits of 4 families per activity), so the ratio says what the rest costs.
 
 Measured (shared 2-core machine, CPU time, discover and groupby alternated over 3 turns,
-medians): 100,000 releases (3,000,000 rows) 6.7 s vs 0.26 s (26x; 15.0 s, 54x, before
-issue 12's work) - the 20x target is not met; docs/discover.md has the breakdown.
+medians): 100,000 releases (3,000,000 rows) 6.7 s vs 0.26 s (26x; the code before
+issue 12's work 13.9 s, 52x, in the same session) - the 20x target is not met;
+docs/discover.md has the breakdown.
 
 Run with ``python benchmarks/run.py discover`` or ``python benchmarks/bench_discover.py
 [N ...]`` (default: 10,000 and 100,000 releases).
