@@ -8,10 +8,10 @@ count and median of ``end - start``. ``discover`` does much more than that (pair
 precedence per phase, peak concurrency, histograms, anchors, and ``calibrate``'s maximum
 likelihood fits of 4 families per activity), so the ratio says what the rest costs.
 
-Measured (shared 2-core machine, CPU time, one session): 100,000 releases (3,000,000
-rows) 15.0 s vs 0.27 s (54x; 16.0-17.0 s, 58x, before grouping the first start and done
-on integer codes) - the 20x target is not met; about 4-5 s is calibrate's fitting,
-whatever the size (fit_releases=1000). Wall-clock ratios vary by 2x with the load.
+Measured (shared 2-core machine, CPU time, discover and groupby alternated over 3 turns,
+medians): 100,000 releases (3,000,000 rows) 6.7 s vs 0.26 s (26x; the code before
+issue 12's work 13.9 s, 52x, in the same session) - the 20x target is not met;
+docs/discover.md has the breakdown.
 
 Run with ``python benchmarks/run.py discover`` or ``python benchmarks/bench_discover.py
 [N ...]`` (default: 10,000 and 100,000 releases).
@@ -71,25 +71,32 @@ def groupby_baseline(log: pd.DataFrame) -> pd.DataFrame:
     return hours.groupby([log["phase_id"], log["activity_id"]]).agg(["count", "median"])
 
 
-def main(sizes: tuple[int, ...] = (10_000, 100_000)) -> None:
+def main(sizes: tuple[int, ...] = (10_000, 100_000), turns: int = 3) -> None:
     import phasesim
     import phasesim.calibration  # imported before the clock starts
     from phasesim.discovery import discover
 
     for n in sizes:
         log = phasesim.validate_log(synthetic_log(n))
-        t0 = time.perf_counter()
-        groupby_baseline(log)
-        base = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            found = discover(log)
-        took = time.perf_counter() - t0
+        bases: list[float] = []
+        tooks: list[float] = []
+        ratios: list[float] = []
+        for _ in range(turns):  # alternated, so both see the same load
+            t0 = time.process_time()
+            groupby_baseline(log)
+            bases.append(time.process_time() - t0)
+            t0 = time.process_time()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                found = discover(log)
+            tooks.append(time.process_time() - t0)
+            ratios.append(tooks[-1] / bases[-1])
         edges = found.blueprint.graph.number_of_edges()
         print(f"   {n:>7,} releases x 30 activities ({len(log):>9,} rows): discover "
-              f"{took:7.2f} s, groupby {base:6.3f} s ({took / base:,.1f}x); "
-              f"{edges} edges found", flush=True)
+              f"{np.median(tooks):7.2f} s, groupby {np.median(bases):6.3f} s CPU (medians "
+              f"of {turns}); ratio {np.median(ratios):,.1f}x (turns "
+              f"{', '.join(f'{r:.1f}' for r in ratios)}; target 20x); {edges} edges found",
+              flush=True)
 
 
 if __name__ == "__main__":

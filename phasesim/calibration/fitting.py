@@ -188,6 +188,9 @@ class _Family:
     #: log CDF and log survival from scipy's logcdf/logsf (precise far into a long tail);
     #: else both from one cdf call (bounded PERT: scipy's beta logcdf/logsf are 5-8x slower)
     tails: bool = True
+    #: ``(x, shapes, loc, scale) -> log density``, the same arithmetic as ``dist.logpdf``
+    #: without scipy's argument handling (which costs 10x the evaluation on 1,000 values)
+    logpdf: Callable[[FloatArray, tuple[float, ...], float, float], Any] | None = None
 
     def frozen(self, theta: FloatArray, x: FloatArray) -> Any:
         shapes, loc, scale = self.args(theta, x)
@@ -229,6 +232,24 @@ def _pert_start(x: FloatArray) -> FloatArray:
     ])
 
 
+def _beta_logpdf(x: FloatArray, shapes: tuple[float, ...], loc: float,
+                 scale: float) -> Any:
+    """``scipy.stats.beta.logpdf(x, a, b, loc, scale)``, element for element the same
+    numbers (the same operations in the same order as scipy's ``beta._logpdf`` and
+    ``rv_continuous.logpdf``): ``-inf`` outside ``[loc, loc + scale]``, NaN for
+    invalid shapes or scale."""
+    a, b = shapes
+    z = np.asarray((x - loc) / scale, dtype=np.float64)
+    if not (a > 0 and b > 0 and scale > 0) or np.isnan(z).any():
+        return np.full(z.shape, np.nan)
+    inside = (z >= 0.0) & (z <= 1.0)
+    if not inside.all():
+        return np.full(z.shape, -np.inf)
+    out = special.xlog1py(b - 1.0, -z) + special.xlogy(a - 1.0, z)
+    out -= special.betaln(a, b)
+    return out - np.log(np.full(z.shape, scale))  # as scipy: scale broadcast to x
+
+
 def _two(theta: FloatArray, x: FloatArray) -> tuple[tuple[float, ...], float, float]:
     return (math.exp(theta[0]),), 0.0, math.exp(theta[1])
 
@@ -249,7 +270,7 @@ _FAMILIES: dict[str, _Family] = {
     "pert": _Family(
         "pert", 3, stats.beta, _pert_args,
         lambda t, x: Pert(*(v if v > 1e-9 else 0.0 for v in _pert_bounds(t, x))),
-        _pert_start, False, tails=False),
+        _pert_start, False, tails=False, logpdf=_beta_logpdf),
 }
 
 
@@ -269,7 +290,9 @@ def _order_loglik(family: _Family, theta: FloatArray, x: FloatArray,
     shapes, loc, scale = family.args(theta, x)
     dist = family.dist
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        total = np.sum(dist.logpdf(x, *shapes, loc=loc, scale=scale))
+        density = (family.logpdf(x, shapes, loc, scale) if family.logpdf is not None
+                   else dist.logpdf(x, *shapes, loc=loc, scale=scale))
+        total = np.sum(density)
         if order != (1, 1) and family.tails:
             if k > 1:
                 total += (k - 1) * np.sum(dist.logcdf(x, *shapes, loc=loc, scale=scale))

@@ -261,39 +261,98 @@ def _map_unique(values: pd.Series, func: Any) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def _factor(values: pd.Series, func: Any = str) -> tuple[np.ndarray, np.ndarray]:
+    """The codes of ``values`` (``pd.factorize``, -1 for NA) and the table of ``func`` of
+    the distinct values, with NaN last (for NA): ``table[codes]`` is the column."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([func(u) for u in uniques] + [np.nan], dtype=object)
+    return codes, table
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """``values.astype(str).astype(object)`` (plain ``str`` objects, NaN for NA), built
+    from one ``factorize`` (converting 3 million Arrow strings one by one is slow)."""
+    codes, table = _factor(values)
+    return table[codes]
+
+
 def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
     frame = log.copy()
-    phase_only = frame["activity_id"].isna()
-    frame["activity_id"] = frame["activity_id"].astype(object).where(
-        ~phase_only, frame["phase_id"].astype(object))
+    frame["activity_id"] = frame["activity_id"].fillna(frame["phase_id"])
     if isinstance(phases, str) and phases == "activities":
         frame["phase_id"] = _map_unique(frame["activity_id"], _template)
     elif phases is not None:
         keep = {str(p) for p in phases}
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
-    rel = frame["release_id"].astype(str)
-    names = ((runs.astype(str) + "|" + rel) if runs.nunique() > 1 else rel).astype(object)
+
+    def objects(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, index=frame.index, dtype=object)
+
     # a release is an integer code (grouping by it is far faster than by text)
-    frame["rel"] = pd.factorize(names)[0].astype("int64")
+    if len(runs) and runs.min() != runs.max():  # more than one run
+        names = (runs.astype(str) + "|" + frame["release_id"].astype(str)).astype(object)
+        frame["rel"] = pd.factorize(names)[0].astype("int64")
+    else:
+        codes, table = _factor(frame["release_id"])
+        names = objects(table[codes])
+        frame["rel"] = codes.astype("int64")  # as factorize(names): the same order
     frame["rel_name"] = names
-    frame["template"] = _map_unique(frame["activity_id"], _template)
+    # plain object columns: iterating and hashing them is faster than Arrow strings;
+    # the activity and its template from one factorize
+    codes, table = _factor(frame["activity_id"])
+    frame["template"] = objects(np.array([_template(u) for u in table[:-1]] + [np.nan],
+                                         dtype=object)[codes])
+    frame["activity_id"] = objects(table[codes])
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
-    # plain object columns: iterating and hashing them is faster than Arrow strings
-    for col in ("phase_id", "activity_id", "status", "activity_type", "template"):
-        frame[col] = frame[col].astype(str).astype(object)
+    for col in ("phase_id", "activity_type"):
+        frame[col] = objects(_text(frame[col]))
+    # the status is only compared: as a categorical, a comparison is one of integer codes
+    codes, uniques = pd.factorize(frame["status"], sort=True, use_na_sentinel=True)
+    frame["status"] = pd.Categorical.from_codes(codes, pd.Index([str(u) for u in uniques]))
     return frame
 
 
-def _group_codes(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group numbers of rows by integer keys, in the order of first appearance (as a
-    ``groupby(sort=False)`` on the keys), and the first row of each group."""
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    for c in codes:
-        key = key * (int(c.max(initial=0)) + 1) + c
-    group = pd.factorize(key)[0]
-    return group, np.unique(group, return_index=True)[1]
+@dataclass(frozen=True)
+class _Groups:
+    """Rows grouped by integer keys, the groups numbered in the order of their first row
+    (as ``groupby(sort=False)``), from one stable sort of the keys (no hashing).
+
+    ``group`` is each row's group, ``first`` the first row of each group; ``reduce``
+    applies a ufunc's ``reduceat`` per group (``np.fmin``: the minimum skipping NaN, as
+    pandas' ``min``).
+    """
+
+    group: np.ndarray
+    first: np.ndarray
+    order: np.ndarray  # rows sorted by key (stable)
+    starts: np.ndarray  # where each key's block starts in ``order``
+    rank: np.ndarray  # group number of each block
+
+    @classmethod
+    def of(cls, *codes: np.ndarray) -> _Groups:
+        key = np.zeros(len(codes[0]), dtype=np.int64)
+        for c in codes:
+            key = key * (int(c.max(initial=0)) + 1) + c
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = sorted_key[1:] != sorted_key[:-1]
+        starts = np.flatnonzero(new)
+        firsts = order[starts]  # the earliest row of each block (the sort is stable)
+        by_first = np.argsort(firsts, kind="stable")
+        rank = np.empty(len(starts), dtype=np.int64)
+        rank[by_first] = np.arange(len(starts))
+        group = np.empty(len(key), dtype=np.int64)
+        group[order] = rank[np.cumsum(new) - 1]
+        return cls(group, firsts[by_first], order, starts, rank)
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        out = np.empty(len(self.starts), dtype=np.float64)
+        if len(self.starts):
+            out[self.rank] = ufunc.reduceat(values[self.order], self.starts)
+        return out
 
 
 def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
@@ -308,24 +367,36 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     rel = main["rel"].to_numpy(dtype=np.int64)
     phase_code, phase_uniq = pd.factorize(main["phase_id"])
     act_code, act_uniq = pd.factorize(main["activity_id"])
-    group, first = _group_codes(rel, phase_code, act_code)
-    n = len(first)
-    s = pd.Series(main["s"].to_numpy()).groupby(group).min().to_numpy()
-    last = pd.Series(main["e"].to_numpy()).groupby(group).max().to_numpy()
+    g1 = _Groups.of(rel, phase_code, act_code)
+    start = main["s"].to_numpy(dtype=np.float64)
+    end = main["e"].to_numpy(dtype=np.float64)
+    s = g1.reduce(np.fmin, start)
+    last = g1.reduce(np.fmax, end)
     ok = (main["status"] == "succeeded").to_numpy()
-    succ = pd.Series(main["e"].to_numpy()[ok]).groupby(group[ok]).min()
-    d = succ.reindex(range(n)).fillna(pd.Series(last)).to_numpy()
+    succ = g1.reduce(np.fmin, np.where(ok, end, np.nan))
+    d = np.where(np.isnan(succ), last, succ)
+    first = g1.first
     tpl_uniq = np.array([_template(a) for a in act_uniq], dtype=object)
     tpl_of_act = pd.factorize(tpl_uniq)[0]
     i_rel, i_phase = rel[first], phase_code[first]
-    i_tpl = tpl_of_act[act_code[first]]
-    group2, first2 = _group_codes(i_rel, i_phase, i_tpl)
+    if tpl_of_act.max(initial=-1) + 1 == len(act_uniq):
+        # no two activities share a template (no for-each instances): the groups by
+        # template are the groups by activity, in the same order
+        first2 = np.arange(len(first))
+        s2, d2 = s, d
+    else:
+        i_tpl = tpl_of_act[act_code[first]]
+        g2 = _Groups.of(i_rel, i_phase, i_tpl)
+        first2 = g2.first
+        s2, d2 = g2.reduce(np.fmin, s), g2.reduce(np.fmax, d)
     return pd.DataFrame({
         "rel": i_rel[first2],
-        "phase_id": np.asarray(phase_uniq, dtype=object)[i_phase[first2]],
-        "template": tpl_uniq[act_code[first][first2]],
-        "s": pd.Series(s).groupby(group2).min().to_numpy(),
-        "d": pd.Series(d).groupby(group2).max().to_numpy(),
+        # text columns taken from the distinct values (not inferred from 3 million objects)
+        "phase_id": pd.array(np.asarray(phase_uniq, dtype=object), dtype="str")
+        .take(i_phase[first2]),
+        "template": pd.array(tpl_uniq, dtype="str").take(act_code[first][first2]),
+        "s": s2,
+        "d": d2,
     })
 
 
@@ -399,8 +470,15 @@ def _precedence(start: pd.DataFrame, done: pd.DataFrame, rel_start: pd.Series,
 
 
 def _local(hours: np.ndarray, timezone: str) -> pd.DatetimeIndex:
-    idx = pd.to_datetime(hours * 3.6e12, utc=True)
-    return pd.DatetimeIndex(idx).tz_convert(timezone)
+    ns = np.asarray(hours, dtype=np.float64) * 3.6e12
+    bad = np.isnan(ns)
+    if (ns[~bad] < 0).any():  # before 1970: as to_datetime reads floats
+        return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(timezone)
+    # float nanoseconds to int64 truncate as to_datetime does, without its slow path
+    whole = np.where(bad, 0.0, ns).astype(np.int64)
+    whole[bad] = np.iinfo(np.int64).min  # NaT
+    return pd.DatetimeIndex(whole.view("datetime64[ns]")).tz_localize("UTC") \
+        .tz_convert(timezone)
 
 
 def _calendar(work: pd.DataFrame, timezone: str, working_share: float
@@ -775,8 +853,11 @@ def discover(
             items_of[(ph, tpl)] = sorted({m.group("item") for m in matches if m})
 
     # -- phase order --------------------------------------------------------------------
-    pstart = per.groupby(["rel", "phase_id"])["s"].min().unstack()
-    pdone = per.groupby(["rel", "phase_id"])["d"].max().unstack()
+    by_phase = per.groupby(["rel", "phase_id"]).agg(s=("s", "min"), d=("d", "max"))
+    pstart = by_phase["s"].unstack()
+    pdone = by_phase["d"].unstack()
+    # each phase's rows of per, split in one pass (for the activity DAGs and the anchors)
+    of_phase = {str(k): g for k, g in per.groupby("phase_id", sort=False)}
     pgraph, ppairs, porder = _precedence(pstart, pdone[pstart.columns], rel_start,
                                          min_support)
     for rec in ppairs:
@@ -794,9 +875,11 @@ def discover(
     # -- activity DAG per phase ----------------------------------------------------------
     agraphs: dict[str, tuple[nx.DiGraph, list[str]]] = {}
     for ph in porder:
-        sub = per[per["phase_id"] == ph]
-        astart = sub.pivot_table(index="rel", columns="template", values="s", aggfunc="min")
-        adone = sub.pivot_table(index="rel", columns="template", values="d", aggfunc="max")
+        # one row of per per release and template: a pivot (pivot_table's min and max
+        # of one value each, and its sorted index and columns)
+        sub = of_phase[ph].set_index(["rel", "template"])
+        astart = sub["s"].unstack().sort_index(axis=1)
+        adone = sub["d"].unstack().sort_index(axis=1)
         graph, pairs, order = _precedence(astart, adone[astart.columns], rel_start,
                                           min_support)
         agraphs[ph] = (graph, order)
@@ -897,8 +980,9 @@ def discover(
              support=k / len(rows), value=f"reject goto {goto}",
              detail=f"after {len(rows)} rejections, {k} times {target} ran again first")
     on_failure: dict[tuple[str, str], str] = {}
-    fails = timed[(timed["status"] == "failed") & (timed["activity_type"] == "automated")
-                  & ~timed["phase_id"].isin(list(rollback))]
+    fails = timed[timed["status"] == "failed"]  # the few failed rows first, then the text
+    fails = fails[(fails["activity_type"] == "automated")
+                  & ~fails["phase_id"].isin(list(rollback))]
     for (ph, tpl), rows in fails.groupby(["phase_id", "template"], sort=False):
         where: Counter[str] = Counter()
         for r, t in zip(rows["rel"], rows["e"], strict=True):
@@ -918,26 +1002,28 @@ def discover(
     not_before: dict[tuple[str, str], Any] = {}
     for ph in porder:
         graph, order = agraphs[ph]
-        sub = per[per["phase_id"] == ph].set_index("rel")
+        sub = of_phase[ph].set_index("rel")
+        # the rows of each activity, split in one pass (not one filter per activity)
+        of_tpl = {str(t): g for t, g in sub.groupby("template", sort=False)}
         preds_phase = list(pgraph.predecessors(ph))
         for tpl in order:
             preds = list(graph.predecessors(tpl))
             if not preds and not preds_phase:
                 continue  # the release's own start: the cadence says when
-            rows = sub[sub["template"] == tpl]
+            rows = of_tpl.get(tpl, sub.iloc[:0])
             if len(rows) < max(3, min_samples):
                 continue
-            ready = pd.Series(-np.inf, index=rows.index)
-            for p in preds:
-                d = sub[sub["template"] == p]["d"]
-                ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
-            for p in preds_phase:
-                ready = np.maximum(ready, pdone[p].reindex(rows.index).fillna(-np.inf))
             local = _local(rows["s"].to_numpy(), timezone)
             day, hh, mm, k = _modal_moment(local)
             share = k / len(rows)
             if share < anchor_share:
                 continue
+            ready: Any = pd.Series(-np.inf, index=rows.index)
+            for p in preds:
+                d = of_tpl.get(p, sub.iloc[:0])["d"]
+                ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
+            for p in preds_phase:
+                ready = np.maximum(ready, pdone[p].reindex(rows.index).fillna(-np.inf))
             hit = (local.day_of_week == day) & (local.hour == hh) & (local.minute == mm)
             held = (rows["s"].to_numpy() - ready.to_numpy()) > _HOLD_H
             if held[hit].mean() < 0.5:
