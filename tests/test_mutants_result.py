@@ -19,6 +19,7 @@ run 1, B (scheduled 8, start 8, end 20, aborted at the rework cap): row 3 build/
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -160,6 +161,15 @@ def test_seed_and_repr() -> None:
     assert repr(none) == "<SimulationResult bp-1: 1 runs x 4 releases, lead time P80 n/a>"
 
 
+def test_repr_and_html_of_a_long_release() -> None:
+    # one release of 1234.5 h: P80 1234.5 / 24 = 51.4 d; the table shows 1,234.50
+    rel = make_releases().iloc[[0]].assign(lead_time_h=1234.5)
+    res = make_result(rel=rel, runs=1, releases=1)
+    assert repr(res).endswith("lead time P80 51.4 d>")
+    text = res._repr_html_()
+    assert "1,234.50" in text and "NaN" not in text
+
+
 def test_repr_html_escapes_and_lists_the_params() -> None:
     res = make_result(seed="<s>", runs=2, releases=2, cadence="a&b")
     text = res._repr_html_()
@@ -203,12 +213,14 @@ def test_summary_bootstrap_resamples_whole_runs_with_the_seed() -> None:
     # runs with rng.integers(0, 2, size=2) of default_rng(seed); the mean of the pooled
     # lead times is 5.5 (runs 0, 0), 9 (1, 1) or 20/3 (one of each).
     res = make_result()
-    out = res.summary(n_boot=1, seed=3)
-    pick = np.random.default_rng(3).integers(0, 2, size=2)
-    groups = {0: [5.0, 6.0], 1: [9.0]}
-    mean = np.mean(np.concatenate([groups[int(i)] for i in pick]))
-    assert out.loc["lead time mean", "ci_low"] == pytest.approx(mean)
-    assert out.loc["lead time mean", "ci_high"] == pytest.approx(mean)
+    # default_rng(0) picks runs [1, 1] first: the one draw is 9
+    out = res.summary(n_boot=1, seed=0)
+    assert out.loc["lead time mean", ["ci_low", "ci_high"]].tolist() == [9.0, 9.0]
+    # default_rng(2) picks [1, 0] then [0, 0]: draws 20/3 and 5.5; percentiles 2.5 and 97.5
+    # of two values: 5.5 + 0.025 * (20/3 - 5.5) and 5.5 + 0.975 * (20/3 - 5.5)
+    out = res.summary(n_boot=2, seed=2)
+    assert out.loc["lead time mean", "ci_low"] == pytest.approx(5.5 + 0.025 * 7 / 6)
+    assert out.loc["lead time mean", "ci_high"] == pytest.approx(5.5 + 0.975 * 7 / 6)
     many = res.summary(n_boot=400, seed=0)
     assert many.loc["lead time mean", "ci_low"] == pytest.approx(5.5)
     assert many.loc["lead time mean", "ci_high"] == pytest.approx(9.0)
@@ -217,10 +229,31 @@ def test_summary_bootstrap_resamples_whole_runs_with_the_seed() -> None:
     assert many.loc["lead time P95", "ci_high"] == pytest.approx(9.0)
     assert many.loc["share succeeded", "ci_low"] == pytest.approx(0.5)
     assert many.loc["share succeeded", "ci_high"] == pytest.approx(1.0)
-    other = res.summary(n_boot=1, seed=4)
-    pick4 = np.random.default_rng(4).integers(0, 2, size=2)
-    if sorted(pick4.tolist()) != sorted(pick.tolist()):
-        assert other.loc["lead time mean", "ci_low"] != out.loc["lead time mean", "ci_low"]
+
+
+def test_summary_defaults_are_400_draws_and_seed_0() -> None:
+    # six runs of one release each, lead times 1, 2, 4, 8, 16, 32 h (every pooled mean a
+    # different value), the last two aborted at the cap: the bootstrap bounds show the
+    # number of draws and the seed
+    rel = pd.DataFrame({"run": range(6), "release_id": "A", "scheduled": at(0),
+                        "start": at(0), "end": [at(2.0**i) for i in range(6)],
+                        "lead_time_h": 2.0 ** np.arange(6), "status": "succeeded",
+                        "capped": [False] * 4 + [True] * 2})
+    rel.loc[4:, "status"] = "aborted"
+    res = make_result(rel=rel)
+    default = res.summary("3h")
+    pd.testing.assert_frame_equal(default, res.summary("3h", n_boot=400, seed=0))
+    for other in (res.summary("3h", n_boot=401), res.summary("3h", seed=1)):
+        bounds = ["ci_low", "ci_high"]
+        assert other.loc["lead time mean", bounds].tolist() != \
+            default.loc["lead time mean", bounds].tolist()
+    # with three draws every bound depends on the seed: the same seed twice, the same table
+    few = res.summary("3h", n_boot=3, seed=5)
+    pd.testing.assert_frame_equal(few, res.summary("3h", n_boot=3, seed=5))
+    assert few.loc["share aborted", "ci_high"] != \
+        res.summary("3h", n_boot=3, seed=6).loc["share aborted", "ci_high"] or \
+        few.loc["share aborted", "ci_low"] != \
+        res.summary("3h", n_boot=3, seed=6).loc["share aborted", "ci_low"]
 
 
 def test_summary_of_one_run_uses_t_and_order_statistic_intervals() -> None:
@@ -267,6 +300,15 @@ def test_quantile_interval_of_ten_values_is_order_statistics() -> None:
     # median of 1..10: P(B <= 1) = 11 / 1024 for B ~ Binomial(10, 1/2), so x(2)..x(9)
     # covers it with 1 - 22 / 1024 >= 95%
     assert _quantile_ci(np.arange(1.0, 11.0), 0.5) == (2.0, 9.0)
+    # two values: the P95 has a lower bound (the smaller value) but no upper one
+    low, high = _quantile_ci(np.array([1.0, 2.0]), 0.95)
+    assert low == 1.0 and np.isnan(high)
+    # two different values take the t interval: 2 -+ t(0.975, 1) * 1 / sqrt(2)
+    assert _mean_ci(np.array([1.0, 3.0])) == pytest.approx((2 - 12.706205, 2 + 12.706205),
+                                                           rel=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(_mean_ci(np.array([]))).all()
     assert np.isnan(_quantile_ci(np.array([1.0]), 0.5)).all()
     assert _mean_ci(np.array([2.0])) == (2.0, 2.0)
     assert np.isnan(_mean_ci(np.array([]))).all()
@@ -311,6 +353,10 @@ def test_finish_dates_against_a_duration_a_date_and_a_mapping() -> None:
     out = res.finish_dates("2026-01-05 16:00+02:00")
     assert out["deadline"].tolist() == [at(14), at(14)]
     assert out["p_on_time"].tolist() == [1.0, 0.5]
+    out = res.finish_dates({"A": "2026-01-05 08:00+02:00", "B": "2026-01-05 14:00"})
+    # mixed offsets and a naive time (read as UTC)
+    assert out["deadline"].tolist() == [at(6), at(14)]
+    assert out["p_on_time"].tolist() == [0.5, 0.5]
     out = res.finish_dates({"B": "2026-01-05 20:00+00:00"})
     assert out["deadline"].isna().tolist() == [True, False]
     assert out.loc["B", "deadline"] == at(20)
@@ -361,6 +407,8 @@ def test_wait_breakdown_of_a_chain_of_skips() -> None:
     log.loc[5, "wait_anchor_h"] = 1.0
     out = make_result(log=log).wait_breakdown()
     assert out.loc[(0, "B"), ["work", "anchor"]].tolist() == [1.0, 0.0]
+    # and nothing of it lands on another release
+    assert out.loc[(0, "A"), ["work", "team", "anchor"]].tolist() == [4.0, 1.0, 0.0]
     # a chain of two skips hands the gate's time past the second one
     rows = log.copy()
     rows.loc[5, "end"] = at(13.5)
@@ -439,6 +487,12 @@ def test_criticality_sorts_by_what_could_be_spared_then_contribution() -> None:
     out = make_result(log=log, rel=rel).criticality()
     # compile 3 h of work; ship 1 h of work + 2 h anchor (designed): key 3 and 1
     assert out.index.tolist()[:2] == [("build", "compile"), ("deploy", "ship")]
+    # a 4 h anchor: ship's contribution 5 h beats compile's 3 h, its key 1 h does not
+    log4 = log.copy()
+    log4.loc[log4["row"] == 4, "wait_anchor_h"] = 4.0
+    out = make_result(log=log4, rel=rel).criticality()
+    assert out.index.tolist()[:2] == [("build", "compile"), ("deploy", "ship")]
+    assert out["contribution_h"].tolist()[:2] == pytest.approx([1.5, 2.5])
     log.loc[log["row"] == 2, "work_h"] = 3.0
     out = make_result(log=log, rel=rel).criticality()
     # ship: work 3, designed 2 -> key 3 ties with compile, contribution 5 > 3: ship first
@@ -452,3 +506,102 @@ def test_utilization_uses_the_blueprint_capacities() -> None:
     # horizon 0-4 h: dev busy 2 h of 2 x 4; staging busy 2 h of 4, waited 1 h
     assert out["busy_share"].tolist() == pytest.approx([0.5, 0.25])
     assert out["wait_mean_h"].tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_plot_methods_pass_their_arguments_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phasesim.plotting.simulation as plots
+
+    calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+
+    def fake(name: str):  # type: ignore[no-untyped-def]
+        def record(*args: object, **kwargs: object) -> str:
+            calls.append((name, args, kwargs))
+            return name
+        return record
+
+    for name in ("plot_lead_time_distribution", "plot_gantt_waits", "plot_train",
+                 "plot_criticality", "plot_utilization"):
+        monkeypatch.setattr(plots, name, fake(name))
+    res = make_result()
+    ax = object()
+    assert res.plot_lead_time(ax, bins=3) == "plot_lead_time_distribution"
+    assert res.plot_gantt("B", 1, ax, labels="phase") == "plot_gantt_waits"
+    assert res.plot_train(1, ax, phases=False) == "plot_train"
+    assert res.plot_criticality(ax, top=2) == "plot_criticality"
+    assert res.plot_utilization(ax, freq="D") == "plot_utilization"
+    res.plot_gantt()
+    res.plot_train()
+    assert calls == [
+        ("plot_lead_time_distribution", (res,), {"ax": ax, "bins": 3}),
+        ("plot_gantt_waits", (res,), {"release_id": "B", "run": 1, "ax": ax,
+                                      "labels": "phase"}),
+        ("plot_train", (res,), {"run": 1, "ax": ax, "phases": False}),
+        ("plot_criticality", (res,), {"ax": ax, "top": 2}),
+        ("plot_utilization", (res,), {"ax": ax, "freq": "D"}),
+        ("plot_gantt_waits", (res,), {"release_id": None, "run": 0, "ax": None}),
+        ("plot_train", (res,), {"run": 0, "ax": None}),
+    ]
+
+
+def test_wait_breakdown_of_a_shuffled_log_is_the_same() -> None:
+    # the row the skipped gate made ready (ship of run 0 B) comes first in the frame
+    log = make_log()
+    shuffled = log.iloc[[5, 4, 3, 2, 1, 0, 9, 8, 7, 6]]
+    pd.testing.assert_frame_equal(make_result(log=shuffled).wait_breakdown(),
+                                  make_result().wait_breakdown())
+
+
+def test_wait_breakdown_of_a_release_without_rows() -> None:
+    rel = pd.concat([make_releases(), pd.DataFrame({
+        "run": [0], "release_id": ["C"], "scheduled": [at(20)], "start": [at(21)],
+        "end": [at(21)], "lead_time_h": [1.0], "status": ["aborted"], "capped": [True]})],
+        ignore_index=True)
+    out = make_result(rel=rel).wait_breakdown()
+    # C never ran an activity: every cause 0 but the hour in flight
+    c = out.loc[(0, "C")]
+    assert c.drop(["in_flight", "lead_time_h", "status"]).tolist() == [0.0] * 10
+    assert (c["in_flight"], c["lead_time_h"], c["status"]) == (1.0, 1.0, "aborted")
+
+
+def test_critical_chain_reaches_the_last_row_of_the_frame() -> None:
+    # one release: row 1 (ship, ends last) was made ready by row 2 (test), which was made
+    # ready by row 0 (compile); row 2 is the last (run, row) position
+    log = make_log().iloc[[0, 1, 2]].copy()
+    log["activity_id"] = ["compile", "test", "ship"]
+    log["row"] = [0, 2, 1]
+    log["cause"] = [-1, 0, 2]
+    log["end"] = [at(2), at(3), at(5)]
+    assert critical_chain(log).tolist() == [True, True, True]
+
+
+def test_critical_chain_tells_ends_a_nanosecond_apart() -> None:
+    log = make_log().iloc[[0, 1]].copy()
+    log["end"] = [at(2) + pd.Timedelta(1, "ns"), at(2)]
+    assert critical_chain(log).tolist() == [True, False]
+    log["end"] = [at(2), at(2) + pd.Timedelta(1, "ns")]
+    assert critical_chain(log).tolist() == [False, True]
+
+
+def test_critical_chain_of_an_empty_log_keeps_its_index() -> None:
+    log = make_log().iloc[:0].set_axis(pd.Index([], dtype=object))
+    out = critical_chain(log)
+    assert out.index.dtype == object
+
+
+def test_criticality_of_one_release() -> None:
+    log = make_log().query("run == 0 and release_id == 'A'")
+    rel = make_releases().iloc[[0]]
+    out = make_result(log=log, rel=rel).criticality()
+    # compile 2 h of work, ship 2 h of work + 1 h team; lint off the path
+    assert out["contribution_h"].tolist() == [3.0, 2.0, 0.0]
+    assert out["critical_share"].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_utilization_per_period_and_environment_capacity() -> None:
+    res = make_result()
+    res.blueprint.environments["staging"].capacity = 3  # type: ignore[attr-defined]
+    out = res.utilization()
+    assert out["capacity"].tolist() == [3, 2]
+    hourly = res.utilization("h")
+    # the horizon 0-4 h in hours: periods starting 0:00 .. 4:00 per resource
+    assert len(hourly) == 10
