@@ -176,6 +176,8 @@ def test_repr_html_escapes_and_lists_the_params() -> None:
     assert text.startswith("<h4>Simulation of Train &lt;1&gt;</h4><p>2 runs × 2 releases, "
                            "cadence a&amp;b, seed &lt;s&gt;</p>")
     assert "lead time mean" in text and "6.67" in text
+    # empty cells: unit and days of the four shares, days of the throughput
+    assert text.count("<td></td>") == 9 and "NaN" not in text
 
 
 # --- summary ----------------------------------------------------------------------------
@@ -419,6 +421,10 @@ def test_wait_breakdown_of_a_chain_of_skips() -> None:
     rows.loc[5, "wait_anchor_h"] = 0.5
     out = make_result(log=rows).wait_breakdown()
     # gate 2 h + skipped ship 0.5 h of anchor end up on notify; work 1 + 0.5
+    assert out.loc[(0, "B"), ["work", "anchor"]].tolist() == [1.5, 2.5]
+    # the same with the second skip first in the frame (position 0 of the path)
+    first = rows.iloc[[5, *range(5), *range(6, len(rows))]]
+    out = make_result(log=first).wait_breakdown()
     assert out.loc[(0, "B"), ["work", "anchor"]].tolist() == [1.5, 2.5]
 
 
