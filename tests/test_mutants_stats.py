@@ -117,3 +117,19 @@ def test_phase_stats_count_zero_and_lead_share_of_completed_releases() -> None:
     assert_allclose(out["mean_h"], [0.75, float("nan")])
     # only r1's 0.5 h counts: qa took all of the completed lead time
     assert_allclose(out["lead_share"], [1.0, float("nan")])
+
+
+def test_lead_times_put_a_release_that_never_started_last() -> None:
+    # r0 never started (its only row was skipped): sorted after the started ones although
+    # its name comes first; r2 (start 1 h) before r1 (start 5 h)
+    log = make_log(
+        [
+            {"rel": "r0", "phase": "build", "status": "skipped", "start": None, "end": None},
+            {"rel": "r1", "phase": "build", "start": 5, "end": 7},
+            {"rel": "r2", "phase": "build", "start": 1, "end": 2},
+        ]
+    )
+    out = lead_times(log)
+    assert out["release_id"].tolist() == ["r2", "r1", "r0"]
+    assert_allclose(out["lead_time_h"].to_numpy(), [1.0, 2.0, float("nan")])
+    assert out["start"].isna().tolist() == [False, False, True]
