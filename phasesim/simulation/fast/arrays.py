@@ -39,11 +39,37 @@ def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
         if spec.sub is not None or spec.kind == "subprocess":
             return f"subprocesses are not compiled yet ({spec.key})"
         if spec.reject_p > 0.0:
-            return f"rejection rework is not compiled yet ({spec.key})"
+            why = _rework_unsupported(model, spec)
+            if why is not None:
+                return f"{why} ({spec.key})"
         if spec.on_failure is not None:
             return f"rollback phases are not compiled yet ({spec.key})"
         if spec.kind not in _KINDS:
             return f"activity type {spec.kind!r} is not compiled ({spec.key})"
+    return None
+
+
+def _rework_unsupported(model: CompiledModel, gate: Any) -> str | None:
+    """Why the rework block of a rejecting approval is not compiled (None: it is).
+
+    Compiled: a block of activities that reject nothing themselves, whose phases (other
+    than the gate's own, open while the gate runs) have no gate of their own to pass
+    again (anchor, environments, freezes), and that shares no phase with the block of
+    another rejecting approval."""
+    nodes, phases = model.nodes, model.phases
+    mine = {gate.phase} | {nodes[m].phase for m in gate.reject_block}
+    for m in gate.reject_block:
+        if nodes[m].reject_p > 0.0:
+            return "nested rejection rework is not compiled yet"
+        ph = phases[nodes[m].phase]
+        if ph.index != gate.phase and not ph.skipped and (
+                ph.anchor is not None or ph.uses or ph.freeze_calendars):
+            return "rejection rework into a phase with a gate is not compiled yet"
+    for other in model.nodes:
+        if other.reject_p > 0.0 and other.index != gate.index:
+            theirs = {other.phase} | {nodes[m].phase for m in other.reject_block}
+            if mine & theirs:
+                return "rejection rework of overlapping blocks is not compiled yet"
     return None
 
 
@@ -91,7 +117,7 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(model: CompiledModel) -> FastModel:
-    """Flatten a compiled model (without subprocesses, rework or rollbacks)."""
+    """Flatten a compiled model (without subprocesses or rollbacks)."""
     nodes, phases = model.nodes, model.phases
     N, P = len(nodes), len(phases)
     team_names = list(model.team_capacity)
@@ -188,6 +214,29 @@ def build(model: CompiledModel) -> FastModel:
     counts = np.zeros(P, dtype=np.int64)
     for n in members:
         counts[nodes[n].phase] += 1
+    # rejection rework: each rejecting approval's block (in the block's order), and for
+    # each member its block's gate, predecessors and successors inside the block
+    ar["node_reject_p"] = np.array([s.reject_p for s in nodes], dtype=np.float64)
+    node_rb = np.full(N, -1, dtype=np.int64)
+    blocks: list[list[int]] = [[] for _ in range(N)]
+    rb_preds: list[list[int]] = [[] for _ in range(N)]
+    rb_succs: list[list[int]] = [[] for _ in range(N)]
+    for s in nodes:
+        if s.reject_p <= 0.0:
+            continue
+        block = list(s.reject_block)
+        blocks[s.index] = block
+        inside = set(block)
+        for m in block:
+            node_rb[m] = s.index
+            rb_preds[m] = [p for p in nodes[m].all_preds if p in inside]
+        for m in block:  # as the engine's plan: successors in the block's order
+            for p in rb_preds[m]:
+                rb_succs[p].append(m)
+    ar["node_rb"] = node_rb
+    ar["rb_ptr"], ar["rb_idx"] = _csr(blocks)
+    ar["rbp_ptr"], ar["rbp_idx"] = _csr(rb_preds)
+    ar["rbs_ptr"], ar["rbs_idx"] = _csr(rb_succs)
     ar["wl_off"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     ar["pool_cap"] = pool_cap
     max_tries = int(ar["node_tries"].max()) if N else 1

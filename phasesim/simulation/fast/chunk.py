@@ -33,23 +33,29 @@ def _kernel_args() -> list[str]:
     return list(inspect.signature(run_many.py_func).parameters)
 
 
-def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
+                executions: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """coins and hours, ``(runs, nodes, executions, releases)``, as the engine draws
-    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
+    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`).
+
+    Each activity has its tries drawn; those that can run again after a rejection (the
+    rejecting approvals and their rework blocks) ``executions`` (default: the most
+    tries of any activity)."""
     from phasesim.simulation.fast.philox import uniforms
 
     model = fm.model
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
     n_runs = len(runs)
-    coins = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
-    hours = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
+    width = max(fm.max_tries, executions or 0)
+    coins = np.zeros((n_runs, model.n_nodes, width, releases))
+    hours = np.zeros((n_runs, model.n_nodes, width, releases))
     tries = fm.arrays["node_tries"]
+    again = _reworked(fm)
     for spec in model.nodes:
         if spec.skipped:
             continue
-        for e in range(int(tries[spec.index])):
+        for e in range(width if spec.index in again else int(tries[spec.index])):
             if spec.kind == "approval":
                 assert spec.wait_spec is not None
                 u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases,
@@ -65,6 +71,12 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
     return coins, hours
 
 
+def _reworked(fm: FastModel) -> set[int]:
+    """The activities that can run again after a rejection."""
+    return {n for spec in fm.model.nodes if spec.reject_p > 0.0
+            for n in (spec.index, *spec.reject_block)}
+
+
 def _year(hours: float) -> int:
     return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=hours)).year
 
@@ -74,10 +86,14 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
               ) -> tuple[dict[str, Any], ...]:
     """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``
     (without log and usage rows when not ``keep_log``)."""
-    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_many
+    from phasesim.simulation.engine import DEFAULT_MAX_REWORK, MAX_REWORK
+    from phasesim.simulation.fast.kernel import E_DRAWS, E_HORIZON, E_UNSUPPORTED, OK, run_many
 
     releases = len(starts[0]) if starts else 0
-    coins, hours = draw_tables(fm, key, runs, releases)
+    max_rework = int(policies.get("max_rework", DEFAULT_MAX_REWORK))
+    # a rejection reruns its block: room for two passes, more drawn when a run needs them
+    executions = 2 * fm.max_tries if _reworked(fm) else fm.max_tries
+    coins, hours = draw_tables(fm, key, runs, releases, executions)
     sched = np.asarray(starts, dtype=np.float64).reshape(len(runs), releases)
     slot_cache: dict[tuple[float, ...], np.ndarray] = {}
     slots = np.empty((len(runs), releases, max(1, len(fm.slots))))
@@ -91,13 +107,21 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     names = _kernel_args()
     while True:
         values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
-                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+                  "slot_time": slots, "coins": coins, "hours_tab": hours,
+                  "max_rework": max_rework}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
         if err == E_HORIZON and hi < 9000:
             hi += 4 * (hi - lo + 1)
             continue
+        if err == E_DRAWS and executions <= (MAX_REWORK + 1) * fm.max_tries:
+            executions *= 2
+            coins, hours = draw_tables(fm, key, runs, releases, executions)
+            continue
         break
+    if err == E_UNSUPPORTED:
+        raise CompiledEngineError("rejection rework of an activity that has not run yet "
+                                  "is not compiled yet")
     if err != OK:
         raise CompiledEngineError("a run reached past the calendars' tables")
     run_ids = np.asarray(runs, dtype=np.int64)
@@ -111,13 +135,14 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     counts = np.bincount(row_run, minlength=len(runs))
     row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
     return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
-                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done])
+                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done],
+                 max_rework)
 
 
 def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: np.ndarray,
           uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
-          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray
-          ) -> tuple[dict[str, Any], ...]:
+          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray,
+          max_rework: int = 0) -> tuple[dict[str, Any], ...]:
     nodes = fm.model.nodes
     node = ri[:, 1]
     log = {
@@ -135,18 +160,22 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
         "offhours_h": rf[:, 7].copy(), "work_h": rf[:, 8].copy(),
         "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
     }
-    n_rel = len(relf)
     aborted = reli[:, 1] == 1
     reasons = [""] + [f"{nodes[n].key} failed {t} time(s)" for n in range(len(nodes))
                       for t in range(1, fm.max_tries + 1)]
-    reason_code = np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1, 0)
+    # an abort at the rework cap has no tries: its reasons follow the failures'
+    capped = aborted & (reli[:, 3] == 0)
+    reasons += [f"rework cap of {max_rework} reached at {s.key}" for s in nodes]
+    reason_code = np.where(capped, 1 + len(nodes) * fm.max_tries + reli[:, 2],
+                           np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1,
+                                    0))
     rels = {
         "run": rel_run, "release": rel_index, "scheduled": sched,
         "start": relf[:, 0].copy(), "end": relf[:, 1].copy(),
         "status": (["succeeded", "aborted"], aborted.astype(np.int32)),
         "reason": (reasons, reason_code.astype(np.int32)),
-        "attempts": reli[:, 0].copy(), "rework": np.zeros(n_rel, dtype=np.int64),
-        "capped": np.zeros(n_rel, dtype=np.bool_),
+        "attempts": reli[:, 0].copy(), "rework": reli[:, 5].copy(),
+        "capped": capped,
     }
     usage = {
         "run": use_run,

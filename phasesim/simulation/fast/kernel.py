@@ -44,12 +44,17 @@ OP_GATE_AT_ANCHOR = 9
 OP_PROC = 10
 OP_BEGIN = 11
 OP_BEGIN_END = 12
+OP_RB_BEGIN_END = 13  # rejection rework: the end of a rework block's start
+OP_RB_RUNNABLE = 14
+OP_RB_SUCC_DEC = 15
+OP_RB_PENDING_DEC = 16
 
 # statuses (codes into runner-side names)
 ST_SUCCEEDED = 0
 ST_FAILED = 1
 ST_SKIPPED = 2
 ST_ABORTED = 3
+ST_REJECTED = 4
 
 # kinds
 K_MANUAL = 0
@@ -61,6 +66,8 @@ K_WAIT = 3
 OK = 0
 E_HORIZON = 1
 E_ABORT = 2
+E_DRAWS = 3  # an execution number past the drawn tables (the caller draws more)
+E_UNSUPPORTED = 4  # a rework block with an activity that has not run yet
 
 US_PER_HOUR = 3_600_000_000
 SNAP_US = 4
@@ -353,6 +360,19 @@ def _halt(r, n, tries, now, stopped, halted, rel_i, g_hseq, hd_n, hd_pool, hd_us
     return heap, hn + 1, eid + 1
 
 
+@njit(cache=True)
+def _rb_readiness(r, n, ready, cause, rbp_ptr, rbp_idx, end_time, last_row):
+    """A rework block member's ready time and cause: its block gate's, or the last of
+    its predecessors inside the block to end (the engine's ``_readiness``)."""
+    for i in range(rbp_ptr[n], rbp_ptr[n + 1]):
+        p = rbp_idx[i]
+        t = end_time[r, p]
+        if t >= ready and last_row[r, p] >= 0:
+            ready = t
+            cause = last_row[r, p]
+    return ready, cause
+
+
 # -- the run ---------------------------------------------------------------------------
 @njit(cache=True)
 def run_releases(
@@ -371,7 +391,10 @@ def run_releases(
         # pools: teams 0 .. T-1, environments T ..
         pool_cap, n_teams,
         # this run
-        starts, slot_time, coins, hours_tab):
+        starts, slot_time, coins, hours_tab,
+        # rejection rework
+        node_reject_p, node_rb, rb_ptr, rb_idx, rbp_ptr, rbp_idx, rbs_ptr, rbs_idx,
+        max_rework):
     """Simulate one run. Returns (error, rows_f, rows_i, n_rows, use_f, use_i, n_use,
     rel_f, rel_i); see ``fast.chunk`` for the columns."""
     N = node_phase.shape[0]
@@ -379,7 +402,7 @@ def run_releases(
     E = N + P
     R = starts.shape[0]
     n_pools = pool_cap.shape[0]
-    max_tries = coins.shape[1]
+    max_tries = max(1, np.max(node_tries)) if N > 0 else 1
 
     # -- state --------------------------------------------------------------------------
     end_time = np.full((R, N), -1.0)
@@ -435,7 +458,7 @@ def run_releases(
     nu = 0
     rel_f = np.zeros((R, 2))  # start end
     # attempts, aborted, failing node, its tries, row written (not when deadlocked)
-    rel_i = np.zeros((R, 5), dtype=np.int64)
+    rel_i = np.zeros((R, 6), dtype=np.int64)  # ..., and its rework count
     stopped = np.zeros(R, dtype=np.bool_)
     halted = np.zeros(R)
     in_begin = np.zeros(R, dtype=np.bool_)
@@ -447,6 +470,18 @@ def run_releases(
     eid = 0
     stack = np.empty((256, 3), dtype=np.int64)
     sp = 0
+
+    # rejection rework: members running in a rework block, rows flagged rework, the
+    # block's predecessors left, its phases' gates (ready, cause), each gate's block
+    rb_on = np.zeros((R, N), dtype=np.bool_)
+    rw = np.zeros((R, N), dtype=np.int64)
+    rb_rem = np.zeros((R, N), dtype=np.int64)
+    rb_open = np.zeros((R, P), dtype=np.bool_)
+    rb_ready = np.zeros((R, P))
+    rb_cause = np.full((R, P), -1, dtype=np.int64)
+    rb_pend = np.zeros((R, N), dtype=np.int64)  # members not done, by gate
+    rb_row = np.zeros((R, N), dtype=np.int64)  # the rejection's row, by gate
+    rb_in_begin = np.zeros(R, dtype=np.bool_)
 
     now = starts[0] if R > 0 else 0.0
     if R > 0:
@@ -553,6 +588,63 @@ def run_releases(
                     stack[sp, 1] = r
                     stack[sp, 2] = k
                     sp += 1
+            continue
+
+        if op == OP_RB_BEGIN_END:  # a rework block that ended while starting goes on
+            rb_in_begin[r] = False
+            if rb_pend[r, x] == 0 and not stopped[r]:
+                stage[r, x] = 53
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, x)
+                hn += 1
+                eid += 1
+            continue
+
+        if op in (OP_RB_SUCC_DEC, OP_RB_RUNNABLE):
+            n = x
+            if op == OP_RB_SUCC_DEC:
+                rb_rem[r, n] -= 1
+                if rb_rem[r, n] != 0:
+                    continue
+            k = node_phase[n]
+            if not rb_open[r, k]:  # the block's gate of the phase opens at once
+                rb_open[r, k] = True
+                rb_ready[r, k] = now
+                c = rb_row[r, node_rb[n]]
+                best_t = -1.0
+                for i in range(rbp_ptr[n], rbp_ptr[n + 1]):
+                    u = rbp_idx[i]
+                    if node_phase[u] != k and end_time[r, u] > best_t and last_row[r, u] >= 0:
+                        best_t = end_time[r, u]
+                        c = last_row[r, u]
+                rb_cause[r, k] = c
+            stack[sp, 0] = OP_LAUNCH
+            stack[sp, 1] = r
+            stack[sp, 2] = n
+            sp += 1
+            continue
+
+        if op == OP_RB_PENDING_DEC:
+            rb_pend[r, x] -= 1
+            if rb_pend[r, x] == 0 and not stopped[r] and not rb_in_begin[r]:
+                # the block's end, SimPy's condition, then its process ends
+                stage[r, x] = 51
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, x)
+                hn += 1
+                eid += 1
+            continue
+
+        if op == OP_NODE_DONE and rb_on[r, x]:  # a member of a rework block
+            n = x
+            rb_on[r, n] = False
+            stack[sp, 0] = OP_RB_PENDING_DEC
+            stack[sp, 1] = r
+            stack[sp, 2] = node_rb[n]
+            sp += 1
+            for i in range(rbs_ptr[n + 1] - 1, rbs_ptr[n] - 1, -1):
+                stack[sp, 0] = OP_RB_SUCC_DEC
+                stack[sp, 1] = r
+                stack[sp, 2] = rbs_idx[i]
+                sp += 1
             continue
 
         if op == OP_NODE_DONE:
@@ -757,6 +849,10 @@ def run_releases(
                 env_h = _overlap(ready, g_aanc[r, k], g_started[r, k])
                 if g_frz[r, k] > 0.0:
                     frz_h = _overlap(ready, g_aanc[r, k], g_aanc[r, k] + g_frz[r, k])
+            if rb_on[r, n]:
+                ready, cause = _rb_readiness(r, n, rb_ready[r, k], rb_cause[r, k], rbp_ptr,
+                                             rbp_idx, end_time, last_row)
+                ser_h = anc_h = env_h = frz_h = 0.0
             if node_skip[n]:
                 if nr + 1 > rows_f.shape[0]:
                     rows_f = _grow(rows_f, nr + 1)
@@ -776,7 +872,7 @@ def run_releases(
                 rows_i[nr, 1] = n
                 rows_i[nr, 2] = ST_SKIPPED
                 rows_i[nr, 3] = attempts[r, n]
-                rows_i[nr, 4] = 0
+                rows_i[nr, 4] = rw[r, n]
                 rows_i[nr, 5] = cause
                 last_row[r, n] = nr
                 nr += 1
@@ -788,7 +884,8 @@ def run_releases(
                 continue
             team = node_team[n] if node_kind[n] == K_MANUAL else -1
             team_free = team < 0 or (busy[team] < pool_cap[team] and qn[team] == 0)
-            if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)):
+            if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)) \
+                    or node_reject_p[n] > 0.0:
                 stage[r, n] = 0
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, n)
                 hn += 1
@@ -808,6 +905,8 @@ def run_releases(
             ntries = 0
             failed = False
             for att in range(node_tries[n]):
+                if base + att >= coins.shape[1]:
+                    return (E_DRAWS, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                 coin = coins[n, base + att, r]
                 hours = hours_tab[n, base + att, r]
                 if node_kind[n] == K_APPROVAL:
@@ -887,7 +986,8 @@ def run_releases(
                         rows_f, rows_i = _record(
                             rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
                             min(ready, end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
-                            end - min(start, end), 0 if att == 0 else 1, cause, 0.0)
+                            end - min(start, end), 0 if att == 0 and rw[r, n] == 0 else 1,
+                            cause, 0.0)
                         last_row[r, n] = nr
                         nr += 1
                     cut = True
@@ -898,8 +998,8 @@ def run_releases(
                     rows_f, rows_i, nr, r, n, ST_FAILED if tr_failed[r, n, att] else ST_SUCCEEDED,
                     attempts[r, n], ready, start, end, w[r, n, 1] if first else 0.0,
                     w[r, n, 2] if first else 0.0, w[r, n, 3] if first else 0.0, 0.0,
-                    _positive(end - granted - hours), hours, 0 if first else 1, cause,
-                    w[r, n, 4] if first else 0.0)
+                    _positive(end - granted - hours), hours,
+                    0 if first and rw[r, n] == 0 else 1, cause, w[r, n, 4] if first else 0.0)
                 last_row[r, n] = nr
                 ready = end
                 cause = nr
@@ -952,6 +1052,11 @@ def run_releases(
                     if g_frz[r, k] > 0.0:  # the part of the gate's wait in freezes
                         pf[r, p, 12] = _overlap(ready, g_aanc[r, k],
                                                 g_aanc[r, k] + g_frz[r, k])
+                if rb_on[r, n]:  # in a rework block: its block gate, passed at once
+                    pf[r, p, 0], pi[r, p, 0] = _rb_readiness(
+                        r, n, rb_ready[r, k], rb_cause[r, k], rbp_ptr, rbp_idx, end_time,
+                        last_row)
+                    pf[r, p, 1] = pf[r, p, 2] = pf[r, p, 3] = pf[r, p, 12] = 0.0
                 pf[r, p, 5] = now
                 t = now
                 if node_anchor[n] >= 0:
@@ -1101,6 +1206,8 @@ def run_releases(
                 pi[r, p, 4] = -1
                 pf[r, p, 4] = 0.0
                 if node_kind[n] == K_APPROVAL:
+                    if base >= coins.shape[1]:
+                        return (E_DRAWS, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                     wait = hours_tab[n, base, r]
                     start = now
                     end = cal_add(node_cal[n], start, wait, cal_always, cal_ptr, cal_starts,
@@ -1111,7 +1218,7 @@ def run_releases(
                     pf[r, p, 9] = start
                     pf[r, p, 10] = end
                     pf[r, p, 11] = wait
-                    pi[r, p, 5] = 0
+                    pi[r, p, 5] = 2 if coins[n, base, r] < node_reject_p[n] else 0
                     if end > start:
                         heap = heap_push(heap, hn, start + (end - start), NORMAL, eid, EV_PROC,
                                          r, p)
@@ -1161,6 +1268,8 @@ def run_releases(
                 continue
             if st == 40:  # one try
                 att = pi[r, p, 2]
+                if pi[r, p, 3] + att >= coins.shape[1]:
+                    return (E_DRAWS, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                 coin = coins[n, pi[r, p, 3] + att, r]
                 hours = hours_tab[n, pi[r, p, 3] + att, r]
                 granted = now
@@ -1200,7 +1309,7 @@ def run_releases(
                     rows_f, rows_i = _record(
                         rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
                         min(pf[r, p, 0], end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
-                        end - min(start, end), 0, pi[r, p, 0], 0.0)
+                        end - min(start, end), rw[r, n], pi[r, p, 0], 0.0)
                 else:
                     rows_f, rows_i = _record(
                         rows_f, rows_i, nr, r, n, ST_FAILED if failed else ST_SUCCEEDED,
@@ -1208,7 +1317,10 @@ def run_releases(
                         pf[r, p, 1] if first else 0.0, pf[r, p, 2] if first else 0.0,
                         pf[r, p, 3] if first else 0.0, pf[r, p, 4] if first else 0.0,
                         _positive(pf[r, p, 10] - pf[r, p, 8] - pf[r, p, 11]), pf[r, p, 11],
-                        0 if first else 1, pi[r, p, 0], pf[r, p, 12] if first else 0.0)
+                        0 if first and rw[r, n] == 0 else 1, pi[r, p, 0],
+                        pf[r, p, 12] if first else 0.0)
+                    if pi[r, p, 5] == 2:
+                        rows_i[nr, 2] = ST_REJECTED
                 last_row[r, n] = nr
                 nr += 1
                 if failed and not stopped[r]:
@@ -1234,12 +1346,90 @@ def run_releases(
                 hd_n[r, p] = 0
                 if stopped[r]:
                     break
+                if pi[r, p, 5] == 2:  # rejected: its rework block runs, then it again
+                    rel_i[r, 5] += 1
+                    if rel_i[r, 5] > max_rework:  # the rework cap (tries 0 in its row)
+                        heap, hn, eid = _halt(r, n, 0, now, stopped, halted, rel_i, g_hseq,
+                                              hd_n, hd_pool, hd_use, use_f, busy, qn, q,
+                                              heap, hn, eid, N)
+                        break
+                    end_time[r, n] = now
+                    rw[r, n] = 1
+                    rb_row[r, n] = nr - 1
+                    stage[r, p] = 50  # the block's process starts
+                    heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, p)
+                    hn += 1
+                    eid += 1
+                    break
                 end_time[r, n] = now
                 stack[sp, 0] = OP_NODE_DONE
                 stack[sp, 1] = r
                 stack[sp, 2] = n
                 sp += 1
                 break
+            if st == 50:  # a rejection's rework block starts (the engine's _block)
+                for i in range(rb_ptr[n], rb_ptr[n + 1]):
+                    if end_time[r, rb_idx[i]] < 0.0:  # not done yet: it would run twice
+                        return (E_UNSUPPORTED, rows_f, rows_i, nr, use_f, use_i, nu, rel_f,
+                                rel_i)
+                for i in range(rb_ptr[n], rb_ptr[n + 1]):
+                    m = rb_idx[i]
+                    rb_open[r, node_phase[m]] = False
+                    rb_on[r, m] = True
+                    rw[r, m] = 1
+                    rb_rem[r, m] = rbp_ptr[m + 1] - rbp_ptr[m]
+                rb_pend[r, n] = rb_ptr[n + 1] - rb_ptr[n]
+                rb_in_begin[r] = True
+                stack[sp, 0] = OP_RB_BEGIN_END
+                stack[sp, 1] = r
+                stack[sp, 2] = n
+                sp += 1
+                for i in range(rb_ptr[n + 1] - 1, rb_ptr[n] - 1, -1):
+                    if rb_rem[r, rb_idx[i]] == 0:  # the roots as they stand now
+                        stack[sp, 0] = OP_RB_RUNNABLE
+                        stack[sp, 1] = r
+                        stack[sp, 2] = rb_idx[i]
+                        sp += 1
+                stage[r, p] = 51
+                break
+            if st == 51 or st == 52:  # the block's end, its condition: one step each
+                stage[r, p] = st + 1
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                hn += 1
+                eid += 1
+                break
+            if st == 53:  # the block is done: the approval passes again, ready now
+                if stopped[r]:
+                    break
+                last = -1
+                best_t = -1.0
+                for i in range(rb_ptr[n], rb_ptr[n + 1]):
+                    m = rb_idx[i]
+                    if last < 0 or end_time[r, m] > best_t:
+                        last = m
+                        best_t = end_time[r, m]
+                pf[r, p, 0] = now
+                pi[r, p, 0] = rb_row[r, n]
+                if last >= 0 and last_row[r, last] >= 0:
+                    pi[r, p, 0] = last_row[r, last]
+                pf[r, p, 1] = pf[r, p, 2] = pf[r, p, 3] = pf[r, p, 12] = 0.0
+                pf[r, p, 5] = now
+                t = now
+                if node_anchor[n] >= 0:
+                    if node_slot[n] >= 0:
+                        t = max(now, slot_time[r, node_slot[n]])
+                    else:
+                        t = next_anchor(node_anchor[n], now, anc_ptr, anc_times)
+                    if np.isnan(t):
+                        return (E_HORIZON, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
+                    if t > now:
+                        heap = heap_push(heap, hn, now + (t - now), NORMAL, eid, EV_PROC, r, p)
+                        hn += 1
+                        eid += 1
+                        stage[r, p] = 11
+                        break
+                st = 11
+                continue
             break  # unknown stage: cannot happen
     return (OK, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
 
@@ -1252,7 +1442,9 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
              dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
              cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
              anc_times, pool_cap, n_teams,
-             starts, slot_time, coins, hours_tab):
+             starts, slot_time, coins, hours_tab,
+             node_reject_p, node_rb, rb_ptr, rb_idx, rbp_ptr, rbp_idx, rbs_ptr, rbs_idx,
+             max_rework):
     """All runs of a chunk in one call: ``starts`` is ``(runs, releases)``, ``slot_time``
     ``(runs, releases, slots)``, ``coins`` and ``hours_tab`` ``(runs, nodes, executions,
     releases)``. Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
@@ -1266,7 +1458,7 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
     use_i = np.empty((64, 3), dtype=np.int64)
     use_run = np.empty(64, dtype=np.int64)
     rel_f = np.empty((n_runs * R, 2))
-    rel_i = np.empty((n_runs * R, 5), dtype=np.int64)
+    rel_i = np.empty((n_runs * R, 6), dtype=np.int64)
     nr = 0
     nu = 0
     for i in range(n_runs):
@@ -1278,7 +1470,9 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
             dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
             cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
             anc_times, pool_cap, n_teams,
-            starts[i], slot_time[i], coins[i], hours_tab[i])
+            starts[i], slot_time[i], coins[i], hours_tab[i],
+            node_reject_p, node_rb, rb_ptr, rb_idx, rbp_ptr, rbp_idx, rbs_ptr, rbs_idx,
+            max_rework)
         if err != OK:
             return (err, i, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
                     use_run[:nu], rel_f, rel_i)
