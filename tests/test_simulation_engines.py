@@ -55,8 +55,8 @@ def both(bp: object, **kwargs: object):
 
 #: what the compiled engine does not run yet, per shipped blueprint
 FALLBACK = {
-    "conditional.yaml": "rejection rework",
-    "harness-system-release.yaml": "rejection rework",
+    "conditional.yaml": "rollback phases",
+    "harness-system-release.yaml": "rollback phases",
     "store-activities.yaml": "subprocesses",
 }
 
@@ -173,10 +173,75 @@ def test_hand_computed_freeze_waits_under_both_engines():
     assert log.loc["check", "end"] == t("2026-03-06 03:00")
 
 
+REWORK_TRAIN = """
+process:
+  id: rework
+  phases:
+    - phase:
+        id: p
+        activities:
+          - activity: {id: a, type: automated, duration: 2h}
+    - phase:
+        id: q
+        depends-on: [p]
+        activities:
+          - activity: {id: b, type: automated, duration: 1h}
+          - activity:
+              id: gate
+              type: manual
+              depends-on: [b]
+              approval: {wait: {fixed: 3h}, approvers: 1, required: 1,
+                         reject: {probability: 0.5, goto: p}}
+"""
+
+
+def test_hand_computed_rejection_rework_under_both_engines():
+    # seed 0 rejects once: a 10-12, b 12-13, gate 13-16 rejected; the block (a, then b,
+    # p's and q's activities up to the gate) runs again 16-19, then the gate 19-22 passes
+    bp = load_blueprint(textwrap.dedent(REWORK_TRAIN))
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=0)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log
+    t = lambda h: START + pd.Timedelta(hours=h)  # noqa: E731
+    assert list(log["activity_id"]) == ["a", "b", "gate", "a", "b", "gate"]
+    assert list(log["status"]) == ["succeeded"] * 2 + ["rejected"] + ["succeeded"] * 3
+    assert list(log["start"]) == [t(0), t(2), t(3), t(6), t(8), t(9)]
+    assert list(log["end"]) == [t(2), t(3), t(6), t(8), t(9), t(12)]
+    assert list(log["rework"]) == [False] * 3 + [True] * 3
+    assert list(log["attempt"]) == [1, 1, 1, 2, 2, 2]
+    # the rerun of a is caused by the rejection; the gate's second pass by b's rerun
+    assert list(log["cause"]) == [-1, 0, 1, 2, 3, 4]
+    rel = compiled.releases.iloc[0]
+    assert rel["status"] == "succeeded" and rel["end"] == t(12)
+    assert rel["rework"] == 1 and not rel["capped"]
+
+
+@pytest.mark.parametrize(("seed", "probability", "cap", "rejections"),
+                         [(3, "0.5", 1, 2), (1, "1.0", 0, 1)])
+def test_hand_computed_rework_cap_under_both_engines(seed: int, probability: str, cap: int,
+                                                     rejections: int):
+    # seed 3 rejects twice: with a cap of 1 the second rejection (at 12 h) aborts the
+    # release; a certain rejection with a cap of 0 aborts it at the first one (6 h)
+    text = textwrap.dedent(REWORK_TRAIN).replace("probability: 0.5", f"probability: "
+                                                 f"{probability}")
+    bp = load_blueprint(text)
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=seed, max_rework=cap)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log
+    assert list(log["activity_id"]) == ["a", "b", "gate"] * rejections
+    assert list(log["status"]) == (["succeeded"] * 2 + ["rejected"]) * rejections
+    rel = compiled.releases.iloc[0]
+    assert rel["status"] == "aborted" and rel["capped"]
+    assert rel["rework"] == rejections
+    assert rel["reason"] == f"rework cap of {cap} reached at q.gate"
+    assert rel["end"] == START + pd.Timedelta(hours=6 * rejections)
+
+
 @st.composite
 def random_trains(draw: st.DrawFn) -> str:
     """Teams, environments (production ones with freezes), anchors, planned slots,
-    k-of-n approvals and failures (retries, aborts) on random DAGs."""
+    k-of-n approvals (one of them, now and then, rejecting back to an activity it depends
+    on) and failures (retries, aborts) on random DAGs."""
     lines = ["process:", "  id: prop",
              "  calendars:",
              "    office: {timezone: Europe/Berlin, hours: Mon-Fri 09:00-17:00, "
@@ -188,6 +253,7 @@ def random_trains(draw: st.DrawFn) -> str:
              "prod: {capacity: 1, production: true, calendar: office}}",
              "  phases:"]
     n_phases = draw(st.integers(1, 3))
+    rejecting = False
     for p in range(n_phases):
         lines += ["    - phase:", f"        id: p{p}",
                   f"        owners: [{draw(st.sampled_from(['Dev', 'QA']))}]"]
@@ -211,8 +277,13 @@ def random_trains(draw: st.DrawFn) -> str:
                      f"depends-on: [{', '.join(f'a{d}' for d in deps)}]"]
             if kind == "approval":
                 n = draw(st.integers(1, 3))
+                reject = ""
+                if deps and not rejecting and draw(st.integers(0, 3)) == 0:
+                    rejecting = True
+                    reject = (f", reject: {{probability: {draw(st.sampled_from([0.2, 0.5]))}, "
+                              f"goto: a{draw(st.sampled_from(deps))}}}")
                 parts.append(f"approval: {{approvers: {n}, required: {draw(st.integers(1, n))}, "
-                             "wait: {lognormal: {median: 3h, p90: 12h}}}")
+                             f"wait: {{lognormal: {{median: 3h, p90: 12h}}}}{reject}}}")
             else:
                 parts.append("duration: {triangular: [1h, 3h, 9h]}")
             if kind == "automated" and draw(st.booleans()):
@@ -255,12 +326,11 @@ def test_compiled_philox_is_numpys(key: int, stream: int, runs: list[int], execu
 
 
 def harness_core() -> str:
-    """The Harness train without what the compiled engine does not run yet: the QA
-    rejection removed and the hotfix rollbacks turned into aborts (its DAG, calendars,
-    anchors, slots, teams, environments and failures stay)."""
+    """The Harness train without what the compiled engine does not run yet: the hotfix
+    rollbacks turned into aborts (its DAG, calendars, anchors, slots, teams,
+    environments, failures and the QA rejection back to the alpha fixes stay)."""
     text = (ROOT / "data/blueprints/harness-system-release.yaml").read_text()
     assert "reject: {probability: 0.05, goto: alpha_fixes}" in text
-    text = text.replace("reject: {probability: 0.05, goto: alpha_fixes}", "")
     return text.replace("on-failure: hotfix", "on-failure: abort")
 
 
@@ -275,6 +345,7 @@ def test_two_runs_of_ten_thousand_weekly_harness_releases():
     assert (compiled.releases["status"] == "aborted").any()
     assert (compiled.log["wait_team_h"] > 0).any()
     assert (compiled.log["wait_anchor_h"] > 0).any()
+    assert (compiled.log["status"] == "rejected").any() and compiled.releases["rework"].gt(1).any()
 
 
 @pytest.mark.parametrize("engine", ["simpy", "compiled"])
