@@ -216,6 +216,19 @@ def test_hand_computed_rejection_rework_under_both_engines():
     assert rel["rework"] == 1 and not rel["capped"]
 
 
+def test_many_rejections_draw_more_numbers_under_both_engines():
+    # seed 15 rejects five times: the compiled run first has numbers for two passes of
+    # the block, runs again with more; each pass (a 2 h, b 1 h, gate 3 h) takes 6 h
+    bp = load_blueprint(textwrap.dedent(REWORK_TRAIN))
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=15)
+    assert compiled.engine == "compiled", compiled.engine_note
+    gate = compiled.log[compiled.log["activity_id"] == "gate"]
+    assert list(gate["status"]) == ["rejected"] * 5 + ["succeeded"]
+    assert list(gate["attempt"]) == [1, 2, 3, 4, 5, 6]
+    rel = compiled.releases.iloc[0]
+    assert rel["end"] == START + pd.Timedelta(hours=36) and rel["rework"] == 5
+
+
 @pytest.mark.parametrize(("seed", "probability", "cap", "rejections"),
                          [(3, "0.5", 1, 2), (1, "1.0", 0, 1)])
 def test_hand_computed_rework_cap_under_both_engines(seed: int, probability: str, cap: int,
