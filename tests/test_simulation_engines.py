@@ -216,6 +216,24 @@ def test_hand_computed_rejection_rework_under_both_engines():
     assert rel["rework"] == 1 and not rel["capped"]
 
 
+@pytest.mark.parametrize(("change", "word"), [
+    # p gets an anchor: the rework would pass p's gate again
+    (("        id: p\n", "        id: p\n        not-before: Mon 09:00\n"),
+     "into a phase with a gate"),
+    # a rejects back to its phase p, which q's block holds too (a nested rework)
+    (("{id: a, type: automated, duration: 2h}",
+      "{id: a, type: manual, approval: {wait: 1h, approvers: 1, required: 1, "
+      "reject: {probability: 0.5, goto: p}}}"), "rework of overlapping blocks"),
+])
+def test_rework_blocks_the_compiled_engine_does_not_run_fall_back(change: tuple[str, str],
+                                                                  word: str):
+    text = textwrap.dedent(REWORK_TRAIN)
+    assert change[0] in text
+    bp = load_blueprint(text.replace(*change))
+    _, compiled = both(bp, releases=2, runs=1, start=START, seed=0)
+    assert compiled.engine == "simpy" and word in compiled.engine_note
+
+
 def test_many_rejections_draw_more_numbers_under_both_engines():
     # seed 15 rejects five times: the compiled run first has numbers for two passes of
     # the block, runs again with more; each pass (a 2 h, b 1 h, gate 3 h) takes 6 h
