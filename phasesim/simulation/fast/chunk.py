@@ -14,13 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from phasesim.simulation.fast.arrays import FastModel, slot_times
+from phasesim.simulation.fast.arrays import FastModel, repeats, slot_times
 
 __all__ = ["CompiledEngineError", "run_chunk"]
 
 _STATUS = ["succeeded", "failed", "skipped", "aborted", "rejected"]
 #: years of calendar tables past the last scheduled start; grown when a run reaches them
 _HORIZON_YEARS = 2
+#: passes drawn at first for a node that can run again after a resumed rollback (its
+#: tries each); doubled when a run needs more
+_PASSES = 3
 
 
 class CompiledEngineError(RuntimeError):
@@ -33,19 +36,21 @@ def _kernel_args() -> list[str]:
     return list(inspect.signature(run_many.py_func).parameters)
 
 
-def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
+                depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """coins and hours, ``(runs, nodes, executions, releases)``, as the engine draws
-    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
+    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`):
+    executions ``0 .. depth[node] - 1`` of each node (its tries by default)."""
     from phasesim.simulation.fast.philox import uniforms
 
     model = fm.model
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
     n_runs = len(runs)
-    coins = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
-    hours = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
-    tries = fm.arrays["node_tries"]
+    tries = fm.arrays["node_tries"] if depth is None else depth
+    most = max(fm.max_tries, int(tries.max()) if len(tries) else 1)
+    coins = np.zeros((n_runs, model.n_nodes, most, releases))
+    hours = np.zeros((n_runs, model.n_nodes, most, releases))
     for spec in model.nodes:
         if spec.skipped:
             continue
@@ -74,10 +79,17 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
               ) -> tuple[dict[str, Any], ...]:
     """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``
     (without log and usage rows when not ``keep_log``)."""
-    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_many
+    from phasesim.simulation.fast.kernel import E_DRAWS, E_HORIZON, OK, run_many
 
     releases = len(starts[0]) if starts else 0
-    coins, hours = draw_tables(fm, key, runs, releases)
+    again = repeats(fm)
+    depth = np.where(again, _PASSES, 1) * fm.arrays["node_tries"]
+    coins, hours = draw_tables(fm, key, runs, releases, depth)
+    max_rework = policies.get("max_rework")
+    if max_rework is None:
+        from phasesim.simulation.engine import DEFAULT_MAX_REWORK
+
+        max_rework = DEFAULT_MAX_REWORK
     sched = np.asarray(starts, dtype=np.float64).reshape(len(runs), releases)
     slot_cache: dict[tuple[float, ...], np.ndarray] = {}
     slots = np.empty((len(runs), releases, max(1, len(fm.slots))))
@@ -91,11 +103,16 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     names = _kernel_args()
     while True:
         values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
-                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+                  "slot_time": slots, "coins": coins, "hours_tab": hours,
+                  "node_depth": depth, "max_rework": int(max_rework)}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
         if err == E_HORIZON and hi < 9000:
             hi += 4 * (hi - lo + 1)
+            continue
+        if err == E_DRAWS:  # a release rolled back more often than drawn for
+            depth = np.where(again, 2 * depth, depth)
+            coins, hours = draw_tables(fm, key, runs, releases, depth)
             continue
         break
     if err != OK:
@@ -111,13 +128,16 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     counts = np.bincount(row_run, minlength=len(runs))
     row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
     return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
-                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done])
+                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done],
+                 int(max_rework))
 
 
 def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: np.ndarray,
           uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
-          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray
-          ) -> tuple[dict[str, Any], ...]:
+          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray,
+          max_rework: int = 0) -> tuple[dict[str, Any], ...]:
+    from phasesim.simulation.fast.kernel import REL_CAPPED, REL_FAILED
+
     nodes = fm.model.nodes
     node = ri[:, 1]
     log = {
@@ -135,18 +155,25 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
         "offhours_h": rf[:, 7].copy(), "work_h": rf[:, 8].copy(),
         "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
     }
-    n_rel = len(relf)
     aborted = reli[:, 1] == 1
     reasons = [""] + [f"{nodes[n].key} failed {t} time(s)" for n in range(len(nodes))
                       for t in range(1, fm.max_tries + 1)]
     reason_code = np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1, 0)
+    # rolled back (the release failed), or aborted at the rework cap, at node reli[:, 2]
+    end = reli[:, 1]
+    rolled = len(reasons)
+    reasons += [f"rolled back after {s.key} failed" for s in nodes]
+    reasons += [f"rework cap of {max_rework} reached at {s.key}" for s in nodes]
+    reason_code = np.where(end == REL_FAILED, rolled + reli[:, 2], reason_code)
+    reason_code = np.where(end == REL_CAPPED, rolled + len(nodes) + reli[:, 2], reason_code)
+    status = np.where(end == REL_FAILED, 2, np.where(end == 0, 0, 1))
     rels = {
         "run": rel_run, "release": rel_index, "scheduled": sched,
         "start": relf[:, 0].copy(), "end": relf[:, 1].copy(),
-        "status": (["succeeded", "aborted"], aborted.astype(np.int32)),
+        "status": (["succeeded", "aborted", "failed"], status.astype(np.int32)),
         "reason": (reasons, reason_code.astype(np.int32)),
-        "attempts": reli[:, 0].copy(), "rework": np.zeros(n_rel, dtype=np.int64),
-        "capped": np.zeros(n_rel, dtype=np.bool_),
+        "attempts": reli[:, 0].copy(), "rework": reli[:, 5].copy(),
+        "capped": end == REL_CAPPED,
     }
     usage = {
         "run": use_run,
