@@ -244,6 +244,22 @@ def test_hand_computed_resumed_rollbacks_up_to_the_rework_cap_under_both_engines
     assert [(g - START) / pd.Timedelta("1h") for g in usage["released"]] == [4.5, 8.0]
 
 
+def test_rollbacks_past_the_passes_drawn_at_first_draw_more_under_both_engines():
+    # the default cap of 20: ship fails 21 times (the compiled engine draws three passes
+    # at first, then runs again with more), each cycle 2 h + 1.5 h of rollback block
+    bp = load_blueprint(textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0")
+                                        .replace("RESUME", "true")))
+    _, compiled = both(bp, releases=2, runs=1, start=START)
+    assert compiled.engine == "compiled", compiled.engine_note
+    ship = compiled.log[(compiled.log["activity_id"] == "ship")
+                        & (compiled.log["release_id"] == "R001")]
+    assert ship["attempt"].tolist() == list(range(1, 22))
+    assert [(e - START) / pd.Timedelta("1h") for e in ship["end"]] == \
+        [3.0 + 3.5 * i for i in range(21)]
+    assert compiled.releases["rework"].tolist() == [21, 21]
+    assert compiled.releases["capped"].tolist() == [True, True]
+
+
 def test_hand_computed_rollback_without_resume_fails_the_release_under_both_engines():
     # ship fails twice (a retry): 11:00-13:00-15:00; the block runs 15:00-16:30, then the
     # release fails, cutting notes (11:00-16:00 done before) - with resume false
