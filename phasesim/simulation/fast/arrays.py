@@ -117,7 +117,7 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(model: CompiledModel) -> FastModel:
-    """Flatten a compiled model (without subprocesses, rework or rollbacks)."""
+    """Flatten a compiled model (without subprocesses or rejection rework)."""
     nodes, phases = model.nodes, model.phases
     N, P = len(nodes), len(phases)
     team_names = list(model.team_capacity)
