@@ -418,6 +418,81 @@ def test_parallel_rollbacks_to_one_phase_fall_back():
     assert "parallel rollbacks to one phase" in result.engine_note
 
 
+MIXED_TRAIN = """
+process:
+  id: mixed
+  phases:
+    - phase:
+        id: p
+        activities:
+          - activity:
+              id: a
+              type: automated
+              duration: 2h
+              failure: {probability: 0.5, retries: 0, on-failure: back}
+    - phase:
+        id: q
+        depends-on: [p]
+        activities:
+          - activity: {id: b, type: automated, duration: 1h}
+          - activity:
+              id: gate
+              type: manual
+              depends-on: [b]
+              approval: {wait: {fixed: 3h}, approvers: 1, required: 1,
+                         reject: {probability: 0.5, goto: p}}
+    - phase:
+        id: back
+        rollback: true
+        resume: RESUME
+        activities:
+          - activity: {id: fix, type: automated, duration: 1h}
+"""
+
+
+@pytest.mark.parametrize(("resume", "seed", "expected", "release"), [
+    # the gate rejects at 6 h; a fails in the block's rerun (6-8 h), fix runs 8-9 h, a
+    # resumes and passes, b reruns, the gate rejects again; the second block passes and
+    # so does the gate: three reworks (two rejections, one rollback) under the cap of 4
+    ("true", 30, [("a", "succeeded", 1, 0, 2, False), ("b", "succeeded", 1, 2, 3, False),
+                  ("gate", "rejected", 1, 3, 6, False), ("a", "failed", 2, 6, 8, True),
+                  ("fix", "succeeded", 1, 8, 9, True), ("a", "succeeded", 3, 9, 11, True),
+                  ("b", "succeeded", 2, 11, 12, True), ("gate", "rejected", 2, 12, 15, True),
+                  ("a", "succeeded", 4, 15, 17, True), ("b", "succeeded", 3, 17, 18, True),
+                  ("gate", "succeeded", 3, 18, 21, True)],
+     ("succeeded", "", 4, 3, False, 21)),
+    # without resume the rollback inside the rework block fails the release at 9 h
+    ("false", 2, [("a", "succeeded", 1, 0, 2, False), ("b", "succeeded", 1, 2, 3, False),
+                  ("gate", "rejected", 1, 3, 6, False), ("a", "failed", 2, 6, 8, True),
+                  ("fix", "succeeded", 1, 8, 9, True)],
+     ("failed", "rolled back after p.a failed", 2, 2, False, 9)),
+    # the rejection and then four rollbacks of a: the fifth rework passes the cap of 4
+    ("true", 2, [("a", "succeeded", 1, 0, 2, False), ("b", "succeeded", 1, 2, 3, False),
+                 ("gate", "rejected", 1, 3, 6, False), ("a", "failed", 2, 6, 8, True),
+                 ("fix", "succeeded", 1, 8, 9, True), ("a", "failed", 3, 9, 11, True),
+                 ("fix", "succeeded", 2, 11, 12, True), ("a", "failed", 4, 12, 14, True),
+                 ("fix", "succeeded", 3, 14, 15, True), ("a", "failed", 5, 15, 17, True)],
+     ("aborted", "rework cap of 4 reached at p.a", 5, 5, True, 17)),
+])
+def test_hand_computed_rollback_inside_a_rework_block_under_both_engines(
+        resume: str, seed: int, expected: list[tuple[object, ...]],
+        release: tuple[object, ...]):
+    # rejections and rollbacks share the rework count, as in the engine
+    bp = load_blueprint(textwrap.dedent(MIXED_TRAIN.replace("RESUME", resume)))
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=seed, max_rework=4)
+    assert compiled.engine == "compiled", compiled.engine_note
+    assert rows(compiled.log) == [(a, s, n, float(t0), float(t1), rw)
+                                  for a, s, n, t0, t1, rw in expected]
+    # each row is caused by the one before it (the block's first by the rejection, the
+    # rollback's by the failure, the resumed pass by fix)
+    assert compiled.log.sort_values("row")["cause"].tolist() == list(range(-1, len(expected) - 1))
+    rel = compiled.releases.iloc[0]
+    status, reason, attempts, rework, capped, end = release
+    assert (rel["status"], rel["reason"]) == (status, reason)
+    assert (rel["attempts"], rel["rework"], bool(rel["capped"])) == (attempts, rework, capped)
+    assert rel["end"] == START + pd.Timedelta(hours=end)
+
+
 @st.composite
 def random_trains(draw: st.DrawFn) -> str:
     """Teams, environments (production ones with freezes), anchors, planned slots,
