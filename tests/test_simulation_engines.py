@@ -418,6 +418,50 @@ def test_parallel_rollbacks_to_one_phase_fall_back():
     assert "parallel rollbacks to one phase" in result.engine_note
 
 
+def test_rework_of_an_activity_waiting_for_its_rollback_falls_back_to_simpy():
+    # c fails at 1 h and waits for its rollback block (fix, 10 h); the gate sends the
+    # whole phase back at 2 h: the engine runs c again while the first c still waits,
+    # which the compiled engine does not; auto runs SimPy
+    text = textwrap.dedent("""
+        process:
+          id: busy
+          phases:
+            - phase:
+                id: p
+                activities:
+                  - activity: {id: a, type: automated, duration: 1h}
+                  - activity:
+                      id: c
+                      type: automated
+                      duration: 1h
+                      failure: {probability: 1.0, retries: 0, on-failure: back}
+                  - activity:
+                      id: gate
+                      type: manual
+                      depends-on: [a]
+                      approval: {wait: {fixed: 1h}, approvers: 1, required: 1,
+                                 reject: {probability: 1.0, goto: p}}
+            - phase:
+                id: back
+                rollback: true
+                resume: true
+                activities:
+                  - activity: {id: fix, type: automated, duration: 10h}
+        """)
+    bp = load_blueprint(text)
+    reference, compiled = both(bp, releases=1, runs=1, start=START, max_rework=3)
+    assert compiled.engine == "simpy"
+    assert "(or is rolling back)" in compiled.engine_note
+    assert rows(reference.log) == [
+        ("a", "succeeded", 1, 0.0, 1.0, False), ("c", "failed", 1, 0.0, 1.0, False),
+        ("gate", "rejected", 1, 1.0, 2.0, False), ("a", "succeeded", 2, 2.0, 3.0, True),
+        ("c", "failed", 2, 2.0, 3.0, True), ("fix", "succeeded", 1, 1.0, 11.0, True),
+        ("c", "failed", 3, 11.0, 12.0, True), ("fix", "aborted", 2, 3.0, 12.0, True)]
+    with pytest.raises(PhasesimError, match="or is rolling back"):
+        simulate(bp, releases=1, runs=1, start=START, max_rework=3, progress=False,
+                 engine="compiled")
+
+
 MIXED_TRAIN = """
 process:
   id: mixed
