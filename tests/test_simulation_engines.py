@@ -462,6 +462,17 @@ def test_rework_of_an_activity_waiting_for_its_rollback_falls_back_to_simpy():
                  engine="compiled")
 
 
+def test_rejection_rework_in_a_rollback_phase_falls_back():
+    text = textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0").replace("RESUME", "true"))
+    text = text.replace("{id: verify, type: automated, depends-on: [revert], duration: 1h}",
+                        "{id: verify, type: manual, depends-on: [revert], approval: "
+                        "{wait: 1h, approvers: 1, required: 1, "
+                        "reject: {probability: 0.5, goto: revert}}}")
+    _, compiled = both(load_blueprint(text), releases=2, runs=1, start=START, max_rework=3)
+    assert compiled.engine == "simpy"
+    assert "rejection rework in a rollback phase" in compiled.engine_note
+
+
 MIXED_TRAIN = """
 process:
   id: mixed
