@@ -1156,6 +1156,9 @@ def run_releases(
             continue
 
         # -- OP_PROC: a process resumes (or starts) ---------------------------------------
+        # stages: 0 start, 10-11 own anchor, 20-22 environments, 30-32 work and team,
+        # 40-41 tries; 50-53 a rejection's rework block (the approval waits in it),
+        # 60 a failed node waiting for its rollback block
         p = x
         gate = p >= N
         n = p if not gate else 0
