@@ -55,8 +55,6 @@ def both(bp: object, **kwargs: object):
 
 #: what the compiled engine does not run yet, per shipped blueprint
 FALLBACK = {
-    "conditional.yaml": "rejection rework",
-    "harness-system-release.yaml": "rejection rework",
     "store-activities.yaml": "subprocesses",
 }
 
@@ -173,10 +171,389 @@ def test_hand_computed_freeze_waits_under_both_engines():
     assert log.loc["check", "end"] == t("2026-03-06 03:00")
 
 
+REWORK_TRAIN = """
+process:
+  id: rework
+  phases:
+    - phase:
+        id: p
+        activities:
+          - activity: {id: a, type: automated, duration: 2h}
+    - phase:
+        id: q
+        depends-on: [p]
+        activities:
+          - activity: {id: b, type: automated, duration: 1h}
+          - activity:
+              id: gate
+              type: manual
+              depends-on: [b]
+              approval: {wait: {fixed: 3h}, approvers: 1, required: 1,
+                         reject: {probability: 0.5, goto: p}}
+"""
+
+
+def test_hand_computed_rejection_rework_under_both_engines():
+    # seed 0 rejects once: a 10-12, b 12-13, gate 13-16 rejected; the block (a, then b,
+    # p's and q's activities up to the gate) runs again 16-19, then the gate 19-22 passes
+    bp = load_blueprint(textwrap.dedent(REWORK_TRAIN))
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=0)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log
+    t = lambda h: START + pd.Timedelta(hours=h)  # noqa: E731
+    assert list(log["activity_id"]) == ["a", "b", "gate", "a", "b", "gate"]
+    assert list(log["status"]) == ["succeeded"] * 2 + ["rejected"] + ["succeeded"] * 3
+    assert list(log["start"]) == [t(0), t(2), t(3), t(6), t(8), t(9)]
+    assert list(log["end"]) == [t(2), t(3), t(6), t(8), t(9), t(12)]
+    assert list(log["rework"]) == [False] * 3 + [True] * 3
+    assert list(log["attempt"]) == [1, 1, 1, 2, 2, 2]
+    # the rerun of a is caused by the rejection; the gate's second pass by b's rerun
+    assert list(log["cause"]) == [-1, 0, 1, 2, 3, 4]
+    rel = compiled.releases.iloc[0]
+    assert rel["status"] == "succeeded" and rel["end"] == t(12)
+    assert rel["rework"] == 1 and not rel["capped"]
+
+
+@pytest.mark.parametrize(("change", "word"), [
+    # p gets an anchor: the rework would pass p's gate again
+    (("        id: p\n", "        id: p\n        not-before: Mon 09:00\n"),
+     "into a phase with a gate"),
+    # a rejects back to its phase p, which q's block holds too (a nested rework)
+    (("{id: a, type: automated, duration: 2h}",
+      "{id: a, type: manual, approval: {wait: 1h, approvers: 1, required: 1, "
+      "reject: {probability: 0.5, goto: p}}}"), "rework of overlapping blocks"),
+])
+def test_rework_blocks_the_compiled_engine_does_not_run_fall_back(change: tuple[str, str],
+                                                                  word: str):
+    text = textwrap.dedent(REWORK_TRAIN)
+    assert change[0] in text
+    bp = load_blueprint(text.replace(*change))
+    _, compiled = both(bp, releases=2, runs=1, start=START, seed=0)
+    assert compiled.engine == "simpy" and word in compiled.engine_note
+
+
+def test_many_rejections_draw_more_numbers_under_both_engines():
+    # seed 15 rejects five times: the compiled run first has numbers for two passes of
+    # the block, runs again with more; each pass (a 2 h, b 1 h, gate 3 h) takes 6 h
+    bp = load_blueprint(textwrap.dedent(REWORK_TRAIN))
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=15)
+    assert compiled.engine == "compiled", compiled.engine_note
+    gate = compiled.log[compiled.log["activity_id"] == "gate"]
+    assert list(gate["status"]) == ["rejected"] * 5 + ["succeeded"]
+    assert list(gate["attempt"]) == [1, 2, 3, 4, 5, 6]
+    rel = compiled.releases.iloc[0]
+    assert rel["end"] == START + pd.Timedelta(hours=36) and rel["rework"] == 5
+
+
+@pytest.mark.parametrize(("seed", "probability", "cap", "rejections"),
+                         [(3, "0.5", 1, 2), (1, "1.0", 0, 1)])
+def test_hand_computed_rework_cap_under_both_engines(seed: int, probability: str, cap: int,
+                                                     rejections: int):
+    # seed 3 rejects twice: with a cap of 1 the second rejection (at 12 h) aborts the
+    # release; a certain rejection with a cap of 0 aborts it at the first one (6 h)
+    text = textwrap.dedent(REWORK_TRAIN).replace("probability: 0.5", f"probability: "
+                                                 f"{probability}")
+    bp = load_blueprint(text)
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=seed, max_rework=cap)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log
+    assert list(log["activity_id"]) == ["a", "b", "gate"] * rejections
+    assert list(log["status"]) == (["succeeded"] * 2 + ["rejected"]) * rejections
+    rel = compiled.releases.iloc[0]
+    assert rel["status"] == "aborted" and rel["capped"]
+    assert rel["rework"] == rejections
+    assert rel["reason"] == f"rework cap of {cap} reached at q.gate"
+    assert rel["end"] == START + pd.Timedelta(hours=6 * rejections)
+
+
+def test_rework_of_work_still_under_way_falls_back_to_simpy():
+    # the gate sends its whole phase back while b (10 h) still runs: the engine would
+    # run b twice at once, which the compiled engine does not; auto runs SimPy
+    text = textwrap.dedent("""
+        process:
+          id: early
+          phases:
+            - phase:
+                id: p
+                activities:
+                  - activity: {id: a, type: automated, duration: 1h}
+                  - activity: {id: b, type: automated, duration: 10h}
+                  - activity:
+                      id: gate
+                      type: manual
+                      depends-on: [a]
+                      approval: {wait: {fixed: 1h}, approvers: 1, required: 1,
+                                 reject: {probability: 1.0, goto: p}}
+        """)
+    bp = load_blueprint(text)
+    reference, compiled = both(bp, releases=1, runs=1, start=START, max_rework=1)
+    assert compiled.engine == "simpy"
+    assert "rejection rework of an activity that has not run yet" in compiled.engine_note
+    # the rework's b (12-22 h) runs while the first b (10-20 h) still does
+    rows = reference.log.sort_values("row")
+    assert list(rows["activity_id"]) == ["a", "gate", "a", "b", "b", "gate"]
+    assert list(rows["end"] - START) == [pd.Timedelta(hours=h) for h in (1, 2, 3, 10, 12, 13)]
+    with pytest.raises(PhasesimError, match="has not run yet"):
+        simulate(bp, releases=1, runs=1, start=START, max_rework=1, progress=False,
+                 engine="compiled")
+
+
+ROLLBACK_TRAIN = """
+process:
+  id: rolling
+  environments: {prod: {capacity: 1}}
+  phases:
+    - phase:
+        id: build
+        activities:
+          - activity: {id: compile, type: automated, duration: 1h}
+    - phase:
+        id: deploy
+        depends-on: [build]
+        activities:
+          - activity:
+              id: ship
+              type: automated
+              duration: 2h
+              failure: {probability: 1, retries: RETRIES, on-failure: back}
+          - activity: {id: notes, type: automated, duration: 5h}
+    - phase:
+        id: back
+        rollback: true
+        resume: RESUME
+        uses: [prod]
+        activities:
+          - activity: {id: revert, type: automated, duration: 30m}
+          - activity: {id: verify, type: automated, depends-on: [revert], duration: 1h}
+"""
+
+
+def rows(log: pd.DataFrame) -> list[tuple[object, ...]]:
+    t0 = START
+    return [(r.activity_id, r.status, r.attempt, (r.start - t0) / pd.Timedelta("1h"),
+             (r.end - t0) / pd.Timedelta("1h"), bool(r.rework))
+            for r in log.sort_values("row").itertuples()]
+
+
+def test_hand_computed_resumed_rollbacks_up_to_the_rework_cap_under_both_engines():
+    # ship always fails (2 h, from 11:00); each failure runs the rollback block (revert
+    # 30 min, then verify 1 h, holding prod), and ship resumes at once: fails at 13:00,
+    # 16:30 and 20:00; the third is rework 3 > max_rework 2: aborted at 20:00. notes
+    # (5 h, parallel) is not touched
+    bp = load_blueprint(textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0")
+                                        .replace("RESUME", "true")))
+    _, compiled = both(bp, releases=1, runs=1, start=START, max_rework=2)
+    assert compiled.engine == "compiled", compiled.engine_note
+    assert rows(compiled.log) == [
+        ("compile", "succeeded", 1, 0.0, 1.0, False),
+        ("ship", "failed", 1, 1.0, 3.0, False),
+        ("revert", "succeeded", 1, 3.0, 3.5, True),
+        ("verify", "succeeded", 1, 3.5, 4.5, True),
+        ("notes", "succeeded", 1, 1.0, 6.0, False),
+        ("ship", "failed", 2, 4.5, 6.5, True),
+        ("revert", "succeeded", 2, 6.5, 7.0, True),
+        ("verify", "succeeded", 2, 7.0, 8.0, True),
+        ("ship", "failed", 3, 8.0, 10.0, True),
+    ]
+    # rows in the order recorded; the block's first row is caused by the failed one, the
+    # resumed pass by verify's row
+    assert compiled.log.sort_values("row")["cause"].tolist() == [-1, 0, 1, 2, 0, 3, 5, 6, 7]
+    rel = compiled.releases.iloc[0]
+    assert (rel["status"], rel["reason"]) == ("aborted", "rework cap of 2 reached at deploy.ship")
+    assert (rel["attempts"], rel["rework"], bool(rel["capped"])) == (3, 3, True)
+    assert rel["end"] == START + pd.Timedelta("10h")
+    # the rollback phase held prod for each of its two runs
+    usage = compiled.usage
+    assert usage["resource"].tolist() == ["prod", "prod"]
+    assert [(g - START) / pd.Timedelta("1h") for g in usage["granted"]] == [3.0, 6.5]
+    assert [(g - START) / pd.Timedelta("1h") for g in usage["released"]] == [4.5, 8.0]
+
+
+def test_rollbacks_past_the_passes_drawn_at_first_draw_more_under_both_engines():
+    # the default cap of 20: ship fails 21 times (the compiled engine draws three passes
+    # at first, then runs again with more), each cycle 2 h + 1.5 h of rollback block
+    bp = load_blueprint(textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0")
+                                        .replace("RESUME", "true")))
+    _, compiled = both(bp, releases=2, runs=1, start=START)
+    assert compiled.engine == "compiled", compiled.engine_note
+    ship = compiled.log[(compiled.log["activity_id"] == "ship")
+                        & (compiled.log["release_id"] == "R001")]
+    assert ship["attempt"].tolist() == list(range(1, 22))
+    assert [(e - START) / pd.Timedelta("1h") for e in ship["end"]] == \
+        [3.0 + 3.5 * i for i in range(21)]
+    assert compiled.releases["rework"].tolist() == [21, 21]
+    assert compiled.releases["capped"].tolist() == [True, True]
+
+
+def test_hand_computed_rollback_without_resume_fails_the_release_under_both_engines():
+    # ship fails twice (a retry): 11:00-13:00-15:00; the block runs 15:00-16:30, then the
+    # release fails, cutting notes (11:00-16:00 done before) - with resume false
+    bp = load_blueprint(textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "1")
+                                        .replace("RESUME", "false")
+                                        .replace("duration: 5h", "duration: 6h")))
+    _, compiled = both(bp, releases=1, runs=1, start=START)
+    assert compiled.engine == "compiled", compiled.engine_note
+    assert rows(compiled.log) == [
+        ("compile", "succeeded", 1, 0.0, 1.0, False),
+        ("ship", "failed", 1, 1.0, 3.0, False),
+        ("ship", "failed", 2, 3.0, 5.0, True),
+        ("revert", "succeeded", 1, 5.0, 5.5, True),
+        ("verify", "succeeded", 1, 5.5, 6.5, True),
+        ("notes", "aborted", 1, 1.0, 6.5, False),
+    ]
+    rel = compiled.releases.iloc[0]
+    assert (rel["status"], rel["reason"]) == ("failed", "rolled back after deploy.ship failed")
+    assert (rel["attempts"], rel["rework"], bool(rel["capped"])) == (2, 1, False)
+    assert rel["outcome"] == "failed"
+
+
+def test_parallel_rollbacks_to_one_phase_fall_back():
+    text = textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0").replace("RESUME", "true"))
+    text = text.replace("{id: notes, type: automated, duration: 5h}",
+                        "{id: notes, type: automated, duration: 5h, "
+                        "failure: {probability: 0.5, on-failure: back}}")
+    result = simulate(load_blueprint(text), releases=2, runs=1, seed=1, progress=False,
+                      start=START)
+    assert result.engine == "simpy"
+    assert "parallel rollbacks to one phase" in result.engine_note
+
+
+def test_rework_of_an_activity_waiting_for_its_rollback_falls_back_to_simpy():
+    # c fails at 1 h and waits for its rollback block (fix, 10 h); the gate sends the
+    # whole phase back at 2 h: the engine runs c again while the first c still waits,
+    # which the compiled engine does not; auto runs SimPy
+    text = textwrap.dedent("""
+        process:
+          id: busy
+          phases:
+            - phase:
+                id: p
+                activities:
+                  - activity: {id: a, type: automated, duration: 1h}
+                  - activity:
+                      id: c
+                      type: automated
+                      duration: 1h
+                      failure: {probability: 1.0, retries: 0, on-failure: back}
+                  - activity:
+                      id: gate
+                      type: manual
+                      depends-on: [a]
+                      approval: {wait: {fixed: 1h}, approvers: 1, required: 1,
+                                 reject: {probability: 1.0, goto: p}}
+            - phase:
+                id: back
+                rollback: true
+                resume: true
+                activities:
+                  - activity: {id: fix, type: automated, duration: 10h}
+        """)
+    bp = load_blueprint(text)
+    reference, compiled = both(bp, releases=1, runs=1, start=START, max_rework=3)
+    assert compiled.engine == "simpy"
+    assert "(or is rolling back)" in compiled.engine_note
+    assert rows(reference.log) == [
+        ("a", "succeeded", 1, 0.0, 1.0, False), ("c", "failed", 1, 0.0, 1.0, False),
+        ("gate", "rejected", 1, 1.0, 2.0, False), ("a", "succeeded", 2, 2.0, 3.0, True),
+        ("c", "failed", 2, 2.0, 3.0, True), ("fix", "succeeded", 1, 1.0, 11.0, True),
+        ("c", "failed", 3, 11.0, 12.0, True), ("fix", "aborted", 2, 3.0, 12.0, True)]
+    with pytest.raises(PhasesimError, match="or is rolling back"):
+        simulate(bp, releases=1, runs=1, start=START, max_rework=3, progress=False,
+                 engine="compiled")
+
+
+def test_rejection_rework_in_a_rollback_phase_falls_back():
+    text = textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0").replace("RESUME", "true"))
+    text = text.replace("{id: verify, type: automated, depends-on: [revert], duration: 1h}",
+                        "{id: verify, type: manual, depends-on: [revert], approval: "
+                        "{wait: 1h, approvers: 1, required: 1, "
+                        "reject: {probability: 0.5, goto: revert}}}")
+    _, compiled = both(load_blueprint(text), releases=2, runs=1, start=START, max_rework=3)
+    assert compiled.engine == "simpy"
+    assert "rejection rework in a rollback phase" in compiled.engine_note
+
+
+MIXED_TRAIN = """
+process:
+  id: mixed
+  phases:
+    - phase:
+        id: p
+        activities:
+          - activity:
+              id: a
+              type: automated
+              duration: 2h
+              failure: {probability: 0.5, retries: 0, on-failure: back}
+    - phase:
+        id: q
+        depends-on: [p]
+        activities:
+          - activity: {id: b, type: automated, duration: 1h}
+          - activity:
+              id: gate
+              type: manual
+              depends-on: [b]
+              approval: {wait: {fixed: 3h}, approvers: 1, required: 1,
+                         reject: {probability: 0.5, goto: p}}
+    - phase:
+        id: back
+        rollback: true
+        resume: RESUME
+        activities:
+          - activity: {id: fix, type: automated, duration: 1h}
+"""
+
+
+@pytest.mark.parametrize(("resume", "seed", "expected", "release"), [
+    # the gate rejects at 6 h; a fails in the block's rerun (6-8 h), fix runs 8-9 h, a
+    # resumes and passes, b reruns, the gate rejects again; the second block passes and
+    # so does the gate: three reworks (two rejections, one rollback) under the cap of 4
+    ("true", 30, [("a", "succeeded", 1, 0, 2, False), ("b", "succeeded", 1, 2, 3, False),
+                  ("gate", "rejected", 1, 3, 6, False), ("a", "failed", 2, 6, 8, True),
+                  ("fix", "succeeded", 1, 8, 9, True), ("a", "succeeded", 3, 9, 11, True),
+                  ("b", "succeeded", 2, 11, 12, True), ("gate", "rejected", 2, 12, 15, True),
+                  ("a", "succeeded", 4, 15, 17, True), ("b", "succeeded", 3, 17, 18, True),
+                  ("gate", "succeeded", 3, 18, 21, True)],
+     ("succeeded", "", 4, 3, False, 21)),
+    # without resume the rollback inside the rework block fails the release at 9 h
+    ("false", 2, [("a", "succeeded", 1, 0, 2, False), ("b", "succeeded", 1, 2, 3, False),
+                  ("gate", "rejected", 1, 3, 6, False), ("a", "failed", 2, 6, 8, True),
+                  ("fix", "succeeded", 1, 8, 9, True)],
+     ("failed", "rolled back after p.a failed", 2, 2, False, 9)),
+    # the rejection and then four rollbacks of a: the fifth rework passes the cap of 4
+    ("true", 2, [("a", "succeeded", 1, 0, 2, False), ("b", "succeeded", 1, 2, 3, False),
+                 ("gate", "rejected", 1, 3, 6, False), ("a", "failed", 2, 6, 8, True),
+                 ("fix", "succeeded", 1, 8, 9, True), ("a", "failed", 3, 9, 11, True),
+                 ("fix", "succeeded", 2, 11, 12, True), ("a", "failed", 4, 12, 14, True),
+                 ("fix", "succeeded", 3, 14, 15, True), ("a", "failed", 5, 15, 17, True)],
+     ("aborted", "rework cap of 4 reached at p.a", 5, 5, True, 17)),
+])
+def test_hand_computed_rollback_inside_a_rework_block_under_both_engines(
+        resume: str, seed: int, expected: list[tuple[object, ...]],
+        release: tuple[object, ...]):
+    # rejections and rollbacks share the rework count, as in the engine
+    bp = load_blueprint(textwrap.dedent(MIXED_TRAIN.replace("RESUME", resume)))
+    _, compiled = both(bp, releases=1, runs=1, start=START, seed=seed, max_rework=4)
+    assert compiled.engine == "compiled", compiled.engine_note
+    assert rows(compiled.log) == [(a, s, n, float(t0), float(t1), rw)
+                                  for a, s, n, t0, t1, rw in expected]
+    # each row is caused by the one before it (the block's first by the rejection, the
+    # rollback's by the failure, the resumed pass by fix)
+    assert compiled.log.sort_values("row")["cause"].tolist() == list(range(-1, len(expected) - 1))
+    rel = compiled.releases.iloc[0]
+    status, reason, attempts, rework, capped, end = release
+    assert (rel["status"], rel["reason"]) == (status, reason)
+    assert (rel["attempts"], rel["rework"], bool(rel["capped"])) == (attempts, rework, capped)
+    assert rel["end"] == START + pd.Timedelta(hours=end)
+
+
 @st.composite
 def random_trains(draw: st.DrawFn) -> str:
     """Teams, environments (production ones with freezes), anchors, planned slots,
-    k-of-n approvals and failures (retries, aborts) on random DAGs."""
+    k-of-n approvals (one of them, now and then, rejecting back to an activity it depends
+    on), failures (retries, aborts) and rollback phases (resuming or not, one failing
+    activity rolling back to it) on random DAGs."""
     lines = ["process:", "  id: prop",
              "  calendars:",
              "    office: {timezone: Europe/Berlin, hours: Mon-Fri 09:00-17:00, "
@@ -188,6 +565,9 @@ def random_trains(draw: st.DrawFn) -> str:
              "prod: {capacity: 1, production: true, calendar: office}}",
              "  phases:"]
     n_phases = draw(st.integers(1, 3))
+    rejecting = False
+    rollback = draw(st.booleans())  # a rollback phase, where the first failure goes
+    rolled = False
     for p in range(n_phases):
         lines += ["    - phase:", f"        id: p{p}",
                   f"        owners: [{draw(st.sampled_from(['Dev', 'QA']))}]"]
@@ -211,13 +591,21 @@ def random_trains(draw: st.DrawFn) -> str:
                      f"depends-on: [{', '.join(f'a{d}' for d in deps)}]"]
             if kind == "approval":
                 n = draw(st.integers(1, 3))
+                reject = ""
+                if deps and not rejecting and draw(st.booleans()):
+                    rejecting = True
+                    reject = (f", reject: {{probability: {draw(st.sampled_from([0.2, 0.5]))}, "
+                              f"goto: a{draw(st.sampled_from(deps))}}}")
                 parts.append(f"approval: {{approvers: {n}, required: {draw(st.integers(1, n))}, "
-                             "wait: {lognormal: {median: 3h, p90: 12h}}}")
+                             f"wait: {{lognormal: {{median: 3h, p90: 12h}}}}{reject}}}")
             else:
                 parts.append("duration: {triangular: [1h, 3h, 9h]}")
             if kind == "automated" and draw(st.booleans()):
+                back = rollback and not rolled
+                rolled = rolled or back
                 parts.append(f"failure: {{probability: {draw(st.sampled_from([0.1, 0.4]))}, "
-                             f"retries: {draw(st.integers(0, 2))}}}")
+                             f"retries: {draw(st.integers(0, 2))}"
+                             f"{', on-failure: rb' if back else ''}}}")
             if kind != "approval" and draw(st.integers(0, 5)) == 0:
                 parts.append(f"uses: [{draw(st.sampled_from(['stage', 'prod']))}]")
             anchor = draw(st.integers(0, 6))
@@ -228,14 +616,32 @@ def random_trains(draw: st.DrawFn) -> str:
             if draw(st.integers(0, 6)) == 0:
                 parts.append("calendar: ops")
             lines.append(f"          - activity: {{{', '.join(parts)}}}")
+    if rollback:
+        lines += ["    - phase:", "        id: rb", "        rollback: true",
+                  f"        resume: {draw(st.sampled_from(['true', 'false']))}",
+                  f"        owners: [{draw(st.sampled_from(['Dev', 'QA']))}]"]
+        uses = draw(st.sampled_from([[], ["stage"], ["prod"]]))
+        if uses:
+            lines.append(f"        uses: [{', '.join(uses)}]")
+        lines.append("        activities:")
+        for a in range(draw(st.integers(1, 2))):
+            kind = draw(st.sampled_from(["manual", "automated"]))
+            deps = "a0" if a and draw(st.booleans()) else ""
+            fail = ", failure: {probability: 0.1}" if kind == "automated" and \
+                draw(st.integers(0, 3)) == 0 else ""
+            lines.append(f"          - activity: {{id: a{a}, type: {kind}, depends-on: [{deps}], "
+                         f"duration: {{triangular: [30m, 1h, 4h]}}{fail}}}")
     return "\n".join(lines) + "\n"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(random_trains(), st.integers(0, 2**16), st.sampled_from(["every 3d", "daily", "weekly"]))
-def test_random_trains_give_the_same_tables(text: str, seed: int, cadence: str):
+@given(random_trains(), st.integers(0, 2**16), st.sampled_from(["every 3d", "daily", "weekly"]),
+       st.sampled_from([1, 20]))
+def test_random_trains_give_the_same_tables(text: str, seed: int, cadence: str,
+                                            max_rework: int):
     bp = load_blueprint(text)
-    _, compiled = both(bp, releases=6, runs=2, cadence=cadence, start=START, seed=seed)
+    _, compiled = both(bp, releases=6, runs=2, cadence=cadence, start=START, seed=seed,
+                       max_rework=max_rework)
     assert compiled.engine == "compiled", compiled.engine_note
 
 
@@ -255,13 +661,13 @@ def test_compiled_philox_is_numpys(key: int, stream: int, runs: list[int], execu
 
 
 def harness_core() -> str:
-    """The Harness train without what the compiled engine does not run yet: the QA
-    rejection removed and the hotfix rollbacks turned into aborts (its DAG, calendars,
-    anchors, slots, teams, environments and failures stay)."""
+    """The Harness train as shipped: its DAG, calendars, anchors, slots, teams,
+    environments, failures, the QA rejection back to the alpha fixes and the hotfix
+    rollbacks (all of which the compiled engine runs)."""
     text = (ROOT / "data/blueprints/harness-system-release.yaml").read_text()
     assert "reject: {probability: 0.05, goto: alpha_fixes}" in text
-    text = text.replace("reject: {probability: 0.05, goto: alpha_fixes}", "")
-    return text.replace("on-failure: hotfix", "on-failure: abort")
+    assert "on-failure: hotfix" in text
+    return text
 
 
 def test_two_runs_of_ten_thousand_weekly_harness_releases():
@@ -275,6 +681,9 @@ def test_two_runs_of_ten_thousand_weekly_harness_releases():
     assert (compiled.releases["status"] == "aborted").any()
     assert (compiled.log["wait_team_h"] > 0).any()
     assert (compiled.log["wait_anchor_h"] > 0).any()
+    assert (compiled.log["status"] == "rejected").any() and compiled.releases["rework"].gt(1).any()
+    # and the hotfix phase ran after failed production deployments, which then resumed
+    assert (compiled.log["phase_id"] == "hotfix").any()
 
 
 @pytest.mark.parametrize("engine", ["simpy", "compiled"])

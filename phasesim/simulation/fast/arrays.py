@@ -39,11 +39,65 @@ def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
         if spec.sub is not None or spec.kind == "subprocess":
             return f"subprocesses are not compiled yet ({spec.key})"
         if spec.reject_p > 0.0:
-            return f"rejection rework is not compiled yet ({spec.key})"
-        if spec.on_failure is not None:
-            return f"rollback phases are not compiled yet ({spec.key})"
+            why = _rework_unsupported(model, spec)
+            if why is not None:
+                return f"{why} ({spec.key})"
+        if spec.on_failure is not None and model.phases[spec.phase].rollback:
+            return f"a rollback from inside a rollback phase is not compiled yet ({spec.key})"
         if spec.kind not in _KINDS:
             return f"activity type {spec.kind!r} is not compiled ({spec.key})"
+    return _concurrent_rollbacks(model)
+
+
+def _concurrent_rollbacks(model: CompiledModel) -> str | None:
+    """Why two rollbacks of the same phase could run at once in a release (activities
+    in parallel branches that both roll back to it), which the compiled engine, keeping
+    one block per rollback phase and release, does not run; None when they cannot."""
+    nodes = model.nodes
+    ancestors: dict[int, set[int]] = {}
+    for n in model.main_nodes:  # topological: predecessors come first
+        seen: set[int] = set()
+        for p in nodes[n].all_preds:
+            seen.add(p)
+            seen |= ancestors.get(p, set())
+        ancestors[n] = seen
+    by_phase: dict[int, list[int]] = {}
+    for spec in nodes:
+        if spec.on_failure is not None:
+            by_phase.setdefault(spec.on_failure, []).append(spec.index)
+    for k, failing in by_phase.items():
+        for i, a in enumerate(failing):
+            for b in failing[i + 1:]:
+                if a not in ancestors.get(b, set()) and b not in ancestors.get(a, set()):
+                    return (f"parallel rollbacks to one phase are not compiled yet "
+                            f"({nodes[a].key} and {nodes[b].key} roll back to "
+                            f"{model.phases[k].id})")
+    return None
+
+
+def _rework_unsupported(model: CompiledModel, gate: Any) -> str | None:
+    """Why the rework block of a rejecting approval is not compiled (None: it is).
+
+    Compiled: a block outside rollback phases, of activities that reject nothing
+    themselves, whose phases (other than the gate's own, open while the gate runs) have
+    no gate of their own to pass again (anchor, environments, freezes), and that shares
+    no phase with the block of another rejecting approval."""
+    nodes, phases = model.nodes, model.phases
+    mine = {gate.phase} | {nodes[m].phase for m in gate.reject_block}
+    if any(phases[k].rollback for k in mine):
+        return "rejection rework in a rollback phase is not compiled yet"
+    for m in gate.reject_block:
+        if nodes[m].reject_p > 0.0:
+            return "nested rejection rework is not compiled yet"
+        ph = phases[nodes[m].phase]
+        if ph.index != gate.phase and not ph.skipped and (
+                ph.anchor is not None or ph.uses or ph.freeze_calendars):
+            return "rejection rework into a phase with a gate is not compiled yet"
+    for other in model.nodes:
+        if other.reject_p > 0.0 and other.index != gate.index:
+            theirs = {other.phase} | {nodes[m].phase for m in other.reject_block}
+            if mine & theirs:
+                return "rejection rework of overlapping blocks is not compiled yet"
     return None
 
 
@@ -91,7 +145,7 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(model: CompiledModel) -> FastModel:
-    """Flatten a compiled model (without subprocesses, rework or rollbacks)."""
+    """Flatten a compiled model (without subprocesses)."""
     nodes, phases = model.nodes, model.phases
     N, P = len(nodes), len(phases)
     team_names = list(model.team_capacity)
@@ -152,11 +206,12 @@ def build(model: CompiledModel) -> FastModel:
     ar["node_tries"] = np.array([s.retries + 1 if s.fail_p > 0.0 else 1 for s in nodes],
                                 dtype=np.int64)
     members = list(model.main_nodes)
-    ar["pred_ptr"], ar["pred_idx"] = _csr([list(s.preds) for s in nodes])
+    ar["pred_ptr"], ar["pred_idx"] = _csr(_block_preds(model))
     succs: list[list[int]] = [[] for _ in range(N)]
     for n in members:  # as the engine's plan: successors in the block's order
         for p in nodes[n].preds:
             succs[p].append(n)
+    _rollback_succs(model, succs)
     ar["succ_ptr"], ar["succ_idx"] = _csr(succs)
     ar["members"] = np.array(members, dtype=np.int64)
     envs = model.environment_capacity
@@ -186,13 +241,78 @@ def build(model: CompiledModel) -> FastModel:
     ar["dpt_ptr"], ar["dpt_idx"] = _csr([[j for j in seen if k in phases[j].deps]
                                          if k in seen else [] for k in range(P)])
     counts = np.zeros(P, dtype=np.int64)
-    for n in members:
+    for n in range(N):  # every phase's nodes (a rollback phase's wait in its gate too)
         counts[nodes[n].phase] += 1
+    # rejection rework: each rejecting approval's block (in the block's order), and for
+    # each member its block's gate, predecessors and successors inside the block
+    ar["node_reject_p"] = np.array([s.reject_p for s in nodes], dtype=np.float64)
+    node_rj = np.full(N, -1, dtype=np.int64)
+    blocks: list[list[int]] = [[] for _ in range(N)]
+    rj_preds: list[list[int]] = [[] for _ in range(N)]
+    rj_succs: list[list[int]] = [[] for _ in range(N)]
+    for s in nodes:
+        if s.reject_p <= 0.0:
+            continue
+        block = list(s.reject_block)
+        blocks[s.index] = block
+        inside = set(block)
+        for m in block:
+            node_rj[m] = s.index
+            rj_preds[m] = [p for p in nodes[m].all_preds if p in inside]
+        for m in block:  # as the engine's plan: successors in the block's order
+            for p in rj_preds[m]:
+                rj_succs[p].append(m)
+    ar["node_rj"] = node_rj
+    ar["rj_ptr"], ar["rj_idx"] = _csr(blocks)
+    ar["rjp_ptr"], ar["rjp_idx"] = _csr(rj_preds)
+    ar["rjs_ptr"], ar["rjs_idx"] = _csr(rj_succs)
     ar["wl_off"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     ar["pool_cap"] = pool_cap
+    # rollback phases: where a failure sends a release, resume, each phase's nodes
+    ar["node_on_fail"] = np.array([-1 if s.on_failure is None else s.on_failure
+                                   for s in nodes], dtype=np.int64)
+    ar["phase_resume"] = np.array([ph.rollback and ph.resume for ph in phases],
+                                  dtype=np.bool_)
+    ar["phn_ptr"], ar["phn_idx"] = _csr([list(ph.nodes) for ph in phases])
     max_tries = int(ar["node_tries"].max()) if N else 1
     return FastModel(model, ar, calendars, freezes, anchors, slots, len(team_names),
                      team_names + env_names, max_tries)
+
+
+def _block_preds(model: CompiledModel) -> list[list[int]]:
+    """Each node's predecessors in its block: the main process's activity edges, and for
+    a rollback phase's nodes (run as a block of their own) their predecessors in it."""
+    out = []
+    for s in model.nodes:
+        if model.phases[s.phase].rollback:
+            block = set(model.phases[s.phase].nodes)
+            out.append([p for p in s.all_preds if p in block])
+        else:
+            out.append(list(s.preds))
+    return out
+
+
+def _rollback_succs(model: CompiledModel, succs: list[list[int]]) -> None:
+    """Add the successors of a rollback phase's nodes in its block, in the block's
+    order (the phase's nodes), as the engine's plan of that block."""
+    preds = _block_preds(model)
+    for ph in model.phases:
+        if ph.rollback:
+            for n in ph.nodes:
+                for p in preds[n]:
+                    succs[p].append(n)
+
+
+def repeats(fm: FastModel) -> np.ndarray:
+    """Which nodes may run more passes than one in a release: those that roll back to a
+    phase that resumes, and that phase's nodes (each rollback runs them again)."""
+    arr = fm.arrays
+    out = np.zeros(len(fm.model.nodes), dtype=np.bool_)
+    for spec in fm.model.nodes:
+        k = int(arr["node_on_fail"][spec.index])
+        if (k >= 0 and arr["phase_resume"][k]) or arr["phase_resume"][spec.phase]:
+            out[spec.index] = True
+    return out
 
 
 def _time_tables(fm: FastModel, lo: int, hi: int) -> dict[str, np.ndarray]:

@@ -14,13 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from phasesim.simulation.fast.arrays import FastModel, slot_times
+from phasesim.simulation.fast.arrays import FastModel, repeats, slot_times
 
 __all__ = ["CompiledEngineError", "run_chunk"]
 
 _STATUS = ["succeeded", "failed", "skipped", "aborted", "rejected"]
 #: years of calendar tables past the last scheduled start; grown when a run reaches them
 _HORIZON_YEARS = 2
+#: passes drawn at first (its tries each) for a node that can run again after a resumed
+#: rollback, and for one that reruns after a rejection; doubled when a run needs more
+_PASSES = 3
+_REWORK_PASSES = 2
 
 
 class CompiledEngineError(RuntimeError):
@@ -33,19 +37,22 @@ def _kernel_args() -> list[str]:
     return list(inspect.signature(run_many.py_func).parameters)
 
 
-def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
+                depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """coins and hours, ``(runs, nodes, executions, releases)``, as the engine draws
-    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
+    (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`):
+    executions ``0 .. depth[node] - 1`` of each node (its tries by default; more for
+    those that can run again, after a rejection or a resumed rollback)."""
     from phasesim.simulation.fast.philox import uniforms
 
     model = fm.model
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
     n_runs = len(runs)
-    coins = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
-    hours = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
-    tries = fm.arrays["node_tries"]
+    tries = fm.arrays["node_tries"] if depth is None else depth
+    most = max(fm.max_tries, int(tries.max()) if len(tries) else 1)
+    coins = np.zeros((n_runs, model.n_nodes, most, releases))
+    hours = np.zeros((n_runs, model.n_nodes, most, releases))
     for spec in model.nodes:
         if spec.skipped:
             continue
@@ -65,6 +72,16 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
     return coins, hours
 
 
+def _reworked(fm: FastModel) -> np.ndarray:
+    """Which nodes can run again after a rejection: the rejecting approvals and their
+    rework blocks."""
+    out = np.zeros(len(fm.model.nodes), dtype=np.bool_)
+    for spec in fm.model.nodes:
+        if spec.reject_p > 0.0:
+            out[[spec.index, *spec.reject_block]] = True
+    return out
+
+
 def _year(hours: float) -> int:
     return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=hours)).year
 
@@ -74,10 +91,21 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
               ) -> tuple[dict[str, Any], ...]:
     """Simulate ``runs`` with the compiled loop; the columns of ``batch.run_chunk``
     (without log and usage rows when not ``keep_log``)."""
-    from phasesim.simulation.fast.kernel import E_HORIZON, OK, run_many
+    from phasesim.simulation.engine import DEFAULT_MAX_REWORK
+    from phasesim.simulation.fast.kernel import E_DRAWS, E_HORIZON, E_UNSUPPORTED, OK, run_many
 
     releases = len(starts[0]) if starts else 0
-    coins, hours = draw_tables(fm, key, runs, releases)
+    max_rework = policies.get("max_rework")
+    max_rework = DEFAULT_MAX_REWORK if max_rework is None else int(max_rework)
+    # executions drawn per node: its tries, for a few passes when it can run again (one
+    # more pass per rework, so never more than max_rework + 1 of them)
+    tries = fm.arrays["node_tries"]
+    rolled, reworked = repeats(fm), _reworked(fm)
+    again = rolled | reworked
+    depth = np.where(rolled, _PASSES, np.where(reworked, _REWORK_PASSES, 1)) * tries
+    deepest = (max_rework + 1) * tries
+    depth = np.where(again, np.minimum(depth, deepest), depth)
+    coins, hours = draw_tables(fm, key, runs, releases, depth)
     sched = np.asarray(starts, dtype=np.float64).reshape(len(runs), releases)
     slot_cache: dict[tuple[float, ...], np.ndarray] = {}
     slots = np.empty((len(runs), releases, max(1, len(fm.slots))))
@@ -91,13 +119,24 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     names = _kernel_args()
     while True:
         values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
-                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+                  "slot_time": slots, "coins": coins, "hours_tab": hours,
+                  "node_depth": depth, "max_rework": max_rework}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
         if err == E_HORIZON and hi < 9000:
             hi += 4 * (hi - lo + 1)
             continue
+        if err == E_DRAWS and bool(np.any(depth[again] < deepest[again])):
+            # a release was sent back more often than drawn for: draw deeper, run again
+            depth = np.where(again, np.minimum(2 * depth, deepest), depth)
+            coins, hours = draw_tables(fm, key, runs, releases, depth)
+            continue
         break
+    if err == E_UNSUPPORTED:
+        raise CompiledEngineError("rejection rework of an activity that has not run yet "
+                                  "(or is rolling back) is not compiled yet")
+    if err == E_DRAWS:
+        raise CompiledEngineError("a run needed more executions than its rework cap allows")
     if err != OK:
         raise CompiledEngineError("a run reached past the calendars' tables")
     run_ids = np.asarray(runs, dtype=np.int64)
@@ -111,13 +150,16 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     counts = np.bincount(row_run, minlength=len(runs))
     row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
     return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
-                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done])
+                 reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done],
+                 max_rework)
 
 
 def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: np.ndarray,
           uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
-          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray
-          ) -> tuple[dict[str, Any], ...]:
+          reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray,
+          max_rework: int = 0) -> tuple[dict[str, Any], ...]:
+    from phasesim.simulation.fast.kernel import REL_CAPPED, REL_FAILED
+
     nodes = fm.model.nodes
     node = ri[:, 1]
     log = {
@@ -135,18 +177,26 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
         "offhours_h": rf[:, 7].copy(), "work_h": rf[:, 8].copy(),
         "rework": ri[:, 4].astype(np.bool_), "cause": ri[:, 5].copy(),
     }
-    n_rel = len(relf)
     aborted = reli[:, 1] == 1
     reasons = [""] + [f"{nodes[n].key} failed {t} time(s)" for n in range(len(nodes))
                       for t in range(1, fm.max_tries + 1)]
     reason_code = np.where(aborted, 1 + reli[:, 2] * fm.max_tries + reli[:, 3] - 1, 0)
+    # rolled back (the release failed), or aborted at the rework cap (rejections and
+    # resumed rollbacks), at node reli[:, 2]
+    end = reli[:, 1]
+    rolled = len(reasons)
+    reasons += [f"rolled back after {s.key} failed" for s in nodes]
+    reasons += [f"rework cap of {max_rework} reached at {s.key}" for s in nodes]
+    reason_code = np.where(end == REL_FAILED, rolled + reli[:, 2], reason_code)
+    reason_code = np.where(end == REL_CAPPED, rolled + len(nodes) + reli[:, 2], reason_code)
+    status = np.where(end == REL_FAILED, 2, np.where(end == 0, 0, 1))
     rels = {
         "run": rel_run, "release": rel_index, "scheduled": sched,
         "start": relf[:, 0].copy(), "end": relf[:, 1].copy(),
-        "status": (["succeeded", "aborted"], aborted.astype(np.int32)),
+        "status": (["succeeded", "aborted", "failed"], status.astype(np.int32)),
         "reason": (reasons, reason_code.astype(np.int32)),
-        "attempts": reli[:, 0].copy(), "rework": np.zeros(n_rel, dtype=np.int64),
-        "capped": np.zeros(n_rel, dtype=np.bool_),
+        "attempts": reli[:, 0].copy(), "rework": reli[:, 5].copy(),
+        "capped": end == REL_CAPPED,
     }
     usage = {
         "run": use_run,

@@ -29,6 +29,7 @@ EV_FINISH = 3
 EV_GATE_ANCHOR = 4
 EV_PROC = 5
 EV_CHAIN = 6  # zero-delay steps from a release's end to its row (SimPy's conditions)
+EV_RB_BEGIN = 7  # a rollback block's process starts
 
 # synchronous operations
 OP_NODE_DONE = 0
@@ -44,12 +45,21 @@ OP_GATE_AT_ANCHOR = 9
 OP_PROC = 10
 OP_BEGIN = 11
 OP_BEGIN_END = 12
+OP_RB_BEGIN = 13  # rollback phases: a rollback block's start
+OP_RB_BEGIN_END = 14
+OP_RB_OPEN = 15
+OP_RB_PENDING_DEC = 16
+OP_RJ_BEGIN_END = 17  # rejection rework: the end of a rework block's start
+OP_RJ_RUNNABLE = 18
+OP_RJ_SUCC_DEC = 19
+OP_RJ_PENDING_DEC = 20
 
 # statuses (codes into runner-side names)
 ST_SUCCEEDED = 0
 ST_FAILED = 1
 ST_SKIPPED = 2
 ST_ABORTED = 3
+ST_REJECTED = 4
 
 # kinds
 K_MANUAL = 0
@@ -61,6 +71,12 @@ K_WAIT = 3
 OK = 0
 E_HORIZON = 1
 E_ABORT = 2
+E_DRAWS = 3  # an execution past a node's drawn executions: draw deeper and run again
+E_UNSUPPORTED = 4  # a rework block with an activity that has not run yet or rolls back
+
+# a release's end (rel_i[:, 1]): 0 succeeded, 1 aborted after a failure, or
+REL_FAILED = 2  # rolled back (its rollback phase does not resume)
+REL_CAPPED = 3  # aborted at the rework cap (rejections and resumed rollbacks)
 
 US_PER_HOUR = 3_600_000_000
 SNAP_US = 4
@@ -353,6 +369,102 @@ def _halt(r, n, tries, now, stopped, halted, rel_i, g_hseq, hd_n, hd_pool, hd_us
     return heap, hn + 1, eid + 1
 
 
+@njit(cache=True)
+def _rj_readiness(r, n, ready, cause, rjp_ptr, rjp_idx, end_time, last_row):
+    """A rework block member's ready time and cause: its block gate's, or the last of
+    its predecessors inside the block to end (the engine's ``_readiness``)."""
+    for i in range(rjp_ptr[n], rjp_ptr[n + 1]):
+        p = rjp_idx[i]
+        t = end_time[r, p]
+        if t >= ready and last_row[r, p] >= 0:
+            ready = t
+            cause = last_row[r, p]
+    return ready, cause
+
+
+@njit(cache=True)
+def _max_tries(node_tries):
+    out = 1
+    for n in range(node_tries.shape[0]):
+        out = max(out, node_tries[n])
+    return out
+
+
+# -- rollback phases (the engine's _run: a failure runs its rollback block) ----------------
+@njit(cache=True)
+def _rb_fail(r, n, row, now, max_rework, node_on_fail, rb_node, rb_cause, end_time, stage,
+             rel_i, heap, hn, eid):
+    """The last try of node ``n`` failed and it rolls back: count the rework and start
+    the block's process (URGENT, as SimPy's process start), ``n`` waiting in stage 60.
+    Returns (heap, hn, eid, capped): capped, the release is aborted instead."""
+    rel_i[r, 5] += 1
+    if rel_i[r, 5] > max_rework:
+        return heap, hn, eid, True
+    k = node_on_fail[n]
+    rb_node[r, k] = n
+    rb_cause[r, k] = row
+    end_time[r, n] = now
+    stage[r, n] = 60
+    heap = heap_push(heap, hn, now, URGENT, eid, EV_RB_BEGIN, r, n)
+    return heap, hn + 1, eid + 1, False
+
+
+@njit(cache=True)
+def _rb_begin(r, n, stack, sp, node_on_fail, phn_ptr, phn_idx, pred_ptr, remaining,
+              phase_left, rb_pending, rb_in_begin, opening, gopen, pdone, wl_n):
+    """The block of node ``n``'s rollback phase begins (``_Block.begin``, not main): its
+    book-keeping afresh, then its roots as they stand now, in the block's order."""
+    k = node_on_fail[n]
+    for i in range(phn_ptr[k], phn_ptr[k + 1]):
+        v = phn_idx[i]
+        remaining[r, v] = pred_ptr[v + 1] - pred_ptr[v]
+    phase_left[r, k] = phn_ptr[k + 1] - phn_ptr[k]
+    rb_pending[r, k] = phn_ptr[k + 1] - phn_ptr[k]
+    rb_in_begin[r, k] = True
+    opening[r, k] = False
+    gopen[r, k] = False
+    pdone[r, k] = False
+    wl_n[r, k] = 0
+    stack[sp, 0] = OP_RB_BEGIN_END
+    stack[sp, 1] = r
+    stack[sp, 2] = k
+    sp += 1
+    for i in range(phn_ptr[k + 1] - 1, phn_ptr[k] - 1, -1):
+        v = phn_idx[i]
+        if remaining[r, v] == 0:
+            stack[sp, 0] = OP_RUNNABLE_IF_ZERO
+            stack[sp, 1] = r
+            stack[sp, 2] = v
+            sp += 1
+    return sp
+
+
+@njit(cache=True)
+def _rb_resume(r, n, steps, now, rb_wait, heap, hn, eid):
+    """The block ended: node ``n``'s process goes on after ``steps`` SimPy steps (1 when
+    the block ended within its first step, else its event, the condition on it and the
+    block process's end)."""
+    rb_wait[r, n] = steps
+    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, n)
+    return heap, hn + 1, eid + 1
+
+
+@njit(cache=True)
+def _rb_last_row(r, k, fallback, phn_ptr, phn_idx, end_time, last_row):
+    """The row of the block's node that ended last (the first such in the block), the
+    cause of the resumed pass; ``fallback`` (the failed row) without one."""
+    best = -1
+    best_t = -1.0
+    for i in range(phn_ptr[k], phn_ptr[k + 1]):
+        v = phn_idx[i]
+        if best < 0 or end_time[r, v] > best_t:
+            best = v
+            best_t = end_time[r, v]
+    if best < 0 or last_row[r, best] < 0:
+        return fallback
+    return last_row[r, best]
+
+
 # -- the run ---------------------------------------------------------------------------
 @njit(cache=True)
 def run_releases(
@@ -371,7 +483,11 @@ def run_releases(
         # pools: teams 0 .. T-1, environments T ..
         pool_cap, n_teams,
         # this run
-        starts, slot_time, coins, hours_tab):
+        starts, slot_time, coins, hours_tab,
+        # rejection rework
+        node_reject_p, node_rj, rj_ptr, rj_idx, rjp_ptr, rjp_idx, rjs_ptr, rjs_idx,
+        # rollback phases; executions drawn per node; the rework cap
+        node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework):
     """Simulate one run. Returns (error, rows_f, rows_i, n_rows, use_f, use_i, n_use,
     rel_f, rel_i); see ``fast.chunk`` for the columns."""
     N = node_phase.shape[0]
@@ -379,7 +495,7 @@ def run_releases(
     E = N + P
     R = starts.shape[0]
     n_pools = pool_cap.shape[0]
-    max_tries = coins.shape[1]
+    max_tries = _max_tries(node_tries)
 
     # -- state --------------------------------------------------------------------------
     end_time = np.full((R, N), -1.0)
@@ -435,18 +551,39 @@ def run_releases(
     nu = 0
     rel_f = np.zeros((R, 2))  # start end
     # attempts, aborted, failing node, its tries, row written (not when deadlocked)
-    rel_i = np.zeros((R, 5), dtype=np.int64)
+    rel_i = np.zeros((R, 6), dtype=np.int64)  # ..., rework (rejections, rollbacks)
     stopped = np.zeros(R, dtype=np.bool_)
     halted = np.zeros(R)
     in_begin = np.zeros(R, dtype=np.bool_)
     g_hseq = np.full((R, P), -1, dtype=np.int64)  # order in which gates took environments
     hseq = 0
+    # rollback blocks, one per release and rollback phase at a time
+    rb_node = np.full((R, P), -1, dtype=np.int64)  # the node that waits for it
+    rb_cause = np.full((R, P), -1, dtype=np.int64)  # its failed row
+    rb_pending = np.zeros((R, P), dtype=np.int64)
+    rb_in_begin = np.zeros((R, P), dtype=np.bool_)
+    rb_wait = np.zeros((R, N), dtype=np.int64)  # steps until a rolled-back node goes on
+    node_rework = np.zeros((R, N), dtype=np.bool_)  # its rows are rework
+    for n in range(N):
+        if not phase_in_main[node_phase[n]]:  # a rollback phase's: always
+            node_rework[:, n] = True
     # queues
     heap = np.empty((64, 6))
     hn = 0
     eid = 0
     stack = np.empty((256, 3), dtype=np.int64)
     sp = 0
+
+    # rejection rework: members running in a rework block, rows flagged rework, the
+    # block's predecessors left, its phases' gates (ready, cause), each gate's block
+    rj_on = np.zeros((R, N), dtype=np.bool_)
+    rj_rem = np.zeros((R, N), dtype=np.int64)
+    rj_open = np.zeros((R, P), dtype=np.bool_)
+    rj_ready = np.zeros((R, P))
+    rj_cause = np.full((R, P), -1, dtype=np.int64)
+    rj_pend = np.zeros((R, N), dtype=np.int64)  # members not done, by gate
+    rj_row = np.zeros((R, N), dtype=np.int64)  # the rejection's row, by gate
+    rj_in_begin = np.zeros(R, dtype=np.bool_)
 
     now = starts[0] if R > 0 else 0.0
     if R > 0:
@@ -512,6 +649,8 @@ def run_releases(
                 stack[sp, 0] = OP_FINISH
             elif kind == EV_GATE_ANCHOR:
                 stack[sp, 0] = OP_GATE_AT_ANCHOR
+            elif kind == EV_RB_BEGIN:
+                stack[sp, 0] = OP_RB_BEGIN
             else:
                 stack[sp, 0] = OP_PROC
             stack[sp, 1] = a
@@ -555,10 +694,87 @@ def run_releases(
                     sp += 1
             continue
 
+        if op == OP_RJ_BEGIN_END:  # a rework block that ended while starting goes on
+            rj_in_begin[r] = False
+            if rj_pend[r, x] == 0 and not stopped[r]:
+                stage[r, x] = 53
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, x)
+                hn += 1
+                eid += 1
+            continue
+
+        if op in (OP_RJ_SUCC_DEC, OP_RJ_RUNNABLE):
+            n = x
+            if op == OP_RJ_SUCC_DEC:
+                rj_rem[r, n] -= 1
+                if rj_rem[r, n] != 0:
+                    continue
+            k = node_phase[n]
+            if not rj_open[r, k]:  # the block's gate of the phase opens at once
+                rj_open[r, k] = True
+                rj_ready[r, k] = now
+                c = rj_row[r, node_rj[n]]
+                best_t = -1.0
+                for i in range(rjp_ptr[n], rjp_ptr[n + 1]):
+                    u = rjp_idx[i]
+                    if node_phase[u] != k and end_time[r, u] > best_t and last_row[r, u] >= 0:
+                        best_t = end_time[r, u]
+                        c = last_row[r, u]
+                rj_cause[r, k] = c
+            stack[sp, 0] = OP_LAUNCH
+            stack[sp, 1] = r
+            stack[sp, 2] = n
+            sp += 1
+            continue
+
+        if op == OP_RJ_PENDING_DEC:
+            rj_pend[r, x] -= 1
+            if rj_pend[r, x] == 0 and not stopped[r] and not rj_in_begin[r]:
+                # the block's end, SimPy's condition, then its process ends
+                stage[r, x] = 51
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, x)
+                hn += 1
+                eid += 1
+            continue
+
+        if op == OP_NODE_DONE and rj_on[r, x]:  # a member of a rework block
+            n = x
+            rj_on[r, n] = False
+            stack[sp, 0] = OP_RJ_PENDING_DEC
+            stack[sp, 1] = r
+            stack[sp, 2] = node_rj[n]
+            sp += 1
+            for i in range(rjs_ptr[n + 1] - 1, rjs_ptr[n] - 1, -1):
+                stack[sp, 0] = OP_RJ_SUCC_DEC
+                stack[sp, 1] = r
+                stack[sp, 2] = rjs_idx[i]
+                sp += 1
+            continue
+
+        if op == OP_RB_BEGIN:
+            sp = _rb_begin(r, x, stack, sp, node_on_fail, phn_ptr, phn_idx, pred_ptr,
+                           remaining, phase_left, rb_pending, rb_in_begin, opening, gopen,
+                           pdone, wl_n)
+            continue
+
+        if op == OP_RB_BEGIN_END:
+            rb_in_begin[r, x] = False
+            if rb_pending[r, x] == 0 and not stopped[r]:
+                heap, hn, eid = _rb_resume(r, rb_node[r, x], 1, now, rb_wait, heap, hn, eid)
+            continue
+
+        if op == OP_RB_PENDING_DEC:
+            rb_pending[r, x] -= 1
+            if rb_pending[r, x] == 0 and not stopped[r] and not rb_in_begin[r, x]:
+                heap, hn, eid = _rb_resume(r, rb_node[r, x], 3, now, rb_wait, heap, hn, eid)
+            continue
+
         if op == OP_NODE_DONE:
             n = x
-            stack[sp, 0] = OP_PENDING_DEC
+            stack[sp, 0] = OP_PENDING_DEC if phase_in_main[node_phase[n]] \
+                else OP_RB_PENDING_DEC
             stack[sp, 1] = r
+            stack[sp, 2] = node_phase[n]
             sp += 1
             stack[sp, 0] = OP_PHASE_DEC
             stack[sp, 1] = r
@@ -586,6 +802,11 @@ def run_releases(
             else:
                 wl[r, wl_off[k] + wl_n[r, k]] = n
                 wl_n[r, k] += 1
+                if not phase_in_main[k]:  # a rollback block: the first opens its gate
+                    stack[sp, 0] = OP_RB_OPEN
+                    stack[sp, 1] = r
+                    stack[sp, 2] = k
+                    sp += 1
             continue
 
         if op == OP_PHASE_DEC:
@@ -624,7 +845,7 @@ def run_releases(
                 eid += 1
             continue
 
-        if op in (OP_MAYBE_OPEN, OP_OPEN_IF_DEPS):
+        if op in (OP_MAYBE_OPEN, OP_OPEN_IF_DEPS, OP_RB_OPEN):
             k = x
             if opening[r, k]:
                 continue
@@ -645,6 +866,8 @@ def run_releases(
                 if end_time[r, u] > best_t and last_row[r, u] >= 0:
                     best_t = end_time[r, u]
                     g_cause[r, k] = last_row[r, u]
+            if op == OP_RB_OPEN:  # a rollback phase (no depends-on): the failed row
+                g_cause[r, k] = rb_cause[r, k]
             g_aser[r, k] = now
             g_aanc[r, k] = now
             g_started[r, k] = now
@@ -757,6 +980,10 @@ def run_releases(
                 env_h = _overlap(ready, g_aanc[r, k], g_started[r, k])
                 if g_frz[r, k] > 0.0:
                     frz_h = _overlap(ready, g_aanc[r, k], g_aanc[r, k] + g_frz[r, k])
+            if rj_on[r, n]:
+                ready, cause = _rj_readiness(r, n, rj_ready[r, k], rj_cause[r, k], rjp_ptr,
+                                             rjp_idx, end_time, last_row)
+                ser_h = anc_h = env_h = frz_h = 0.0
             if node_skip[n]:
                 if nr + 1 > rows_f.shape[0]:
                     rows_f = _grow(rows_f, nr + 1)
@@ -776,7 +1003,7 @@ def run_releases(
                 rows_i[nr, 1] = n
                 rows_i[nr, 2] = ST_SKIPPED
                 rows_i[nr, 3] = attempts[r, n]
-                rows_i[nr, 4] = 0
+                rows_i[nr, 4] = 1 if node_rework[r, n] else 0
                 rows_i[nr, 5] = cause
                 last_row[r, n] = nr
                 nr += 1
@@ -788,7 +1015,8 @@ def run_releases(
                 continue
             team = node_team[n] if node_kind[n] == K_MANUAL else -1
             team_free = team < 0 or (busy[team] < pool_cap[team] and qn[team] == 0)
-            if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)):
+            if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)) \
+                    or node_reject_p[n] > 0.0:
                 stage[r, n] = 0
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, n)
                 hn += 1
@@ -808,6 +1036,8 @@ def run_releases(
             ntries = 0
             failed = False
             for att in range(node_tries[n]):
+                if base + att >= node_depth[n]:
+                    return (E_DRAWS, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                 coin = coins[n, base + att, r]
                 hours = hours_tab[n, base + att, r]
                 if node_kind[n] == K_APPROVAL:
@@ -834,6 +1064,12 @@ def run_releases(
                 if not failed:
                     break
             tr_n[r, n] = ntries
+            if failed and node_on_fail[n] >= 0:  # it rolls back: the process path
+                stage[r, n] = 0
+                heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, n)
+                hn += 1
+                eid += 1
+                continue
             w_use[r, n] = -1
             if team >= 0:
                 busy[team] += 1
@@ -887,7 +1123,8 @@ def run_releases(
                         rows_f, rows_i = _record(
                             rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
                             min(ready, end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
-                            end - min(start, end), 0 if att == 0 else 1, cause, 0.0)
+                            end - min(start, end),
+                            0 if att == 0 and not node_rework[r, n] else 1, cause, 0.0)
                         last_row[r, n] = nr
                         nr += 1
                     cut = True
@@ -898,7 +1135,8 @@ def run_releases(
                     rows_f, rows_i, nr, r, n, ST_FAILED if tr_failed[r, n, att] else ST_SUCCEEDED,
                     attempts[r, n], ready, start, end, w[r, n, 1] if first else 0.0,
                     w[r, n, 2] if first else 0.0, w[r, n, 3] if first else 0.0, 0.0,
-                    _positive(end - granted - hours), hours, 0 if first else 1, cause,
+                    _positive(end - granted - hours), hours,
+                    0 if first and not node_rework[r, n] else 1, cause,
                     w[r, n, 4] if first else 0.0)
                 last_row[r, n] = nr
                 ready = end
@@ -918,6 +1156,9 @@ def run_releases(
             continue
 
         # -- OP_PROC: a process resumes (or starts) ---------------------------------------
+        # stages: 0 start, 10-11 own anchor, 20-22 environments, 30-32 work and team,
+        # 40-41 tries; 50-53 a rejection's rework block (the approval waits in it),
+        # 60 a failed node waiting for its rollback block
         p = x
         gate = p >= N
         n = p if not gate else 0
@@ -952,6 +1193,14 @@ def run_releases(
                     if g_frz[r, k] > 0.0:  # the part of the gate's wait in freezes
                         pf[r, p, 12] = _overlap(ready, g_aanc[r, k],
                                                 g_aanc[r, k] + g_frz[r, k])
+                if rj_on[r, n]:  # in a rework block: its block gate, passed at once
+                    pf[r, p, 0], pi[r, p, 0] = _rj_readiness(
+                        r, n, rj_ready[r, k], rj_cause[r, k], rjp_ptr, rjp_idx, end_time,
+                        last_row)
+                    pf[r, p, 1] = pf[r, p, 2] = pf[r, p, 3] = pf[r, p, 12] = 0.0
+                st = 10
+                continue
+            if st == 10:  # its own anchor (also of a pass after a resumed rollback)
                 pf[r, p, 5] = now
                 t = now
                 if node_anchor[n] >= 0:
@@ -1101,6 +1350,8 @@ def run_releases(
                 pi[r, p, 4] = -1
                 pf[r, p, 4] = 0.0
                 if node_kind[n] == K_APPROVAL:
+                    if base >= node_depth[n]:
+                        return (E_DRAWS, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                     wait = hours_tab[n, base, r]
                     start = now
                     end = cal_add(node_cal[n], start, wait, cal_always, cal_ptr, cal_starts,
@@ -1111,7 +1362,7 @@ def run_releases(
                     pf[r, p, 9] = start
                     pf[r, p, 10] = end
                     pf[r, p, 11] = wait
-                    pi[r, p, 5] = 0
+                    pi[r, p, 5] = 2 if coins[n, base, r] < node_reject_p[n] else 0
                     if end > start:
                         heap = heap_push(heap, hn, start + (end - start), NORMAL, eid, EV_PROC,
                                          r, p)
@@ -1161,6 +1412,8 @@ def run_releases(
                 continue
             if st == 40:  # one try
                 att = pi[r, p, 2]
+                if pi[r, p, 3] + att >= node_depth[n]:
+                    return (E_DRAWS, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
                 coin = coins[n, pi[r, p, 3] + att, r]
                 hours = hours_tab[n, pi[r, p, 3] + att, r]
                 granted = now
@@ -1200,7 +1453,8 @@ def run_releases(
                     rows_f, rows_i = _record(
                         rows_f, rows_i, nr, r, n, ST_ABORTED, attempts[r, n],
                         min(pf[r, p, 0], end), min(start, end), end, 0.0, 0.0, 0.0, 0.0, 0.0,
-                        end - min(start, end), 0, pi[r, p, 0], 0.0)
+                        end - min(start, end), 1 if node_rework[r, n] else 0, pi[r, p, 0],
+                        0.0)
                 else:
                     rows_f, rows_i = _record(
                         rows_f, rows_i, nr, r, n, ST_FAILED if failed else ST_SUCCEEDED,
@@ -1208,7 +1462,10 @@ def run_releases(
                         pf[r, p, 1] if first else 0.0, pf[r, p, 2] if first else 0.0,
                         pf[r, p, 3] if first else 0.0, pf[r, p, 4] if first else 0.0,
                         _positive(pf[r, p, 10] - pf[r, p, 8] - pf[r, p, 11]), pf[r, p, 11],
-                        0 if first else 1, pi[r, p, 0], pf[r, p, 12] if first else 0.0)
+                        0 if first and not node_rework[r, n] else 1, pi[r, p, 0],
+                        pf[r, p, 12] if first else 0.0)
+                    if pi[r, p, 5] == 2:
+                        rows_i[nr, 2] = ST_REJECTED
                 last_row[r, n] = nr
                 nr += 1
                 if failed and not stopped[r]:
@@ -1223,7 +1480,7 @@ def run_releases(
                 if u >= 0:
                     heap, hn, eid = _give(node_team[n], busy, qn, q, heap, hn, eid, now)
                     use_f[u, 2] = now
-                halt = failed and not stopped[r]
+                halt = failed and not stopped[r] and node_on_fail[n] < 0
                 if halt:
                     heap, hn, eid = _halt(r, n, node_tries[n], now, stopped, halted, rel_i,
                                           g_hseq, hd_n, hd_pool, hd_use, use_f, busy, qn, q,
@@ -1234,12 +1491,117 @@ def run_releases(
                 hd_n[r, p] = 0
                 if stopped[r]:
                     break
+                if pi[r, p, 5] == 2:  # rejected: its rework block runs, then it again
+                    rel_i[r, 5] += 1
+                    if rel_i[r, 5] > max_rework:  # the rework cap: the release aborts
+                        heap, hn, eid = _halt(r, n, 0, now, stopped, halted, rel_i, g_hseq,
+                                              hd_n, hd_pool, hd_use, use_f, busy, qn, q,
+                                              heap, hn, eid, N)
+                        rel_i[r, 1] = REL_CAPPED
+                        break
+                    end_time[r, n] = now
+                    node_rework[r, n] = True
+                    rj_row[r, n] = nr - 1
+                    stage[r, p] = 50  # the block's process starts
+                    heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, p)
+                    hn += 1
+                    eid += 1
+                    break
+                if failed:  # the pass failed: its rollback phase runs (or the cap)
+                    heap, hn, eid, capped = _rb_fail(r, n, nr - 1, now, max_rework,
+                                                     node_on_fail, rb_node, rb_cause,
+                                                     end_time, stage, rel_i, heap, hn, eid)
+                    if capped:
+                        heap, hn, eid = _halt(r, n, node_tries[n], now, stopped, halted,
+                                              rel_i, g_hseq, hd_n, hd_pool, hd_use, use_f,
+                                              busy, qn, q, heap, hn, eid, N)
+                        rel_i[r, 1] = REL_CAPPED
+                    break
                 end_time[r, n] = now
                 stack[sp, 0] = OP_NODE_DONE
                 stack[sp, 1] = r
                 stack[sp, 2] = n
                 sp += 1
                 break
+            if st == 50:  # a rejection's rework block starts (the engine's _block)
+                for i in range(rj_ptr[n], rj_ptr[n + 1]):
+                    m = rj_idx[i]
+                    kb = node_on_fail[m]
+                    # not done yet, or waiting for its rollback block: it would run twice
+                    if end_time[r, m] < 0.0 or (kb >= 0 and rb_node[r, kb] == m):
+                        return (E_UNSUPPORTED, rows_f, rows_i, nr, use_f, use_i, nu, rel_f,
+                                rel_i)
+                for i in range(rj_ptr[n], rj_ptr[n + 1]):
+                    m = rj_idx[i]
+                    rj_open[r, node_phase[m]] = False
+                    rj_on[r, m] = True
+                    node_rework[r, m] = True
+                    rj_rem[r, m] = rjp_ptr[m + 1] - rjp_ptr[m]
+                rj_pend[r, n] = rj_ptr[n + 1] - rj_ptr[n]
+                rj_in_begin[r] = True
+                stack[sp, 0] = OP_RJ_BEGIN_END
+                stack[sp, 1] = r
+                stack[sp, 2] = n
+                sp += 1
+                for i in range(rj_ptr[n + 1] - 1, rj_ptr[n] - 1, -1):
+                    if rj_rem[r, rj_idx[i]] == 0:  # the roots as they stand now
+                        stack[sp, 0] = OP_RJ_RUNNABLE
+                        stack[sp, 1] = r
+                        stack[sp, 2] = rj_idx[i]
+                        sp += 1
+                stage[r, p] = 51
+                break
+            if st == 51 or st == 52:  # the block's end, its condition: one step each
+                stage[r, p] = st + 1
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                hn += 1
+                eid += 1
+                break
+            if st == 53:  # the block is done: the approval passes again, ready now
+                if stopped[r]:
+                    break
+                last = -1
+                best_t = -1.0
+                for i in range(rj_ptr[n], rj_ptr[n + 1]):
+                    m = rj_idx[i]
+                    if last < 0 or end_time[r, m] > best_t:
+                        last = m
+                        best_t = end_time[r, m]
+                pf[r, p, 0] = now
+                pi[r, p, 0] = rj_row[r, n]
+                if last >= 0 and last_row[r, last] >= 0:
+                    pi[r, p, 0] = last_row[r, last]
+                pf[r, p, 1] = pf[r, p, 2] = pf[r, p, 3] = pf[r, p, 12] = 0.0
+                st = 10  # its own anchor, as a pass after a resumed rollback
+                continue
+            if st == 60:  # its rollback block ended: SimPy's steps until it goes on
+                if rb_wait[r, n] > 1:
+                    rb_wait[r, n] -= 1
+                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                    hn += 1
+                    eid += 1
+                    break
+                kb = node_on_fail[n]
+                rb_node[r, kb] = -1  # the block is over
+                if stopped[r]:
+                    break
+                if not phase_resume[kb]:  # rolled back: the release ends failed
+                    heap, hn, eid = _halt(r, n, node_tries[n], now, stopped, halted, rel_i,
+                                          g_hseq, hd_n, hd_pool, hd_use, use_f, busy, qn, q,
+                                          heap, hn, eid, N)
+                    rel_i[r, 1] = REL_FAILED
+                    break
+                # it resumes: a new pass, ready now, after the block's last row
+                pf[r, p, 0] = now
+                pi[r, p, 0] = _rb_last_row(r, kb, rb_cause[r, kb], phn_ptr, phn_idx,
+                                           end_time, last_row)
+                pf[r, p, 1] = 0.0
+                pf[r, p, 2] = 0.0
+                pf[r, p, 3] = 0.0
+                pf[r, p, 12] = 0.0
+                node_rework[r, n] = True
+                st = 10
+                continue
             break  # unknown stage: cannot happen
     return (OK, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
 
@@ -1252,7 +1614,9 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
              dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
              cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
              anc_times, pool_cap, n_teams,
-             starts, slot_time, coins, hours_tab):
+             starts, slot_time, coins, hours_tab,
+             node_reject_p, node_rj, rj_ptr, rj_idx, rjp_ptr, rjp_idx, rjs_ptr, rjs_idx,
+             node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework):
     """All runs of a chunk in one call: ``starts`` is ``(runs, releases)``, ``slot_time``
     ``(runs, releases, slots)``, ``coins`` and ``hours_tab`` ``(runs, nodes, executions,
     releases)``. Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
@@ -1266,7 +1630,7 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
     use_i = np.empty((64, 3), dtype=np.int64)
     use_run = np.empty(64, dtype=np.int64)
     rel_f = np.empty((n_runs * R, 2))
-    rel_i = np.empty((n_runs * R, 5), dtype=np.int64)
+    rel_i = np.empty((n_runs * R, 6), dtype=np.int64)
     nr = 0
     nu = 0
     for i in range(n_runs):
@@ -1278,7 +1642,9 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
             dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
             cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
             anc_times, pool_cap, n_teams,
-            starts[i], slot_time[i], coins[i], hours_tab[i])
+            starts[i], slot_time[i], coins[i], hours_tab[i],
+            node_reject_p, node_rj, rj_ptr, rj_idx, rjp_ptr, rjp_idx, rjs_ptr, rjs_idx,
+            node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework)
         if err != OK:
             return (err, i, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
                     use_run[:nu], rel_f, rel_i)
