@@ -127,3 +127,13 @@ def test_bootstrap_bounds_between_extremes() -> None:
     assert out.loc["build", "rank_low"] == 1 and out.loc["build", "rank_high"] == 1
     assert out.loc["deploy", "rank_low"] == 2
     assert np.isfinite(out.loc["build", "var_share_high"])
+
+
+def test_release_of_zero_lead_time_is_left_out() -> None:
+    # r2's executions take no time: its lead is 0 and it cannot give shares
+    log = _log([("r1", "build", 0, 1), ("r1", "deploy", 1, 2),
+                ("r2", "build", 168, 168), ("r2", "deploy", 168, 168)])
+    out = bottlenecks(log, n_boot=0)
+    assert out["releases"].tolist() == [1, 1]
+    assert_allclose(out["critical_share"], [0.5, 0.5])
+    assert_allclose(out["critical_h_mean"], [1.0, 1.0])
