@@ -57,7 +57,6 @@ def both(bp: object, **kwargs: object):
 FALLBACK = {
     "conditional.yaml": "rejection rework",
     "harness-system-release.yaml": "rejection rework",
-    "store-activities.yaml": "subprocesses",
 }
 
 
@@ -72,10 +71,27 @@ def test_every_shipped_blueprint_gives_the_same_tables(path: Path):
         assert compiled.engine_note == ""
 
 
-def test_compiled_engine_refuses_what_it_does_not_support():
-    path = ROOT / "data/blueprints/store-activities.yaml"
-    with pytest.raises(PhasesimError, match="subprocesses are not compiled yet"):
+def test_compiled_engine_refuses_what_it_does_not_support(tmp_path: Path):
+    # a subprocess activity holding environments of its own: the SimPy engine gives them
+    # back when the subprocess's process resumes after a halt, which the loop does not
+    # replay yet
+    write_child(tmp_path)
+    (tmp_path / "parent.yaml").write_text(textwrap.dedent("""\
+        process:
+          id: parent
+          environments: {rig: {capacity: 1}}
+          phases:
+            - phase:
+                id: main
+                activities:
+                  - activity: {id: sanity, type: subprocess, process: child.yaml,
+                               uses: [rig]}
+        """))
+    path = tmp_path / "parent.yaml"
+    with pytest.raises(PhasesimError, match="a subprocess holding environments of its own"):
         simulate(path, releases=2, runs=1, seed=1, progress=False, engine="compiled")
+    result = simulate(path, releases=2, runs=1, seed=1, progress=False)
+    assert result.engine == "simpy" and "main.sanity" in result.engine_note
     with pytest.raises(PhasesimError, match="engine must be"):
         simulate(path, releases=2, runs=1, seed=1, progress=False, engine="fast")
     linear = ROOT / "data/blueprints/linear.yaml"
@@ -87,6 +103,159 @@ def test_compiled_engine_refuses_what_it_does_not_support():
             option["serialize"] = [bp.phase_ids[0]]
         result = simulate(bp, releases=3, runs=1, seed=1, progress=False, **option)
         assert result.engine == "simpy" and word in result.engine_note
+
+
+CHILD = """\
+process:
+  id: child
+  environments: {lab: {capacity: 1}}
+  phases:
+    - phase:
+        id: checks
+        uses: [lab]
+        activities:
+          - activity: {id: smoke, type: automated, duration: 2h}
+          - activity: {id: report, type: automated, depends-on: [smoke], duration: 1h}
+"""
+
+
+def write_child(folder: Path) -> None:
+    (folder / "child.yaml").write_text(CHILD)
+
+
+def test_hand_computed_subprocess_under_both_engines(tmp_path: Path):
+    # build 1 h, then the child process (its phase holds the one lab: smoke 2 h, report
+    # 1 h), then ship 1 h; releases an hour apart from Monday 10:00. Release 1: build
+    # 10-11, sanity 11-14 (smoke 11-13, report 13-14, the lab 11-14), ship 14-15.
+    # Release 2: build 11-12; its child's gate waits for the lab 12-14, so smoke runs
+    # 14-16 (2 h environment wait, caused by its build), report 16-17, sanity 12-17
+    # (5 h of work: the subprocess's span), ship 17-18
+    write_child(tmp_path)
+    (tmp_path / "parent.yaml").write_text(textwrap.dedent("""\
+        process:
+          id: parent
+          phases:
+            - phase:
+                id: main
+                activities:
+                  - activity: {id: build, type: automated, duration: 1h}
+                  - activity: {id: sanity, type: subprocess, process: child.yaml,
+                               depends-on: [build]}
+                  - activity: {id: ship, type: automated, duration: 1h,
+                               depends-on: [sanity]}
+        """))
+    _, compiled = both(tmp_path / "parent.yaml", releases=2, runs=1, cadence="every 1h",
+                       start=START)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log.set_index(["release_id", "phase_id", "activity_id"])
+    t = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+    expected = {  # (release, phase, activity): start, end, environment wait, work
+        ("R001", "main", "build"): ("10:00", "11:00", 0.0, 1.0),
+        ("R001", "main.sanity/checks", "smoke"): ("11:00", "13:00", 0.0, 2.0),
+        ("R001", "main.sanity/checks", "report"): ("13:00", "14:00", 0.0, 1.0),
+        ("R001", "main", "sanity"): ("11:00", "14:00", 0.0, 3.0),
+        ("R001", "main", "ship"): ("14:00", "15:00", 0.0, 1.0),
+        ("R002", "main", "build"): ("11:00", "12:00", 0.0, 1.0),
+        ("R002", "main.sanity/checks", "smoke"): ("14:00", "16:00", 2.0, 2.0),
+        ("R002", "main.sanity/checks", "report"): ("16:00", "17:00", 0.0, 1.0),
+        ("R002", "main", "sanity"): ("12:00", "17:00", 0.0, 5.0),
+        ("R002", "main", "ship"): ("17:00", "18:00", 0.0, 1.0),
+    }
+    assert len(log) == len(expected)
+    for where, (start, end, env_h, work_h) in expected.items():
+        row = log.loc[where]
+        assert row["start"] == t(f"2026-03-02 {start}"), where
+        assert row["end"] == t(f"2026-03-02 {end}"), where
+        assert row["wait_environment_h"] == pytest.approx(env_h), where
+        assert row["work_h"] == pytest.approx(work_h), where
+    assert log.loc[("R002", "main.sanity/checks", "smoke"), "ready"] == t("2026-03-02 12:00")
+    assert log.loc[("R002", "main.sanity/checks", "smoke"), "cause"] == \
+        log.loc[("R002", "main", "build"), "row"]
+    assert log.loc[("R002", "main", "sanity"), "activity_type"] == "subprocess"
+    usage = compiled.usage
+    assert list(usage["resource"]) == ["lab", "lab"]
+    assert list(usage["granted"]) == [t("2026-03-02 11:00"), t("2026-03-02 14:00")]
+    assert list(usage["requested"]) == [t("2026-03-02 11:00"), t("2026-03-02 12:00")]
+    assert list(usage["released"]) == [t("2026-03-02 14:00"), t("2026-03-02 17:00")]
+    assert list(compiled.releases["lead_time_h"]) == pytest.approx([5.0, 7.0])
+
+
+SUB_CHILD = """\
+process:
+  id: child
+  calendars: {office: {timezone: UTC, hours: Mon-Fri 09:00-17:00}}
+  teams: {QA: {capacity: 1, calendar: office}}
+  environments: {lab: {capacity: 1}}
+  phases:
+    - phase:
+        id: checks
+        uses: [lab]
+        activities:
+          - activity: {id: smoke, type: automated, duration: {uniform: [1h, 3h]},
+                       failure: {probability: 0.2, retries: 1}}
+          - activity: {id: manual, type: manual, owner: QA, duration: {uniform: [1h, 5h]}}
+          - activity: {id: report, type: automated, depends-on: [smoke], duration: 30m}
+    - phase:
+        id: sign
+        depends-on: [checks]
+        activities:
+          - activity: {id: ok, type: manual, owner: QA,
+                       approval: {wait: {uniform: [10m, 2h]}, approvers: 2, required: 1}}
+          - activity: {id: nested, type: subprocess, process: grandchild.yaml}
+"""
+
+GRANDCHILD = """\
+process:
+  id: grandchild
+  phases:
+    - phase:
+        id: g
+        activities:
+          - activity: {id: instant, type: automated}
+          - activity: {id: later, type: wait, depends-on: [instant], duration: {uniform: [0h, 1h]}}
+"""
+
+SUB_PARENT = """\
+process:
+  id: parent
+  inputs: {deep: {type: boolean, default: true}}
+  phases:
+    - phase:
+        id: main
+        activities:
+          - activity: {id: build, type: automated, duration: {uniform: [30m, 2h]}}
+          - activity: {id: sanity, type: subprocess, process: child.yaml,
+                       depends-on: [build]}
+          - activity: {id: quick, type: subprocess, process: grandchild.yaml}
+          - activity: {id: never, type: subprocess, process: grandchild.yaml,
+                       if: <+releaseInput.deep> == false}
+          - activity: {id: side, type: automated, duration: {uniform: [1h, 8h]},
+                       failure: {probability: 0.1}}
+          - activity: {id: ship, type: automated, duration: 1h,
+                       depends-on: [sanity, quick, never]}
+    - phase:
+        id: after
+        depends-on: [main]
+        not-before: "Tue 09:00"
+        activities:
+          - activity: {id: tidy, type: subprocess, process: grandchild.yaml}
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_subprocesses_give_the_same_tables(tmp_path: Path, seed: int):
+    # subprocesses with their own teams, environments, failures (aborting the release
+    # while its other branches run), approvals, a nested subprocess, one that ends at
+    # once (no durations), a skipped one and one in a phase behind a weekly anchor
+    (tmp_path / "child.yaml").write_text(SUB_CHILD)
+    (tmp_path / "grandchild.yaml").write_text(GRANDCHILD)
+    (tmp_path / "parent.yaml").write_text(SUB_PARENT)
+    _, compiled = both(tmp_path / "parent.yaml", releases=8, runs=3, cadence="every 5h",
+                       start=START, seed=seed)
+    assert compiled.engine == "compiled", compiled.engine_note
+    assert set(compiled.log["activity_type"]) >= {"subprocess", "approval", "manual"}
+    assert (compiled.log["phase_id"] == "main.sanity/sign.nested/g").any()
+    assert (compiled.log["status"] == "skipped").any()
 
 
 TEAM_TRAIN = """

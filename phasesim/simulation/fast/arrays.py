@@ -19,11 +19,11 @@ from phasesim.calendars import (
     WeeklyAnchor,
     _local_us,
 )
-from phasesim.simulation.compiled import CompiledModel
+from phasesim.simulation.compiled import CompiledModel, NodeSpec, PhaseSpec
 
 __all__ = ["FastModel", "build", "unsupported"]
 
-_KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3}
+_KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3, "subprocess": 4}
 
 
 def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
@@ -35,9 +35,14 @@ def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
     extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework"})
     if extra:
         return f"{', '.join(extra)} is not compiled yet"
-    for spec in model.nodes:
-        if spec.sub is not None or spec.kind == "subprocess":
-            return f"subprocesses are not compiled yet ({spec.key})"
+    for spec in _flat(model)[0]:
+        if spec.kind == "subprocess" and spec.sub is None:
+            return f"a subprocess without its process is not compiled ({spec.key})"
+        if spec.sub is not None and spec.uses:
+            # the engine gives them back three steps after a halt, when the subprocess's
+            # process resumes; the loop does not replay that yet
+            return (f"a subprocess holding environments of its own is not compiled yet "
+                    f"({spec.key})")
         if spec.reject_p > 0.0:
             return f"rejection rework is not compiled yet ({spec.key})"
         if spec.on_failure is not None:
@@ -60,6 +65,8 @@ class FastModel:
     n_teams: int
     pool_names: list[str]
     max_tries: int
+    #: every node of the arrays: the model's, then each subprocess's (flattened)
+    nodes: list[NodeSpec] = field(default_factory=list)
     _tables: dict[tuple[int, int], dict[str, np.ndarray]] = field(default_factory=dict)
 
     def tables(self, lo_year: int, hi_year: int) -> dict[str, np.ndarray]:
@@ -90,10 +97,40 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx
 
 
+def _flat(model: CompiledModel) -> tuple[list[NodeSpec],
+                                        list[tuple[CompiledModel, int, int, int]]]:
+    """Every node of a model and its subprocesses, and where each (sub)model sits:
+    (model, first node, first phase, the node that runs it or -1). The model's own
+    nodes and phases keep their indices; each subprocess's follow, in the order of the
+    nodes that run them (breadth first)."""
+    blocks: list[tuple[CompiledModel, int, int, int]] = [(model, 0, 0, -1)]
+    n_nodes, n_phases = len(model.nodes), len(model.phases)
+    i = 0
+    while i < len(blocks):
+        m, noff, _, _ = blocks[i]
+        for spec in m.nodes:
+            if spec.sub is not None:
+                blocks.append((spec.sub, n_nodes, n_phases, noff + spec.index))
+                n_nodes += len(spec.sub.nodes)
+                n_phases += len(spec.sub.phases)
+        i += 1
+    return [spec for m, _, _, _ in blocks for spec in m.nodes], blocks
+
+
 def build(model: CompiledModel) -> FastModel:
-    """Flatten a compiled model (without subprocesses, rework or rollbacks)."""
-    nodes, phases = model.nodes, model.phases
+    """Flatten a compiled model (without rework or rollbacks); a subprocess's nodes and
+    phases join the arrays after the model's, its members listed under the node that
+    runs it (``sub_mem_*``, ``sub_ph_*``)."""
+    nodes, blocks = _flat(model)
+    phases: list[PhaseSpec] = [ph for m, _, _, _ in blocks for ph in m.phases]
     N, P = len(nodes), len(phases)
+    node_off = [b[1] for b in blocks for _ in b[0].nodes]
+    phase_off = [b[2] for b in blocks for _ in b[0].nodes]
+    node_sub = [b[3] for b in blocks for _ in b[0].nodes]
+    ph_node_off = [b[1] for b in blocks for _ in b[0].phases]
+    ph_phase_off = [b[2] for b in blocks for _ in b[0].phases]
+    phase_sub = [b[3] for b in blocks for _ in b[0].phases]
+    ph_model = [b[0] for b in blocks for _ in b[0].phases]
     team_names = list(model.team_capacity)
     env_names = list(model.environment_capacity)
     pool_index = {("team", t): i for i, t in enumerate(team_names)}
@@ -138,7 +175,8 @@ def build(model: CompiledModel) -> FastModel:
         return anc_index[(a, c)], s
 
     ar: dict[str, Any] = {}
-    ar["node_phase"] = np.array([s.phase for s in nodes], dtype=np.int64)
+    ar["node_phase"] = np.array([phase_off[i] + s.phase for i, s in enumerate(nodes)],
+                                dtype=np.int64)
     ar["node_kind"] = np.array([_KINDS[s.kind] for s in nodes], dtype=np.int64)
     ar["node_skip"] = np.array([s.skipped for s in nodes], dtype=np.bool_)
     ar["node_team"] = np.array([pool_index[("team", s.team)] if s.team is not None else -1
@@ -152,11 +190,13 @@ def build(model: CompiledModel) -> FastModel:
     ar["node_tries"] = np.array([s.retries + 1 if s.fail_p > 0.0 else 1 for s in nodes],
                                 dtype=np.int64)
     members = list(model.main_nodes)
-    ar["pred_ptr"], ar["pred_idx"] = _csr([list(s.preds) for s in nodes])
+    ar["pred_ptr"], ar["pred_idx"] = _csr([[node_off[i] + p for p in s.preds]
+                                           for i, s in enumerate(nodes)])
     succs: list[list[int]] = [[] for _ in range(N)]
-    for n in members:  # as the engine's plan: successors in the block's order
-        for p in nodes[n].preds:
-            succs[p].append(n)
+    for m, noff, _, _ in blocks:  # as the engine's plan: successors in the block's order
+        for n in m.main_nodes:
+            for p in m.nodes[n].preds:
+                succs[noff + p].append(noff + n)
     ar["succ_ptr"], ar["succ_idx"] = _csr(succs)
     ar["members"] = np.array(members, dtype=np.int64)
     envs = model.environment_capacity
@@ -167,12 +207,17 @@ def build(model: CompiledModel) -> FastModel:
     fz += [[frz(c) for c in ph.freeze_calendars] for ph in phases]
     ar["frz_ent_ptr"], ar["frz_ent_idx"] = _csr(fz)
     # phases, in the order the engine's plan meets them (first appearance in the block)
+    # (of each block: the model's main nodes, and each subprocess's)
     seen: dict[int, None] = {}
-    for n in members:
-        seen.setdefault(nodes[n].phase, None)
+    block_seen: list[dict[int, None]] = []
+    for m, _noff, poff, _ in blocks:
+        block_seen.append({})
+        for n in m.main_nodes:
+            block_seen[-1].setdefault(poff + m.nodes[n].phase, None)
+        seen.update(block_seen[-1])
     in_main = np.zeros(P, dtype=np.bool_)
     in_main[list(seen)] = True
-    ar["phase_in_main"] = in_main
+    ar["phase_in_main"] = in_main  # in its block: the model's or its subprocess's
     phase_anchor = [anchor(ph.anchor, ph.anchor_calendar, ph.slot_week) for ph in phases]
     ar["phase_anchor"] = np.array([a for a, _ in phase_anchor], dtype=np.int64)
     ar["phase_slot"] = np.array([b for _, b in phase_anchor], dtype=np.int64)
@@ -180,19 +225,38 @@ def build(model: CompiledModel) -> FastModel:
     ar["phase_has_gate"] = np.array([bool(ph.anchor is not None or ph.uses
                                           or ph.freeze_calendars) for ph in phases],
                                     dtype=np.bool_)
-    ar["dep_ptr"], ar["dep_idx"] = _csr([list(ph.deps) for ph in phases])
-    ar["up_ptr"], ar["up_idx"] = _csr([[n for d in ph.deps for n in phases[d].nodes]
-                                       for ph in phases])
-    ar["dpt_ptr"], ar["dpt_idx"] = _csr([[j for j in seen if k in phases[j].deps]
-                                         if k in seen else [] for k in range(P)])
+    ar["dep_ptr"], ar["dep_idx"] = _csr([[ph_phase_off[k] + d for d in ph.deps]
+                                         for k, ph in enumerate(phases)])
+    ar["up_ptr"], ar["up_idx"] = _csr([[ph_node_off[k] + n for d in ph.deps
+                                        for n in ph_model[k].phases[d].nodes]
+                                       for k, ph in enumerate(phases)])
+    dependents: list[list[int]] = [[] for _ in range(P)]
+    for own in block_seen:
+        for k in own:
+            dependents[k] = [j for j in own
+                             if k - ph_phase_off[k] in phases[j].deps]
+    ar["dpt_ptr"], ar["dpt_idx"] = _csr(dependents)
     counts = np.zeros(P, dtype=np.int64)
-    for n in members:
-        counts[nodes[n].phase] += 1
+    for m, _noff, poff, _ in blocks:
+        for n in m.main_nodes:
+            counts[poff + m.nodes[n].phase] += 1
     ar["wl_off"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     ar["pool_cap"] = pool_cap
+    # subprocesses: the block each node and phase belongs to (the node that runs it, or
+    # -1), and the members and phases of the block each subprocess node runs
+    ar["node_sub"] = np.array(node_sub, dtype=np.int64)
+    ar["phase_sub"] = np.array(phase_sub, dtype=np.int64)
+    sub_members: list[list[int]] = [[] for _ in range(N)]
+    sub_phases: list[list[int]] = [[] for _ in range(N)]
+    for (m, noff, _, owner), own in zip(blocks, block_seen, strict=True):
+        if owner >= 0:
+            sub_members[owner] = [noff + n for n in m.main_nodes]
+            sub_phases[owner] = sorted(own)
+    ar["sub_mem_ptr"], ar["sub_mem_idx"] = _csr(sub_members)
+    ar["sub_ph_ptr"], ar["sub_ph_idx"] = _csr(sub_phases)
     max_tries = int(ar["node_tries"].max()) if N else 1
     return FastModel(model, ar, calendars, freezes, anchors, slots, len(team_names),
-                     team_names + env_names, max_tries)
+                     team_names + env_names, max_tries, nodes)
 
 
 def _time_tables(fm: FastModel, lo: int, hi: int) -> dict[str, np.ndarray]:

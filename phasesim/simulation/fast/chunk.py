@@ -39,17 +39,17 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
     (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`)."""
     from phasesim.simulation.fast.philox import uniforms
 
-    model = fm.model
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
     n_runs = len(runs)
-    coins = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
-    hours = np.zeros((n_runs, model.n_nodes, fm.max_tries, releases))
+    n_nodes = len(fm.nodes)  # with the nodes of subprocesses (each keeps its own stream)
+    coins = np.zeros((n_runs, n_nodes, fm.max_tries, releases))
+    hours = np.zeros((n_runs, n_nodes, fm.max_tries, releases))
     tries = fm.arrays["node_tries"]
-    for spec in model.nodes:
-        if spec.skipped:
+    for index, spec in enumerate(fm.nodes):
+        if spec.skipped or spec.kind == "subprocess":  # a subprocess draws nothing itself
             continue
-        for e in range(int(tries[spec.index])):
+        for e in range(int(tries[index])):
             if spec.kind == "approval":
                 assert spec.wait_spec is not None
                 u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases,
@@ -60,8 +60,8 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int
                 u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases, 2)
                 h = spec.duration.quantile(u[:, :, 1]) if spec.duration is not None \
                     else np.zeros((n_runs, releases))
-            coins[:, spec.index, e] = u[:, :, 0]
-            hours[:, spec.index, e] = h
+            coins[:, index, e] = u[:, :, 0]
+            hours[:, index, e] = h
     return coins, hours
 
 
@@ -118,7 +118,7 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
           uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
           reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray
           ) -> tuple[dict[str, Any], ...]:
-    nodes = fm.model.nodes
+    nodes = fm.nodes
     node = ri[:, 1]
     log = {
         "row": row.astype(np.int64), "run": run, "release": ri[:, 0].copy(),

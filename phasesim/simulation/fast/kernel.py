@@ -56,6 +56,12 @@ K_MANUAL = 0
 K_AUTOMATED = 1
 K_APPROVAL = 2
 K_WAIT = 3
+K_SUBPROCESS = 4
+
+# subprocesses (numbered apart from the codes above)
+OP_SUB_BEGIN_END = 40  # a subprocess's block has started every root it had
+ST_SUB_BEGIN = 70  # stage: the subprocess's block process starts (its begin)
+ST_SUB_DONE = 71  # stage: the subprocess's process resumes after its block ended
 
 # errors
 OK = 0
@@ -353,6 +359,37 @@ def _halt(r, n, tries, now, stopped, halted, rel_i, g_hseq, hd_n, hd_pool, hd_us
     return heap, hn + 1, eid + 1
 
 
+@njit(cache=True)
+def _sub_begin(stack, sp, r, s, remaining, phase_in_main, sub_mem_ptr, sub_mem_idx,
+               sub_ph_ptr, sub_ph_idx):
+    """The begin of the block a subprocess node ``s`` runs (the engine's ``_Block.begin``
+    with the subprocess's model): its phases' gates first, then its roots as they stand
+    now, then the end of the begin; pushed in reverse."""
+    need = sp + (sub_mem_ptr[s + 1] - sub_mem_ptr[s]) + (sub_ph_ptr[s + 1] - sub_ph_ptr[s]) + 1
+    if need > stack.shape[0]:
+        stack = _grow(stack, need)
+    stack[sp, 0] = OP_SUB_BEGIN_END
+    stack[sp, 1] = r
+    stack[sp, 2] = s
+    sp += 1
+    for i in range(sub_mem_ptr[s + 1] - 1, sub_mem_ptr[s] - 1, -1):
+        m = sub_mem_idx[i]
+        if remaining[r, m] != 0:
+            continue
+        stack[sp, 0] = 2  # OP_RUNNABLE_IF_ZERO
+        stack[sp, 1] = r
+        stack[sp, 2] = m
+        sp += 1
+    for i in range(sub_ph_ptr[s + 1] - 1, sub_ph_ptr[s] - 1, -1):
+        k = sub_ph_idx[i]
+        if phase_in_main[k]:
+            stack[sp, 0] = 5  # OP_OPEN_IF_DEPS
+            stack[sp, 1] = r
+            stack[sp, 2] = k
+            sp += 1
+    return stack, sp
+
+
 # -- the run ---------------------------------------------------------------------------
 @njit(cache=True)
 def run_releases(
@@ -371,7 +408,9 @@ def run_releases(
         # pools: teams 0 .. T-1, environments T ..
         pool_cap, n_teams,
         # this run
-        starts, slot_time, coins, hours_tab):
+        starts, slot_time, coins, hours_tab,
+        # subprocesses: the block of each node and phase, what each subprocess node runs
+        node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx):
     """Simulate one run. Returns (error, rows_f, rows_i, n_rows, use_f, use_i, n_use,
     rel_f, rel_i); see ``fast.chunk`` for the columns."""
     N = node_phase.shape[0]
@@ -392,6 +431,13 @@ def run_releases(
     for i in range(members.shape[0]):
         phase_left[:, node_phase[members[i]]] += 1
     pending = np.full(R, members.shape[0], dtype=np.int64)
+    # the block of each subprocess node: nodes not yet finished, whether in its begin
+    sub_pending = np.zeros((R, N), dtype=np.int64)
+    sub_in_begin = np.zeros((R, N), dtype=np.bool_)
+    for s in range(N):
+        sub_pending[:, s] = sub_mem_ptr[s + 1] - sub_mem_ptr[s]
+        for i in range(sub_mem_ptr[s], sub_mem_ptr[s + 1]):
+            phase_left[:, node_phase[sub_mem_idx[i]]] += 1
     g_ready = np.zeros((R, P))
     g_aser = np.zeros((R, P))
     g_aanc = np.zeros((R, P))
@@ -532,6 +578,10 @@ def run_releases(
             in_begin[r] = False
             continue
 
+        if op == OP_SUB_BEGIN_END:
+            sub_in_begin[r, x] = False
+            continue
+
         if op == OP_BEGIN:
             in_begin[r] = True
             stack[sp, 0] = OP_BEGIN_END
@@ -548,7 +598,7 @@ def run_releases(
                 stack[sp, 2] = members[i]
                 sp += 1
             for k in range(P - 1, -1, -1):
-                if phase_in_main[k]:
+                if phase_in_main[k] and phase_sub[k] < 0:
                     stack[sp, 0] = OP_OPEN_IF_DEPS
                     stack[sp, 1] = r
                     stack[sp, 2] = k
@@ -559,6 +609,7 @@ def run_releases(
             n = x
             stack[sp, 0] = OP_PENDING_DEC
             stack[sp, 1] = r
+            stack[sp, 2] = n
             sp += 1
             stack[sp, 0] = OP_PHASE_DEC
             stack[sp, 1] = r
@@ -615,6 +666,18 @@ def run_releases(
             continue
 
         if op == OP_PENDING_DEC:
+            s = node_sub[x]
+            if s >= 0:  # a node of a subprocess: its block's count
+                sub_pending[r, s] -= 1
+                if sub_pending[r, s] == 0 and not stopped[r]:
+                    # the block's end and SimPy's condition, then the subprocess resumes
+                    stage[r, s] = ST_SUB_DONE
+                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, s)
+                    hn += 1
+                    eid += 1
+                    if not sub_in_begin[r, s]:
+                        stage[r, s] = ST_SUB_DONE + 2
+                continue
             pending[r] -= 1
             if pending[r] == 0 and not stopped[r]:
                 # the block's end, then SimPy's conditions, then the release's row
@@ -638,7 +701,7 @@ def run_releases(
             # open the gate: note when and why it was reached
             opening[r, k] = True
             g_ready[r, k] = now
-            g_cause[r, k] = -1
+            g_cause[r, k] = -1 if phase_sub[k] < 0 else pi[r, phase_sub[k], 0]
             best_t = -1.0
             for i in range(up_ptr[k], up_ptr[k + 1]):
                 u = up_idx[i]
@@ -788,7 +851,8 @@ def run_releases(
                 continue
             team = node_team[n] if node_kind[n] == K_MANUAL else -1
             team_free = team < 0 or (busy[team] < pool_cap[team] and qn[team] == 0)
-            if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)):
+            if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)) \
+                    or node_kind[n] == K_SUBPROCESS:
                 stage[r, n] = 0
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, n)
                 hn += 1
@@ -1094,6 +1158,48 @@ def run_releases(
                     break
                 st = 30
                 continue
+            if st == 30 and node_kind[n] == K_SUBPROCESS:  # runs its block, a process
+                pf[r, p, 9] = now
+                stage[r, p] = ST_SUB_BEGIN
+                heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, p)
+                hn += 1
+                eid += 1
+                break
+            if st == ST_SUB_BEGIN:
+                if stopped[r]:
+                    break
+                if sub_pending[r, p] == 0:  # nothing to run: it ends at once
+                    stage[r, p] = ST_SUB_DONE
+                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                    hn += 1
+                    eid += 1
+                    break
+                sub_in_begin[r, p] = True
+                stack, sp = _sub_begin(stack, sp, r, p, remaining, phase_in_main,
+                                       sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx)
+                break
+            if st == ST_SUB_DONE + 2 or st == ST_SUB_DONE + 1:  # SimPy's zero-delay steps
+                stage[r, p] = st - 1
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                hn += 1
+                eid += 1
+                break
+            if st == ST_SUB_DONE:  # its row: from its start to the block's end
+                if stopped[r]:
+                    break
+                attempts[r, n] += 1
+                rows_f, rows_i = _record(
+                    rows_f, rows_i, nr, r, n, ST_SUCCEEDED, attempts[r, n], pf[r, p, 0],
+                    pf[r, p, 9], now, pf[r, p, 1], pf[r, p, 2], pf[r, p, 3], 0.0, 0.0,
+                    now - pf[r, p, 9], 0, pi[r, p, 0], pf[r, p, 12])
+                last_row[r, n] = nr
+                nr += 1
+                end_time[r, n] = now
+                stack[sp, 0] = OP_NODE_DONE
+                stack[sp, 1] = r
+                stack[sp, 2] = n
+                sp += 1
+                break
             if st == 30:  # work
                 base = attempts[r, n]
                 pi[r, p, 3] = base
@@ -1252,7 +1358,8 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
              dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
              cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
              anc_times, pool_cap, n_teams,
-             starts, slot_time, coins, hours_tab):
+             starts, slot_time, coins, hours_tab,
+             node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx):
     """All runs of a chunk in one call: ``starts`` is ``(runs, releases)``, ``slot_time``
     ``(runs, releases, slots)``, ``coins`` and ``hours_tab`` ``(runs, nodes, executions,
     releases)``. Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
@@ -1278,7 +1385,8 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
             dpt_idx, wl_off, cal_always, cal_ptr, cal_starts, cal_ends, cal_starts_us,
             cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
             anc_times, pool_cap, n_teams,
-            starts[i], slot_time[i], coins[i], hours_tab[i])
+            starts[i], slot_time[i], coins[i], hours_tab[i],
+            node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx)
         if err != OK:
             return (err, i, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
                     use_run[:nu], rel_f, rel_i)
