@@ -32,7 +32,16 @@ def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
         return "max_in_flight is not compiled yet"
     if policies.get("serialize"):
         return "serialize is not compiled yet"
-    extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework"})
+    # a forecast's starting state: only the clock's start is compiled (releases that all
+    # start at or after it, none in flight, nothing busy), see fast.chunk.run_chunk
+    states = [s for s in policies.get("states") or () if s is not None]
+    if states:
+        return (f"the forecast's starting state is not compiled yet ({len(states)} "
+                f"release(s) in flight at now: their finished, running and entered work)")
+    if any(policies.get("busy") or {}):
+        return "busy teams or environments at the start (busy) are not compiled yet"
+    extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework", "now",
+                                    "states", "busy"})
     if extra:
         return f"{', '.join(extra)} is not compiled yet"
     for spec in _flat(model)[0]:

@@ -86,11 +86,23 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
         if skey not in slot_cache:
             slot_cache[skey] = slot_times(fm, sched[i])
         slots[i] = slot_cache[skey]
+    now = policies.get("now")
+    kernel_starts = sched
+    if now is not None and releases:
+        # a forecast with nothing in flight: the clock starts at now and the first
+        # release arrives after a timer of its own (now + (start - now), as SimPy adds)
+        if float(sched[:, 0].min()) < now:
+            raise CompiledEngineError("releases scheduled before the forecast's now are "
+                                      "not compiled yet")
+        kernel_starts = sched.copy()
+        later = sched[:, 0] > now
+        kernel_starts[later, 0] = now + (sched[later, 0] - now)
     lo = _year(float(sched[:, 0].min())) - 1
     hi = _year(float(sched[:, -1].max())) + _HORIZON_YEARS
     names = _kernel_args()
     while True:
-        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
+        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams,
+                  "starts": kernel_starts,
                   "slot_time": slots, "coins": coins, "hours_tab": hours}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
