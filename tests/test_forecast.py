@@ -23,6 +23,16 @@ DATA = Path(__file__).parent / "data"
 MON = pd.Timestamp("2026-03-02 09:00", tz="UTC")  # a Monday
 
 
+@pytest.fixture(autouse=True, params=["simpy", "auto"])
+def forecast_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case under the SimPy engine and under ``engine="auto"`` (compiled when nothing
+    is in flight, else SimPy with ``Forecast.engine_note`` saying why)."""
+    defaults = forecast.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "engine", request.param)
+    return str(request.param)
+
+
 def bp(text: str):
     return load_blueprint(textwrap.dedent(text))
 
