@@ -180,6 +180,59 @@ def test_hand_computed_subprocess_under_both_engines(tmp_path: Path):
     assert list(compiled.releases["lead_time_h"]) == pytest.approx([5.0, 7.0])
 
 
+def test_a_subprocess_row_follows_its_block_after_simpys_three_steps(tmp_path: Path):
+    # long runs a child process of one 2 h activity; quick, after a 1 h pause, a child
+    # with one instant activity. Releases at 10:00 and 11:00. At 12:00 release 1's child
+    # activity ends first (its timer is the older), then release 2's pause: its quick
+    # starts (two process starts) and its block ends as it began, so its row follows one
+    # step later; release 1's long waits three steps after its block's end (the block's
+    # event, the condition, the block's process), so it is recorded after release 2's
+    # quick although its block ended first
+    write_child(tmp_path)
+    (tmp_path / "long.yaml").write_text(textwrap.dedent("""\
+        process:
+          id: long
+          phases:
+            - phase:
+                id: l
+                activities:
+                  - activity: {id: work, type: automated, duration: 2h}
+        """))
+    (tmp_path / "instant.yaml").write_text(textwrap.dedent("""\
+        process:
+          id: instant
+          phases:
+            - phase:
+                id: i
+                activities:
+                  - activity: {id: tick, type: automated}
+        """))
+    (tmp_path / "parent.yaml").write_text(textwrap.dedent("""\
+        process:
+          id: parent
+          phases:
+            - phase:
+                id: main
+                activities:
+                  - activity: {id: long, type: subprocess, process: long.yaml}
+                  - activity: {id: pause, type: wait, duration: 1h}
+                  - activity: {id: quick, type: subprocess, process: instant.yaml,
+                               depends-on: [pause]}
+        """))
+    _, compiled = both(tmp_path / "parent.yaml", releases=2, runs=1, cadence="every 1h",
+                       start=START)
+    assert compiled.engine == "compiled", compiled.engine_note
+    log = compiled.log.set_index(["release_id", "phase_id", "activity_id"])
+    noon = pd.Timestamp("2026-03-02 12:00", tz="UTC")
+    long1 = log.loc[("R001", "main", "long")]
+    quick2 = log.loc[("R002", "main", "quick")]
+    assert long1["end"] == noon and long1["work_h"] == pytest.approx(2.0)
+    assert quick2["start"] == quick2["end"] == noon
+    assert log.loc[("R001", "main.long/l", "work"), "row"] < \
+        log.loc[("R002", "main", "pause"), "row"] < \
+        log.loc[("R002", "main.quick/i", "tick"), "row"] < quick2["row"] < long1["row"]
+
+
 SUB_CHILD = """\
 process:
   id: child
