@@ -28,10 +28,6 @@ _KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3}
 
 def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
     """Why the compiled engine cannot run this model with these policies (None: it can)."""
-    if policies.get("max_in_flight") is not None:
-        return "max_in_flight is not compiled yet"
-    if policies.get("serialize"):
-        return "serialize is not compiled yet"
     extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework"})
     if extra:
         return f"{', '.join(extra)} is not compiled yet"

@@ -89,9 +89,13 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     lo = _year(float(sched[:, 0].min())) - 1
     hi = _year(float(sched[:, -1].max())) + _HORIZON_YEARS
     names = _kernel_args()
+    serialize = set(policies.get("serialize") or ())
+    phase_serial = np.array([ph.id in serialize for ph in fm.model.phases], dtype=np.bool_)
+    max_in_flight = int(policies.get("max_in_flight") or 0)  # 0: no limit
     while True:
         values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
-                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+                  "slot_time": slots, "coins": coins, "hours_tab": hours,
+                  "phase_serial": phase_serial, "max_in_flight": max_in_flight}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
         if err == E_HORIZON and hi < 9000:
