@@ -94,15 +94,13 @@ def test_compiled_engine_refuses_what_it_does_not_support(tmp_path: Path):
     assert result.engine == "simpy" and "main.sanity" in result.engine_note
     with pytest.raises(PhasesimError, match="engine must be"):
         simulate(path, releases=2, runs=1, seed=1, progress=False, engine="fast")
-    linear = ROOT / "data/blueprints/linear.yaml"
-    for option, word in (({"max_in_flight": 1}, "max_in_flight"),
-                         ({"serialize": ["build"]}, "serialize")):
-        bp = load_blueprint(linear)
-        option = dict(option)
-        if "serialize" in option:
-            option["serialize"] = [bp.phase_ids[0]]
-        result = simulate(bp, releases=3, runs=1, seed=1, progress=False, **option)
-        assert result.engine == "simpy" and word in result.engine_note
+    # the release policies are compiled: they no longer fall back
+    bp = load_blueprint(ROOT / "data/blueprints/linear.yaml")
+    for option in ({"max_in_flight": 1}, {"serialize": [bp.phase_ids[0]]},
+                   {"max_in_flight": 2, "serialize": bp.phase_ids[:2]}):
+        result = simulate(bp, releases=3, runs=1, seed=1, progress=False,
+                          **option)  # type: ignore[arg-type]
+        assert result.engine == "compiled" and result.engine_note == "", option
 
 
 CHILD = """\
@@ -346,6 +344,83 @@ def test_hand_computed_team_queue_under_both_engines():
     assert list(compiled.usage["resource"]) == ["Dev"] * 4
 
 
+FLIGHT_TRAIN = """
+process:
+  id: flight
+  phases:
+    - phase:
+        id: p
+        activities:
+          - activity: {id: a, type: automated, duration: {fixed: 10h}}
+"""
+
+
+@pytest.mark.parametrize(("limit", "starts", "ends"), [
+    # one at a time: each starts when the one before ends
+    (1, ["03-02 10:00", "03-02 20:00", "03-03 06:00"],
+     ["03-02 20:00", "03-03 06:00", "03-03 16:00"]),
+    # two: the third (scheduled 18:00) takes the first one's slot at 20:00
+    (2, ["03-02 10:00", "03-02 14:00", "03-02 20:00"],
+     ["03-02 20:00", "03-03 00:00", "03-03 06:00"]),
+])
+def test_hand_computed_max_in_flight_under_both_engines(limit: int, starts: list[str],
+                                                        ends: list[str]):
+    # releases of one 10 h activity scheduled every 4 h from Monday 10:00
+    bp = load_blueprint(textwrap.dedent(FLIGHT_TRAIN))
+    _, compiled = both(bp, releases=3, runs=1, cadence="every 4h", start=START,
+                       max_in_flight=limit)
+    assert compiled.engine == "compiled", compiled.engine_note
+    t = lambda s: pd.Timestamp(f"2026-{s}", tz="UTC")  # noqa: E731
+    rels = compiled.releases
+    assert list(rels["scheduled"]) == [t("03-02 10:00"), t("03-02 14:00"), t("03-02 18:00")]
+    assert list(rels["start"]) == [t(s) for s in starts]
+    assert list(rels["end"]) == [t(s) for s in ends]
+    assert list(compiled.log["start"]) == [t(s) for s in starts]
+    assert list(compiled.log["end"]) == [t(s) for s in ends]
+
+
+SERIAL_TRAIN = """
+process:
+  id: serial
+  phases:
+    - phase:
+        id: build
+        activities:
+          - activity: {id: b, type: automated, duration: {fixed: 2h}}
+    - phase:
+        id: deploy
+        depends-on: [build]
+        activities:
+          - activity: {id: d, type: automated, duration: {fixed: 6h}}
+          - activity: {id: e, type: automated, depends-on: [d], duration: {fixed: 1h}}
+"""
+
+
+def test_hand_computed_serialize_waits_under_both_engines():
+    # releases every 4 h from Monday 10:00; build takes 2 h, deploy (serialised) 7 h. R1
+    # deploys 12:00-19:00; R2 is ready to deploy at 16:00 and waits 3 h for R1 to leave
+    # (19:00-02:00); R3 is ready at 20:00 and waits 6 h for R2 (02:00-09:00)
+    bp = load_blueprint(textwrap.dedent(SERIAL_TRAIN))
+    _, compiled = both(bp, releases=3, runs=1, cadence="every 4h", start=START,
+                       serialize=["deploy"])
+    assert compiled.engine == "compiled", compiled.engine_note
+    t = lambda s: pd.Timestamp(f"2026-{s}", tz="UTC")  # noqa: E731
+    log = compiled.log.set_index(["release_id", "activity_id"])
+    for release, ready, start, wait in (("R001", "03-02 12:00", "03-02 12:00", 0.0),
+                                        ("R002", "03-02 16:00", "03-02 19:00", 3.0),
+                                        ("R003", "03-02 20:00", "03-03 02:00", 6.0)):
+        assert log.loc[(release, "d"), "ready"] == t(ready), release
+        assert log.loc[(release, "d"), "start"] == t(start), release
+        assert log.loc[(release, "d"), "wait_serialize_h"] == pytest.approx(wait), release
+        # once in the phase, nothing waits
+        assert log.loc[(release, "e"), "wait_serialize_h"] == 0.0, release
+        assert log.loc[(release, "b"), "wait_serialize_h"] == 0.0, release
+    assert list(compiled.releases["end"]) == [t("03-02 19:00"), t("03-03 02:00"),
+                                              t("03-03 09:00")]
+    # the first release waits for nobody (no previous release), and build is not serialised
+    assert compiled.log["wait_serialize_h"].sum() == pytest.approx(9.0)
+
+
 FREEZE_TRAIN = """
 process:
   id: frozen
@@ -453,11 +528,30 @@ def random_trains(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+@st.composite
+def release_policies(draw: st.DrawFn) -> dict[str, object]:
+    """Some of the time an in-flight limit, serialised phases (of p0 .. p2), or both."""
+    out: dict[str, object] = {}
+    choice = draw(st.integers(0, 4))
+    if choice in (1, 3):
+        out["max_in_flight"] = draw(st.integers(1, 2))
+    if choice in (2, 3):
+        out["serialize"] = sorted(draw(st.sets(st.integers(0, 2), min_size=1, max_size=3)))
+    return out
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(random_trains(), st.integers(0, 2**16), st.sampled_from(["every 3d", "daily", "weekly"]))
-def test_random_trains_give_the_same_tables(text: str, seed: int, cadence: str):
+@given(random_trains(), st.integers(0, 2**16), st.sampled_from(["every 3d", "daily", "weekly"]),
+       release_policies())
+def test_random_trains_give_the_same_tables(text: str, seed: int, cadence: str,
+                                            policies: dict[str, object]):
     bp = load_blueprint(text)
-    _, compiled = both(bp, releases=6, runs=2, cadence=cadence, start=START, seed=seed)
+    if "serialize" in policies:  # the phases the train has
+        policies = {**policies, "serialize": [
+            f"p{i}" for i in policies["serialize"]  # type: ignore[attr-defined]
+            if f"p{i}" in bp.phase_ids]}
+    _, compiled = both(bp, releases=6, runs=2, cadence=cadence, start=START, seed=seed,
+                       **policies)
     assert compiled.engine == "compiled", compiled.engine_note
 
 

@@ -28,10 +28,6 @@ _KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3, "subprocess": 4
 
 def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
     """Why the compiled engine cannot run this model with these policies (None: it can)."""
-    if policies.get("max_in_flight") is not None:
-        return "max_in_flight is not compiled yet"
-    if policies.get("serialize"):
-        return "serialize is not compiled yet"
     # a forecast's starting state: only the clock's start is compiled (releases that all
     # start at or after it, none in flight, nothing busy), see fast.chunk.run_chunk
     states = [s for s in policies.get("states") or () if s is not None]

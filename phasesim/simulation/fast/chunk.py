@@ -100,10 +100,17 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     lo = _year(float(sched[:, 0].min())) - 1
     hi = _year(float(sched[:, -1].max())) + _HORIZON_YEARS
     names = _kernel_args()
+    serialize = set(policies.get("serialize") or ())
+    # the model's own phases only (the engine serialises no subprocess's phase: their
+    # ids are prefixed and its block has no previous release); the flat arrays' length
+    phase_serial = np.zeros(fm.arrays["phase_in_main"].shape[0], dtype=np.bool_)
+    phase_serial[:len(fm.model.phases)] = [ph.id in serialize for ph in fm.model.phases]
+    max_in_flight = int(policies.get("max_in_flight") or 0)  # 0: no limit
     while True:
         values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams,
                   "starts": kernel_starts,
-                  "slot_time": slots, "coins": coins, "hours_tab": hours}
+                  "slot_time": slots, "coins": coins, "hours_tab": hours,
+                  "phase_serial": phase_serial, "max_in_flight": max_in_flight}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
         if err == E_HORIZON and hi < 9000:

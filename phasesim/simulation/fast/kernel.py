@@ -29,6 +29,7 @@ EV_FINISH = 3
 EV_GATE_ANCHOR = 4
 EV_PROC = 5
 EV_CHAIN = 6  # zero-delay steps from a release's end to its row (SimPy's conditions)
+EV_SERIAL_EXIT = 7  # a release left a serialised phase: the next one's gate goes on
 
 # synchronous operations
 OP_NODE_DONE = 0
@@ -44,6 +45,7 @@ OP_GATE_AT_ANCHOR = 9
 OP_PROC = 10
 OP_BEGIN = 11
 OP_BEGIN_END = 12
+OP_AFTER_SERIALIZE = 13
 
 # statuses (codes into runner-side names)
 ST_SUCCEEDED = 0
@@ -390,6 +392,55 @@ def _sub_begin(stack, sp, r, s, remaining, phase_in_main, sub_mem_ptr, sub_mem_i
     return stack, sp
 
 
+# -- policies: the in-flight limit and serialised phases -----------------------------------
+@njit(cache=True)
+def _in_flight_take(a, ready, cap, if_state, ifq, ifqn):
+    """The in-flight limit's ``take`` (``if_state`` is [busy, seq]): True when release
+    ``a`` may start now, else it queues by ``ready`` (its scheduled start)."""
+    if if_state[0] < cap and ifqn[0] == 0:
+        if_state[0] += 1
+        return True, ifq
+    ifq = q_push(ifq, ifqn, 0, ready, if_state[1], a, 0)
+    if_state[1] += 1
+    return False, ifq
+
+
+@njit(cache=True)
+def _in_flight_give(cap, if_state, ifq, ifqn, heap, hn, eid, now):
+    """A release ended: its in-flight slot goes to the first one waiting (which starts
+    with a grant event now), else it is free."""
+    if ifqn[0] > 0 and if_state[0] <= cap:
+        r2, _ = q_pop(ifq, ifqn, 0)
+        heap = heap_push(heap, hn, now, NORMAL, eid, EV_REL_INIT, r2, 1)
+        return heap, hn + 1, eid + 1
+    if_state[0] -= 1
+    return heap, hn, eid
+
+
+@njit(cache=True)
+def _serial_exit(r, k, sx, sx_wait, heap, hn, eid, now):
+    """Release ``r`` leaves serialised phase ``k`` (the engine's ``serial_exit`` event
+    succeeds): the next release's gate, if it waits for it, goes on when it is processed."""
+    sx[r, k] = True
+    if sx_wait[r, k]:
+        sx_wait[r, k] = False
+        heap = heap_push(heap, hn, now, NORMAL, eid, EV_SERIAL_EXIT, r + 1, k)
+        return heap, hn + 1, eid + 1
+    return heap, hn, eid
+
+
+@njit(cache=True)
+def _gate_anchor_time(r, k, now, phase_anchor, phase_slot, slot_time, anc_ptr, anc_times):
+    """When phase ``k``'s gate of release ``r`` may pass its anchor (nan: past the tables)."""
+    t = now
+    if phase_anchor[k] >= 0:
+        if phase_slot[k] >= 0:
+            t = max(now, slot_time[r, phase_slot[k]])
+        else:
+            t = next_anchor(phase_anchor[k], now, anc_ptr, anc_times)
+    return t
+
+
 # -- the run ---------------------------------------------------------------------------
 @njit(cache=True)
 def run_releases(
@@ -410,7 +461,10 @@ def run_releases(
         # this run
         starts, slot_time, coins, hours_tab,
         # subprocesses: the block of each node and phase, what each subprocess node runs
-        node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx):
+        node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx,
+        # policies: serialised phases (of the model's own phases only), the in-flight
+        # limit (0: none)
+        phase_serial, max_in_flight):
     """Simulate one run. Returns (error, rows_f, rows_i, n_rows, use_f, use_i, n_use,
     rel_f, rel_i); see ``fast.chunk`` for the columns."""
     N = node_phase.shape[0]
@@ -487,6 +541,12 @@ def run_releases(
     in_begin = np.zeros(R, dtype=np.bool_)
     g_hseq = np.full((R, P), -1, dtype=np.int64)  # order in which gates took environments
     hseq = 0
+    # policies: serial exits triggered, the next release's gate waiting on them; in flight
+    sx = np.zeros((R, P), dtype=np.bool_)
+    sx_wait = np.zeros((R, P), dtype=np.bool_)
+    if_state = np.zeros(2, dtype=np.int64)  # busy, seq
+    ifq = np.empty((1, 16, 4))
+    ifqn = np.zeros(1, dtype=np.int64)
     # queues
     heap = np.empty((64, 6))
     hn = 0
@@ -536,6 +596,13 @@ def run_releases(
                     hn += 1
                     eid += 1
                     continue
+                # the release's end: its serialised phases not left yet, its slot
+                for k in range(P):
+                    if phase_serial[k] and not sx[a, k]:
+                        heap, hn, eid = _serial_exit(a, k, sx, sx_wait, heap, hn, eid, now)
+                if max_in_flight > 0:
+                    heap, hn, eid = _in_flight_give(max_in_flight, if_state, ifq, ifqn, heap,
+                                                    hn, eid, now)
                 rel_f[a, 1] = now
                 best = 0
                 for n in range(N):
@@ -545,6 +612,11 @@ def run_releases(
                 rel_i[a, 4] = 1
                 continue
             if kind == EV_REL_INIT:
+                if max_in_flight > 0 and b == 0:  # b == 1: granted a slot now
+                    go, ifq = _in_flight_take(a, starts[a], max_in_flight, if_state, ifq,
+                                              ifqn)
+                    if not go:
+                        continue
                 rel_f[a, 0] = now
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_BEGIN, a, 0)
                 hn += 1
@@ -558,6 +630,8 @@ def run_releases(
                 stack[sp, 0] = OP_FINISH
             elif kind == EV_GATE_ANCHOR:
                 stack[sp, 0] = OP_GATE_AT_ANCHOR
+            elif kind == EV_SERIAL_EXIT:
+                stack[sp, 0] = OP_AFTER_SERIALIZE
             else:
                 stack[sp, 0] = OP_PROC
             stack[sp, 1] = a
@@ -657,6 +731,10 @@ def run_releases(
                 use_f[hd_use[r, g, j], 2] = now
             hd_n[r, g] = 0
             g_hseq[r, k] = -1
+            # it left a serialised phase (never a subprocess's: phase_serial marks the
+            # model's own phases only, as the engine's serial_exit holds only their ids)
+            if phase_serial[k] and not sx[r, k]:
+                heap, hn, eid = _serial_exit(r, k, sx, sx_wait, heap, hn, eid, now)
             pdone[r, k] = True
             for i in range(dpt_ptr[k + 1] - 1, dpt_ptr[k] - 1, -1):
                 stack[sp, 0] = OP_MAYBE_OPEN
@@ -712,7 +790,7 @@ def run_releases(
             g_aanc[r, k] = now
             g_started[r, k] = now
             g_frz[r, k] = 0.0
-            if phase_skip[k] or not phase_has_gate[k]:
+            if phase_skip[k] or not (phase_has_gate[k] or (phase_serial[k] and r > 0)):
                 # the gate's end: open, and launch what waits
                 gopen[r, k] = True
                 for i in range(wl_n[r, k] - 1, -1, -1):
@@ -722,7 +800,11 @@ def run_releases(
                     sp += 1
                 wl_n[r, k] = 0
                 continue
-            # after serialisation (not compiled: never asked for here): the anchor
+            # serialised: wait until the previous release has left the phase
+            if phase_serial[k] and r > 0 and not sx[r - 1, k]:
+                sx_wait[r - 1, k] = True
+                continue
+            # after serialisation: the anchor
             if stopped[r]:
                 continue
             g_aser[r, k] = now
@@ -734,6 +816,26 @@ def run_releases(
                     t = next_anchor(phase_anchor[k], now, anc_ptr, anc_times)
                 if np.isnan(t):
                     return (E_HORIZON, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
+            if t > now:
+                heap = heap_push(heap, hn, now + (t - now), NORMAL, eid, EV_GATE_ANCHOR, r, k)
+                hn += 1
+                eid += 1
+            else:
+                stack[sp, 0] = OP_GATE_AT_ANCHOR
+                stack[sp, 1] = r
+                stack[sp, 2] = k
+                sp += 1
+            continue
+
+        if op == OP_AFTER_SERIALIZE:  # the previous release left the phase: the anchor
+            k = x
+            if stopped[r]:
+                continue
+            g_aser[r, k] = now
+            t = _gate_anchor_time(r, k, now, phase_anchor, phase_slot, slot_time, anc_ptr,
+                                  anc_times)
+            if np.isnan(t):
+                return (E_HORIZON, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
             if t > now:
                 heap = heap_push(heap, hn, now + (t - now), NORMAL, eid, EV_GATE_ANCHOR, r, k)
                 hn += 1
@@ -1359,10 +1461,12 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
              cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
              anc_times, pool_cap, n_teams,
              starts, slot_time, coins, hours_tab,
-             node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx):
+             node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx,
+             phase_serial, max_in_flight):
     """All runs of a chunk in one call: ``starts`` is ``(runs, releases)``, ``slot_time``
     ``(runs, releases, slots)``, ``coins`` and ``hours_tab`` ``(runs, nodes, executions,
-    releases)``. Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
+    releases)``; ``phase_serial`` and ``max_in_flight`` as in :func:`run_releases`.
+    Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
     use_i, use_run, rel_f, rel_i), the rows of every run one after the other."""
     n_runs = starts.shape[0]
     R = starts.shape[1]
@@ -1386,7 +1490,8 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
             cal_ends_us, cal_cum, cal_cov_hi_us, frz_ptr, frz_starts, frz_ends, anc_ptr,
             anc_times, pool_cap, n_teams,
             starts[i], slot_time[i], coins[i], hours_tab[i],
-            node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx)
+            node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx,
+            phase_serial, max_in_flight)
         if err != OK:
             return (err, i, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
                     use_run[:nu], rel_f, rel_i)
