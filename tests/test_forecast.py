@@ -23,6 +23,16 @@ DATA = Path(__file__).parent / "data"
 MON = pd.Timestamp("2026-03-02 09:00", tz="UTC")  # a Monday
 
 
+@pytest.fixture(autouse=True, params=["simpy", "auto"])
+def forecast_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case under the SimPy engine and under ``engine="auto"`` (compiled when nothing
+    is in flight, else SimPy with ``Forecast.engine_note`` saying why)."""
+    defaults = forecast.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "engine", request.param)
+    return str(request.param)
+
+
 def bp(text: str):
     return load_blueprint(textwrap.dedent(text))
 
@@ -178,6 +188,60 @@ def test_forecast_from_a_release_start_with_an_empty_log_equals_simulate():
     ends = fc._rel.assign(release_id=fc._rel["release_id"].map(names))
     pd.testing.assert_frame_equal(ends.reset_index(drop=True),
                                   sim.releases.reset_index(drop=True))
+
+
+def both_forecasts(*args, **kwargs):
+    """A forecast under the SimPy engine and under ``engine="auto"``: equal tables."""
+    reference = forecast(*args, engine="simpy", **kwargs)
+    auto = forecast(*args, engine="auto", **kwargs)
+    assert reference.engine == "simpy" and reference.engine_note == ""
+    for ref, other in ((reference.log, auto.log), (reference._rel, auto._rel),
+                       (reference.releases, auto.releases), (reference.phases, auto.phases)):
+        if ref is None:
+            assert other is None
+            continue
+        pd.testing.assert_frame_equal(ref, other, check_exact=False, rtol=0, atol=1e-9)
+    return reference, auto
+
+
+def test_a_forecast_with_nothing_in_flight_runs_compiled_with_equal_tables():
+    # from a release's start: the compiled engine, the same tables as SimPy's
+    start = pd.Timestamp("2026-01-05 08:00", tz="Europe/Berlin")
+    _, fc = both_forecasts(DATA / "train.yaml", None, now=start, future=3,
+                           cadence="weekly", runs=4, seed=5)
+    assert fc.engine == "compiled" and fc.engine_note == ""
+    # releases after now: the clock starts at now and each arrives on its own timer. a
+    # fixed 2 h activity, releases at 12:00 and 13:00: 12-14 and 13-15
+    _, fc = both_forecasts(bp(ONE % "2h"), None, now=MON, future=2,
+                           cadence=[MON + pd.Timedelta(hours=3), MON + pd.Timedelta(hours=4)],
+                           runs=2, seed=3)
+    assert fc.engine == "compiled", fc.engine_note
+    sim = fc.log[fc.log["run"] == 1].set_index("release_id")
+    assert sim.loc["next-1", "start"] == MON + pd.Timedelta(hours=3)
+    assert sim.loc["next-2", "end"] == MON + pd.Timedelta(hours=6)
+    assert fc.releases.loc["next-2", "finish_p50"] == MON + pd.Timedelta(hours=6)
+
+
+def test_a_forecast_with_releases_in_flight_falls_back_and_says_why():
+    log = log_of([
+        {"release_id": "R1", "phase_id": "p", "activity_id": "a",
+         "activity_type": "automated", "status": "in_progress",
+         "start": "2026-03-02 09:00Z", "end": None},
+    ])
+    options = {"now": "2026-03-02 10:00Z", "future": 1, "cadence": "every 3d", "runs": 3,
+               "seed": 2}
+    _, fc = both_forecasts(bp(ONE % "2h"), log, **options)
+    assert fc.engine == "simpy"
+    assert "the forecast's starting state is not compiled yet (1 release(s) in flight" \
+        in fc.engine_note
+    with pytest.raises(PhasesimError, match="compiled engine cannot run this forecast"):
+        forecast(bp(ONE % "2h"), log, engine="compiled", **options)
+    # nothing in flight, but a team busy at now: SimPy too
+    _, fc = both_forecasts(bp(OCCUPY), None, now=MON, future=1, cadence=[MON], runs=1,
+                           seed=1, busy={"QA": [MON + pd.Timedelta(hours=3)]})
+    assert fc.engine == "simpy" and "busy" in fc.engine_note
+    review = fc.log.set_index("activity_id").loc["review"]
+    assert review["start"] == MON + pd.Timedelta(hours=3)
 
 
 # -- resources in use -----------------------------------------------------------------

@@ -64,6 +64,7 @@ def forecast(
     progress: bool = False,
     max_in_flight: int | None = None,
     serialize: Sequence[str] = (),
+    engine: str = "auto",
 ) -> Forecast:
     """Forecast the releases in flight at ``now`` and the next ``future`` releases.
 
@@ -95,6 +96,10 @@ def forecast(
         As for :func:`phasesim.simulate`. The releases in flight at ``now`` hold their
         slots (even past the limit); a serialised phase that a release in flight is in, or
         has yet to pass, holds the next release back until it leaves it.
+    engine : {"auto", "compiled", "simpy"}
+        As for :func:`phasesim.simulate`. The compiled engine runs a forecast only when
+        no release is in flight at ``now`` and nothing is ``busy``; otherwise ``"auto"``
+        runs the SimPy engine and ``Forecast.engine_note`` says why.
 
     Returns
     -------
@@ -113,6 +118,8 @@ def forecast(
                             f"found {future!r}")
     if runs < 1:
         raise PhasesimError(f"runs must be at least 1, found {runs}")
+    if engine not in ("auto", "compiled", "simpy"):
+        raise PhasesimError(f"engine must be 'auto', 'compiled' or 'simpy', found {engine!r}")
     if isinstance(serialize, str):
         serialize = [serialize]
     unknown_phases = [p for p in serialize if p not in bp.phase_ids]
@@ -161,12 +168,13 @@ def forecast(
         raise PhasesimError(f"busy names {unknown}, which are not teams or environments "
                             f"of the blueprint (teams: {', '.join(model.team_capacity)}; "
                             f"environments: {', '.join(model.environment_capacity)})")
+    used, note = "simpy", ""
     if starts:
-        sim_log, sim_rel = _run(model, per_run, ids, seed_key(seed), runs, n_jobs, progress,
-                                {"max_in_flight": max_in_flight,
-                                 "serialize": tuple(serialize),
-                                 "max_rework": max_rework, "now": now_h,
-                                 "states": [r.state for r in flight], "busy": busy_h})
+        sim_log, sim_rel, used, note = _run(
+            model, per_run, ids, seed_key(seed), runs, n_jobs, progress,
+            {"max_in_flight": max_in_flight, "serialize": tuple(serialize),
+             "max_rework": max_rework, "now": now_h, "states": [r.state for r in flight],
+             "busy": busy_h}, engine)
         sim_rel = _with_outcomes(sim_rel, sim_log, bp)
     else:
         sim_log, sim_rel = empty_log().assign(observed=pd.Series(dtype=bool)), None
@@ -181,7 +189,7 @@ def forecast(
         cadence_note=cadence_note, runs=runs, seed=entropy, target=target,
         log=full, unmatched=state.unmatched, state=state,
         future_starts=[from_epoch_hours(t).tz_convert(zone) for t in future_starts],
-        _rel=sim_rel, _model=model,
+        _rel=sim_rel, _model=model, engine=used, engine_note=note,
     )
     out._tables()
     return out
@@ -319,17 +327,41 @@ def _random_starts(rule: Any, future: int, state: State, now_h: float, key: int,
 # -- running --------------------------------------------------------------------------
 def _run(model: CompiledModel, starts: list[list[float]], ids: list[str], key: int,
          runs: int,
-         n_jobs: int, progress: bool, policies: dict[str, Any]
-         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+         n_jobs: int, progress: bool, policies: dict[str, Any], engine: str = "simpy"
+         ) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """The simulated log and release table, the engine that ran and why not the
+    compiled one (as ``simulate`` chooses)."""
     chunks = _chunks(runs, n_jobs)
-    parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
+    parts = None
+    used, note = "simpy", ""
+    if engine != "simpy":
+        from phasesim.simulation.fast import prepare
+        from phasesim.simulation.fast.chunk import CompiledEngineError
+
+        fast_model, note = prepare(model, policies)
+        if fast_model is None and engine == "compiled":
+            raise PhasesimError(f"the compiled engine cannot run this forecast: {note}; "
+                                "use engine='auto' or engine='simpy'")
+        if fast_model is not None:
+            try:
+                parts = _execute(model, starts, key, chunks, policies, n_jobs, progress,
+                                 fast_model)
+                used = "compiled"
+            except CompiledEngineError as exc:
+                if engine == "compiled":
+                    raise PhasesimError(f"the compiled engine cannot run this forecast: "
+                                        f"{exc}; use engine='auto' or engine='simpy'"
+                                        ) from None
+                note = str(exc)
+    if parts is None:
+        parts = _execute(model, starts, key, chunks, policies, n_jobs, progress)
     n = len(starts[0])
     log = _log_frame(_merge([p[0] for p in parts]), n)
     rel = _release_frame(_merge([p[1] for p in parts]), n)
     names = {f"R{i + 1:0{max(3, len(str(n)))}d}": rid for i, rid in enumerate(ids)}
     log["release_id"] = log["release_id"].map(names).astype("string")
     rel["release_id"] = rel["release_id"].map(names)
-    return log, rel
+    return log, rel, used, note
 
 
 def _observed(frame: pd.DataFrame, state: State, flight: list[ReleaseInfo], runs: int
@@ -397,6 +429,10 @@ class Forecast:
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     _ends: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
     _base_columns: list[str] = field(default_factory=list, repr=False)
+    #: which engine simulated the continuation ("simpy" or "compiled"), and why not the
+    #: compiled one when "auto" fell back (as ``SimulationResult``)
+    engine: str = "simpy"
+    engine_note: str = ""
 
     @property
     def finished(self) -> list[str]:

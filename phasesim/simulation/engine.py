@@ -239,7 +239,10 @@ class RunEngine:
                 rel.used = dict(state.used)
                 rel.again = set(state.again)
             rel.stop = self.env.event()
-            rel.serial_exit = {pid: self.env.event() for pid in self.serialize}
+            # in the model's phase order (not the set's, which varies with the hash seed):
+            # the order in which a release's end lets the next one's gates go on
+            rel.serial_exit = {ph.id: self.env.event() for ph in self.model.phases
+                               if ph.id in self.serialize}
             previous, self._previous = self._previous, rel
             self.env.process(self._release(rel, previous))
 

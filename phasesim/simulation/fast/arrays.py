@@ -19,30 +19,63 @@ from phasesim.calendars import (
     WeeklyAnchor,
     _local_us,
 )
-from phasesim.simulation.compiled import CompiledModel
+from phasesim.simulation.compiled import CompiledModel, NodeSpec, PhaseSpec
 
 __all__ = ["FastModel", "build", "unsupported"]
 
-_KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3}
+_KINDS = {"manual": 0, "automated": 1, "approval": 2, "wait": 3, "subprocess": 4}
 
 
 def unsupported(model: CompiledModel, policies: dict[str, Any]) -> str | None:
     """Why the compiled engine cannot run this model with these policies (None: it can)."""
-    if policies.get("max_in_flight") is not None:
-        return "max_in_flight is not compiled yet"
-    if policies.get("serialize"):
-        return "serialize is not compiled yet"
-    extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework"})
+    # a forecast's starting state: only the clock's start is compiled (releases that all
+    # start at or after it, none in flight, nothing busy), see fast.chunk.run_chunk
+    states = [s for s in policies.get("states") or () if s is not None]
+    if states:
+        return (f"the forecast's starting state is not compiled yet ({len(states)} "
+                f"release(s) in flight at now: their finished, running and entered work)")
+    if any(policies.get("busy") or {}):
+        return "busy teams or environments at the start (busy) are not compiled yet"
+    extra = sorted(set(policies) - {"max_in_flight", "serialize", "max_rework", "now",
+                                    "states", "busy"})
     if extra:
         return f"{', '.join(extra)} is not compiled yet"
+    flat = _flat(model)[0]
+    for spec in flat[len(model.nodes):]:  # the nodes of subprocesses
+        if spec.reject_p > 0.0 or spec.on_failure is not None:
+            return (f"rejection rework or a rollback inside a subprocess is not compiled "
+                    f"yet ({spec.key})")
+    in_rework = {m for spec in model.nodes if spec.reject_p > 0.0 for m in spec.reject_block}
+    for spec in flat:
+        if spec.sub is not None and any(ph.rollback for ph in spec.sub.phases):
+            return f"a subprocess with rollback phases is not compiled yet ({spec.key})"
+        if spec.sub is not None and (spec.reject_p > 0.0 or spec.on_failure is not None):
+            return (f"a subprocess that rejects or rolls back is not compiled yet "
+                    f"({spec.key})")
     for spec in model.nodes:
-        if spec.sub is not None or spec.kind == "subprocess":
-            return f"subprocesses are not compiled yet ({spec.key})"
-        if spec.reject_p > 0.0:
+        # a rework or rollback block that reruns a subprocess is not handled
+        if spec.kind == "subprocess" or spec.sub is not None:
+            if spec.index in in_rework:
+                return (f"a subprocess inside a rejection rework block is not compiled "
+                        f"yet ({spec.key})")
+            if model.phases[spec.phase].rollback:
+                return (f"a subprocess inside a rollback phase is not compiled yet "
+                        f"({spec.key})")
+    for spec in flat:
+        if spec.kind == "subprocess" and spec.sub is None:
+            return f"a subprocess without its process is not compiled ({spec.key})"
+        if spec.sub is not None and spec.uses:
+            # the engine gives them back three steps after a halt, when the subprocess's
+            # process resumes; the loop does not replay that yet
+            return (f"a subprocess holding environments of its own is not compiled yet "
+                    f"({spec.key})")
+        if spec.reject_p > 0.0 and spec.index < len(model.nodes) \
+                and spec is model.nodes[spec.index]:
             why = _rework_unsupported(model, spec)
             if why is not None:
                 return f"{why} ({spec.key})"
-        if spec.on_failure is not None and model.phases[spec.phase].rollback:
+        if spec.on_failure is not None and spec is model.nodes[spec.index] \
+                and model.phases[spec.phase].rollback:
             return f"a rollback from inside a rollback phase is not compiled yet ({spec.key})"
         if spec.kind not in _KINDS:
             return f"activity type {spec.kind!r} is not compiled ({spec.key})"
@@ -114,6 +147,8 @@ class FastModel:
     n_teams: int
     pool_names: list[str]
     max_tries: int
+    #: every node of the arrays: the model's, then each subprocess's (flattened)
+    nodes: list[NodeSpec] = field(default_factory=list)
     _tables: dict[tuple[int, int], dict[str, np.ndarray]] = field(default_factory=dict)
 
     def tables(self, lo_year: int, hi_year: int) -> dict[str, np.ndarray]:
@@ -144,10 +179,40 @@ def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx
 
 
+def _flat(model: CompiledModel) -> tuple[list[NodeSpec],
+                                        list[tuple[CompiledModel, int, int, int]]]:
+    """Every node of a model and its subprocesses, and where each (sub)model sits:
+    (model, first node, first phase, the node that runs it or -1). The model's own
+    nodes and phases keep their indices; each subprocess's follow, in the order of the
+    nodes that run them (breadth first)."""
+    blocks: list[tuple[CompiledModel, int, int, int]] = [(model, 0, 0, -1)]
+    n_nodes, n_phases = len(model.nodes), len(model.phases)
+    i = 0
+    while i < len(blocks):
+        m, noff, _, _ = blocks[i]
+        for spec in m.nodes:
+            if spec.sub is not None:
+                blocks.append((spec.sub, n_nodes, n_phases, noff + spec.index))
+                n_nodes += len(spec.sub.nodes)
+                n_phases += len(spec.sub.phases)
+        i += 1
+    return [spec for m, _, _, _ in blocks for spec in m.nodes], blocks
+
+
 def build(model: CompiledModel) -> FastModel:
-    """Flatten a compiled model (without subprocesses)."""
-    nodes, phases = model.nodes, model.phases
+    """Flatten a compiled model (without rework or rollbacks); a subprocess's nodes and
+    phases join the arrays after the model's, its members listed under the node that
+    runs it (``sub_mem_*``, ``sub_ph_*``)."""
+    nodes, blocks = _flat(model)
+    phases: list[PhaseSpec] = [ph for m, _, _, _ in blocks for ph in m.phases]
     N, P = len(nodes), len(phases)
+    node_off = [b[1] for b in blocks for _ in b[0].nodes]
+    phase_off = [b[2] for b in blocks for _ in b[0].nodes]
+    node_sub = [b[3] for b in blocks for _ in b[0].nodes]
+    ph_node_off = [b[1] for b in blocks for _ in b[0].phases]
+    ph_phase_off = [b[2] for b in blocks for _ in b[0].phases]
+    phase_sub = [b[3] for b in blocks for _ in b[0].phases]
+    ph_model = [b[0] for b in blocks for _ in b[0].phases]
     team_names = list(model.team_capacity)
     env_names = list(model.environment_capacity)
     pool_index = {("team", t): i for i, t in enumerate(team_names)}
@@ -192,7 +257,8 @@ def build(model: CompiledModel) -> FastModel:
         return anc_index[(a, c)], s
 
     ar: dict[str, Any] = {}
-    ar["node_phase"] = np.array([s.phase for s in nodes], dtype=np.int64)
+    ar["node_phase"] = np.array([phase_off[i] + s.phase for i, s in enumerate(nodes)],
+                                dtype=np.int64)
     ar["node_kind"] = np.array([_KINDS[s.kind] for s in nodes], dtype=np.int64)
     ar["node_skip"] = np.array([s.skipped for s in nodes], dtype=np.bool_)
     ar["node_team"] = np.array([pool_index[("team", s.team)] if s.team is not None else -1
@@ -206,12 +272,16 @@ def build(model: CompiledModel) -> FastModel:
     ar["node_tries"] = np.array([s.retries + 1 if s.fail_p > 0.0 else 1 for s in nodes],
                                 dtype=np.int64)
     members = list(model.main_nodes)
-    ar["pred_ptr"], ar["pred_idx"] = _csr(_block_preds(model))
+    bp = _block_preds(model)  # the model's own nodes (with rollback blocks), then subs'
+    ar["pred_ptr"], ar["pred_idx"] = _csr([bp[i] if i < len(model.nodes)
+                                           else [node_off[i] + p for p in s.preds]
+                                           for i, s in enumerate(nodes)])
     succs: list[list[int]] = [[] for _ in range(N)]
-    for n in members:  # as the engine's plan: successors in the block's order
-        for p in nodes[n].preds:
-            succs[p].append(n)
-    _rollback_succs(model, succs)
+    for m, noff, _, _ in blocks:  # as the engine's plan: successors in the block's order
+        for n in m.main_nodes:
+            for p in m.nodes[n].preds:
+                succs[noff + p].append(noff + n)
+    _rollback_succs(model, succs)  # the model's own rollback phases (none in a subprocess)
     ar["succ_ptr"], ar["succ_idx"] = _csr(succs)
     ar["members"] = np.array(members, dtype=np.int64)
     envs = model.environment_capacity
@@ -222,12 +292,17 @@ def build(model: CompiledModel) -> FastModel:
     fz += [[frz(c) for c in ph.freeze_calendars] for ph in phases]
     ar["frz_ent_ptr"], ar["frz_ent_idx"] = _csr(fz)
     # phases, in the order the engine's plan meets them (first appearance in the block)
+    # (of each block: the model's main nodes, and each subprocess's)
     seen: dict[int, None] = {}
-    for n in members:
-        seen.setdefault(nodes[n].phase, None)
+    block_seen: list[dict[int, None]] = []
+    for m, _noff, poff, _ in blocks:
+        block_seen.append({})
+        for n in m.main_nodes:
+            block_seen[-1].setdefault(poff + m.nodes[n].phase, None)
+        seen.update(block_seen[-1])
     in_main = np.zeros(P, dtype=np.bool_)
     in_main[list(seen)] = True
-    ar["phase_in_main"] = in_main
+    ar["phase_in_main"] = in_main  # in its block: the model's or its subprocess's
     phase_anchor = [anchor(ph.anchor, ph.anchor_calendar, ph.slot_week) for ph in phases]
     ar["phase_anchor"] = np.array([a for a, _ in phase_anchor], dtype=np.int64)
     ar["phase_slot"] = np.array([b for _, b in phase_anchor], dtype=np.int64)
@@ -235,48 +310,70 @@ def build(model: CompiledModel) -> FastModel:
     ar["phase_has_gate"] = np.array([bool(ph.anchor is not None or ph.uses
                                           or ph.freeze_calendars) for ph in phases],
                                     dtype=np.bool_)
-    ar["dep_ptr"], ar["dep_idx"] = _csr([list(ph.deps) for ph in phases])
-    ar["up_ptr"], ar["up_idx"] = _csr([[n for d in ph.deps for n in phases[d].nodes]
-                                       for ph in phases])
-    ar["dpt_ptr"], ar["dpt_idx"] = _csr([[j for j in seen if k in phases[j].deps]
-                                         if k in seen else [] for k in range(P)])
+    ar["dep_ptr"], ar["dep_idx"] = _csr([[ph_phase_off[k] + d for d in ph.deps]
+                                         for k, ph in enumerate(phases)])
+    ar["up_ptr"], ar["up_idx"] = _csr([[ph_node_off[k] + n for d in ph.deps
+                                        for n in ph_model[k].phases[d].nodes]
+                                       for k, ph in enumerate(phases)])
+    dependents: list[list[int]] = [[] for _ in range(P)]
+    for own in block_seen:
+        for k in own:
+            dependents[k] = [j for j in own
+                             if k - ph_phase_off[k] in phases[j].deps]
+    ar["dpt_ptr"], ar["dpt_idx"] = _csr(dependents)
     counts = np.zeros(P, dtype=np.int64)
-    for n in range(N):  # every phase's nodes (a rollback phase's wait in its gate too)
-        counts[nodes[n].phase] += 1
+    for i, spec in enumerate(nodes):  # every phase's nodes (a rollback phase's too)
+        counts[phase_off[i] + spec.phase] += 1
     # rejection rework: each rejecting approval's block (in the block's order), and for
     # each member its block's gate, predecessors and successors inside the block
     ar["node_reject_p"] = np.array([s.reject_p for s in nodes], dtype=np.float64)
     node_rj = np.full(N, -1, dtype=np.int64)
-    blocks: list[list[int]] = [[] for _ in range(N)]
+    rj_blocks: list[list[int]] = [[] for _ in range(N)]
     rj_preds: list[list[int]] = [[] for _ in range(N)]
     rj_succs: list[list[int]] = [[] for _ in range(N)]
-    for s in nodes:
+    for s in model.nodes:  # the model's own (refused inside a subprocess)
         if s.reject_p <= 0.0:
             continue
         block = list(s.reject_block)
-        blocks[s.index] = block
+        rj_blocks[s.index] = block
         inside = set(block)
-        for m in block:
-            node_rj[m] = s.index
-            rj_preds[m] = [p for p in nodes[m].all_preds if p in inside]
-        for m in block:  # as the engine's plan: successors in the block's order
-            for p in rj_preds[m]:
-                rj_succs[p].append(m)
+        for b in block:
+            node_rj[b] = s.index
+            rj_preds[b] = [p for p in nodes[b].all_preds if p in inside]
+        for b in block:  # as the engine's plan: successors in the block's order
+            for p in rj_preds[b]:
+                rj_succs[p].append(b)
     ar["node_rj"] = node_rj
-    ar["rj_ptr"], ar["rj_idx"] = _csr(blocks)
+    ar["rj_ptr"], ar["rj_idx"] = _csr(rj_blocks)
     ar["rjp_ptr"], ar["rjp_idx"] = _csr(rj_preds)
     ar["rjs_ptr"], ar["rjs_idx"] = _csr(rj_succs)
     ar["wl_off"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     ar["pool_cap"] = pool_cap
     # rollback phases: where a failure sends a release, resume, each phase's nodes
-    ar["node_on_fail"] = np.array([-1 if s.on_failure is None else s.on_failure
-                                   for s in nodes], dtype=np.int64)
-    ar["phase_resume"] = np.array([ph.rollback and ph.resume for ph in phases],
-                                  dtype=np.bool_)
-    ar["phn_ptr"], ar["phn_idx"] = _csr([list(ph.nodes) for ph in phases])
+    # (padded for a subprocess's nodes and phases: no rollback inside one is compiled)
+    n_own, p_own = len(model.nodes), len(model.phases)
+    ar["node_on_fail"] = np.array([-1 if i >= n_own or s.on_failure is None
+                                   else s.on_failure for i, s in enumerate(nodes)],
+                                  dtype=np.int64)
+    ar["phase_resume"] = np.array([k < p_own and ph.rollback and ph.resume
+                                   for k, ph in enumerate(phases)], dtype=np.bool_)
+    ar["phn_ptr"], ar["phn_idx"] = _csr([[ph_node_off[k] + n for n in ph.nodes]
+                                         for k, ph in enumerate(phases)])
+    # subprocesses: the block each node and phase belongs to (the node that runs it, or
+    # -1), and the members and phases of the block each subprocess node runs
+    ar["node_sub"] = np.array(node_sub, dtype=np.int64)
+    ar["phase_sub"] = np.array(phase_sub, dtype=np.int64)
+    sub_members: list[list[int]] = [[] for _ in range(N)]
+    sub_phases: list[list[int]] = [[] for _ in range(N)]
+    for (m, noff, _, owner), own in zip(blocks, block_seen, strict=True):
+        if owner >= 0:
+            sub_members[owner] = [noff + n for n in m.main_nodes]
+            sub_phases[owner] = sorted(own)
+    ar["sub_mem_ptr"], ar["sub_mem_idx"] = _csr(sub_members)
+    ar["sub_ph_ptr"], ar["sub_ph_idx"] = _csr(sub_phases)
     max_tries = int(ar["node_tries"].max()) if N else 1
     return FastModel(model, ar, calendars, freezes, anchors, slots, len(team_names),
-                     team_names + env_names, max_tries)
+                     team_names + env_names, max_tries, nodes)
 
 
 def _block_preds(model: CompiledModel) -> list[list[int]]:
@@ -307,7 +404,7 @@ def repeats(fm: FastModel) -> np.ndarray:
     """Which nodes may run more passes than one in a release: those that roll back to a
     phase that resumes, and that phase's nodes (each rollback runs them again)."""
     arr = fm.arrays
-    out = np.zeros(len(fm.model.nodes), dtype=np.bool_)
+    out = np.zeros(len(fm.nodes), dtype=np.bool_)  # a subprocess's nodes: never
     for spec in fm.model.nodes:
         k = int(arr["node_on_fail"][spec.index])
         if (k >= 0 and arr["phase_resume"][k]) or arr["phase_resume"][spec.phase]:

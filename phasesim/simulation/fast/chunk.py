@@ -45,18 +45,18 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
     those that can run again, after a rejection or a resumed rollback)."""
     from phasesim.simulation.fast.philox import uniforms
 
-    model = fm.model
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
     n_runs = len(runs)
+    n_nodes = len(fm.nodes)  # with the nodes of subprocesses (each keeps its own stream)
     tries = fm.arrays["node_tries"] if depth is None else depth
     most = max(fm.max_tries, int(tries.max()) if len(tries) else 1)
-    coins = np.zeros((n_runs, model.n_nodes, most, releases))
-    hours = np.zeros((n_runs, model.n_nodes, most, releases))
-    for spec in model.nodes:
-        if spec.skipped:
+    coins = np.zeros((n_runs, n_nodes, most, releases))
+    hours = np.zeros((n_runs, n_nodes, most, releases))
+    for index, spec in enumerate(fm.nodes):
+        if spec.skipped or spec.kind == "subprocess":  # a subprocess draws nothing itself
             continue
-        for e in range(int(tries[spec.index])):
+        for e in range(int(tries[index])):
             if spec.kind == "approval":
                 assert spec.wait_spec is not None
                 u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases,
@@ -67,15 +67,15 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
                 u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases, 2)
                 h = spec.duration.quantile(u[:, :, 1]) if spec.duration is not None \
                     else np.zeros((n_runs, releases))
-            coins[:, spec.index, e] = u[:, :, 0]
-            hours[:, spec.index, e] = h
+            coins[:, index, e] = u[:, :, 0]
+            hours[:, index, e] = h
     return coins, hours
 
 
 def _reworked(fm: FastModel) -> np.ndarray:
     """Which nodes can run again after a rejection: the rejecting approvals and their
     rework blocks."""
-    out = np.zeros(len(fm.model.nodes), dtype=np.bool_)
+    out = np.zeros(len(fm.nodes), dtype=np.bool_)  # a subprocess's nodes: never
     for spec in fm.model.nodes:
         if spec.reject_p > 0.0:
             out[[spec.index, *spec.reject_block]] = True
@@ -114,13 +114,32 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
         if skey not in slot_cache:
             slot_cache[skey] = slot_times(fm, sched[i])
         slots[i] = slot_cache[skey]
+    now = policies.get("now")
+    kernel_starts = sched
+    if now is not None and releases:
+        # a forecast with nothing in flight: the clock starts at now and the first
+        # release arrives after a timer of its own (now + (start - now), as SimPy adds)
+        if float(sched[:, 0].min()) < now:
+            raise CompiledEngineError("releases scheduled before the forecast's now are "
+                                      "not compiled yet")
+        kernel_starts = sched.copy()
+        later = sched[:, 0] > now
+        kernel_starts[later, 0] = now + (sched[later, 0] - now)
     lo = _year(float(sched[:, 0].min())) - 1
     hi = _year(float(sched[:, -1].max())) + _HORIZON_YEARS
     names = _kernel_args()
+    serialize = set(policies.get("serialize") or ())
+    # the model's own phases only (the engine serialises no subprocess's phase: their
+    # ids are prefixed and its block has no previous release); the flat arrays' length
+    phase_serial = np.zeros(fm.arrays["phase_in_main"].shape[0], dtype=np.bool_)
+    phase_serial[:len(fm.model.phases)] = [ph.id in serialize for ph in fm.model.phases]
+    max_in_flight = int(policies.get("max_in_flight") or 0)  # 0: no limit
     while True:
-        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams, "starts": sched,
+        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams,
+                  "starts": kernel_starts,
                   "slot_time": slots, "coins": coins, "hours_tab": hours,
-                  "node_depth": depth, "max_rework": max_rework}
+                  "node_depth": depth, "max_rework": max_rework,
+                  "phase_serial": phase_serial, "max_in_flight": max_in_flight}
         err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
             run_many(*[values[n] for n in names])
         if err == E_HORIZON and hi < 9000:
@@ -160,7 +179,7 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
           max_rework: int = 0) -> tuple[dict[str, Any], ...]:
     from phasesim.simulation.fast.kernel import REL_CAPPED, REL_FAILED
 
-    nodes = fm.model.nodes
+    nodes = fm.nodes
     node = ri[:, 1]
     log = {
         "row": row.astype(np.int64), "run": run, "release": ri[:, 0].copy(),

@@ -30,6 +30,7 @@ EV_GATE_ANCHOR = 4
 EV_PROC = 5
 EV_CHAIN = 6  # zero-delay steps from a release's end to its row (SimPy's conditions)
 EV_RB_BEGIN = 7  # a rollback block's process starts
+EV_SERIAL_EXIT = 8  # a release left a serialised phase: the next one's gate goes on
 
 # synchronous operations
 OP_NODE_DONE = 0
@@ -53,6 +54,7 @@ OP_RJ_BEGIN_END = 17  # rejection rework: the end of a rework block's start
 OP_RJ_RUNNABLE = 18
 OP_RJ_SUCC_DEC = 19
 OP_RJ_PENDING_DEC = 20
+OP_AFTER_SERIALIZE = 41  # (13 in trial2; 13-20 are rollback/rework)
 
 # statuses (codes into runner-side names)
 ST_SUCCEEDED = 0
@@ -66,6 +68,12 @@ K_MANUAL = 0
 K_AUTOMATED = 1
 K_APPROVAL = 2
 K_WAIT = 3
+K_SUBPROCESS = 4
+
+# subprocesses (numbered apart from the codes above)
+OP_SUB_BEGIN_END = 40  # a subprocess's block has started every root it had
+ST_SUB_BEGIN = 70  # stage: the subprocess's block process starts (its begin)
+ST_SUB_DONE = 71  # stage: the subprocess's process resumes after its block ended
 
 # errors
 OK = 0
@@ -465,6 +473,86 @@ def _rb_last_row(r, k, fallback, phn_ptr, phn_idx, end_time, last_row):
     return last_row[r, best]
 
 
+@njit(cache=True)
+def _sub_begin(stack, sp, r, s, remaining, phase_in_main, sub_mem_ptr, sub_mem_idx,
+               sub_ph_ptr, sub_ph_idx):
+    """The begin of the block a subprocess node ``s`` runs (the engine's ``_Block.begin``
+    with the subprocess's model): its phases' gates first, then its roots as they stand
+    now, then the end of the begin; pushed in reverse."""
+    need = sp + (sub_mem_ptr[s + 1] - sub_mem_ptr[s]) + (sub_ph_ptr[s + 1] - sub_ph_ptr[s]) + 1
+    if need > stack.shape[0]:
+        stack = _grow(stack, need)
+    stack[sp, 0] = OP_SUB_BEGIN_END
+    stack[sp, 1] = r
+    stack[sp, 2] = s
+    sp += 1
+    for i in range(sub_mem_ptr[s + 1] - 1, sub_mem_ptr[s] - 1, -1):
+        m = sub_mem_idx[i]
+        if remaining[r, m] != 0:
+            continue
+        stack[sp, 0] = 2  # OP_RUNNABLE_IF_ZERO
+        stack[sp, 1] = r
+        stack[sp, 2] = m
+        sp += 1
+    for i in range(sub_ph_ptr[s + 1] - 1, sub_ph_ptr[s] - 1, -1):
+        k = sub_ph_idx[i]
+        if phase_in_main[k]:
+            stack[sp, 0] = 5  # OP_OPEN_IF_DEPS
+            stack[sp, 1] = r
+            stack[sp, 2] = k
+            sp += 1
+    return stack, sp
+
+
+# -- policies: the in-flight limit and serialised phases -----------------------------------
+@njit(cache=True)
+def _in_flight_take(a, ready, cap, if_state, ifq, ifqn):
+    """The in-flight limit's ``take`` (``if_state`` is [busy, seq]): True when release
+    ``a`` may start now, else it queues by ``ready`` (its scheduled start)."""
+    if if_state[0] < cap and ifqn[0] == 0:
+        if_state[0] += 1
+        return True, ifq
+    ifq = q_push(ifq, ifqn, 0, ready, if_state[1], a, 0)
+    if_state[1] += 1
+    return False, ifq
+
+
+@njit(cache=True)
+def _in_flight_give(cap, if_state, ifq, ifqn, heap, hn, eid, now):
+    """A release ended: its in-flight slot goes to the first one waiting (which starts
+    with a grant event now), else it is free."""
+    if ifqn[0] > 0 and if_state[0] <= cap:
+        r2, _ = q_pop(ifq, ifqn, 0)
+        heap = heap_push(heap, hn, now, NORMAL, eid, EV_REL_INIT, r2, 1)
+        return heap, hn + 1, eid + 1
+    if_state[0] -= 1
+    return heap, hn, eid
+
+
+@njit(cache=True)
+def _serial_exit(r, k, sx, sx_wait, heap, hn, eid, now):
+    """Release ``r`` leaves serialised phase ``k`` (the engine's ``serial_exit`` event
+    succeeds): the next release's gate, if it waits for it, goes on when it is processed."""
+    sx[r, k] = True
+    if sx_wait[r, k]:
+        sx_wait[r, k] = False
+        heap = heap_push(heap, hn, now, NORMAL, eid, EV_SERIAL_EXIT, r + 1, k)
+        return heap, hn + 1, eid + 1
+    return heap, hn, eid
+
+
+@njit(cache=True)
+def _gate_anchor_time(r, k, now, phase_anchor, phase_slot, slot_time, anc_ptr, anc_times):
+    """When phase ``k``'s gate of release ``r`` may pass its anchor (nan: past the tables)."""
+    t = now
+    if phase_anchor[k] >= 0:
+        if phase_slot[k] >= 0:
+            t = max(now, slot_time[r, phase_slot[k]])
+        else:
+            t = next_anchor(phase_anchor[k], now, anc_ptr, anc_times)
+    return t
+
+
 # -- the run ---------------------------------------------------------------------------
 @njit(cache=True)
 def run_releases(
@@ -487,7 +575,13 @@ def run_releases(
         # rejection rework
         node_reject_p, node_rj, rj_ptr, rj_idx, rjp_ptr, rjp_idx, rjs_ptr, rjs_idx,
         # rollback phases; executions drawn per node; the rework cap
-        node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework):
+        node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework,
+
+        # subprocesses: the block of each node and phase, what each subprocess node runs
+        node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx,
+        # policies: serialised phases (of the model's own phases only), the in-flight
+        # limit (0: none)
+        phase_serial, max_in_flight):
     """Simulate one run. Returns (error, rows_f, rows_i, n_rows, use_f, use_i, n_use,
     rel_f, rel_i); see ``fast.chunk`` for the columns."""
     N = node_phase.shape[0]
@@ -508,6 +602,13 @@ def run_releases(
     for i in range(members.shape[0]):
         phase_left[:, node_phase[members[i]]] += 1
     pending = np.full(R, members.shape[0], dtype=np.int64)
+    # the block of each subprocess node: nodes not yet finished, whether in its begin
+    sub_pending = np.zeros((R, N), dtype=np.int64)
+    sub_in_begin = np.zeros((R, N), dtype=np.bool_)
+    for s in range(N):
+        sub_pending[:, s] = sub_mem_ptr[s + 1] - sub_mem_ptr[s]
+        for i in range(sub_mem_ptr[s], sub_mem_ptr[s + 1]):
+            phase_left[:, node_phase[sub_mem_idx[i]]] += 1
     g_ready = np.zeros((R, P))
     g_aser = np.zeros((R, P))
     g_aanc = np.zeros((R, P))
@@ -567,6 +668,12 @@ def run_releases(
     for n in range(N):
         if not phase_in_main[node_phase[n]]:  # a rollback phase's: always
             node_rework[:, n] = True
+    # policies: serial exits triggered, the next release's gate waiting on them; in flight
+    sx = np.zeros((R, P), dtype=np.bool_)
+    sx_wait = np.zeros((R, P), dtype=np.bool_)
+    if_state = np.zeros(2, dtype=np.int64)  # busy, seq
+    ifq = np.empty((1, 16, 4))
+    ifqn = np.zeros(1, dtype=np.int64)
     # queues
     heap = np.empty((64, 6))
     hn = 0
@@ -627,6 +734,13 @@ def run_releases(
                     hn += 1
                     eid += 1
                     continue
+                # the release's end: its serialised phases not left yet, its slot
+                for k in range(P):
+                    if phase_serial[k] and not sx[a, k]:
+                        heap, hn, eid = _serial_exit(a, k, sx, sx_wait, heap, hn, eid, now)
+                if max_in_flight > 0:
+                    heap, hn, eid = _in_flight_give(max_in_flight, if_state, ifq, ifqn, heap,
+                                                    hn, eid, now)
                 rel_f[a, 1] = now
                 best = 0
                 for n in range(N):
@@ -636,6 +750,11 @@ def run_releases(
                 rel_i[a, 4] = 1
                 continue
             if kind == EV_REL_INIT:
+                if max_in_flight > 0 and b == 0:  # b == 1: granted a slot now
+                    go, ifq = _in_flight_take(a, starts[a], max_in_flight, if_state, ifq,
+                                              ifqn)
+                    if not go:
+                        continue
                 rel_f[a, 0] = now
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_BEGIN, a, 0)
                 hn += 1
@@ -651,6 +770,8 @@ def run_releases(
                 stack[sp, 0] = OP_GATE_AT_ANCHOR
             elif kind == EV_RB_BEGIN:
                 stack[sp, 0] = OP_RB_BEGIN
+            elif kind == EV_SERIAL_EXIT:
+                stack[sp, 0] = OP_AFTER_SERIALIZE
             else:
                 stack[sp, 0] = OP_PROC
             stack[sp, 1] = a
@@ -671,6 +792,10 @@ def run_releases(
             in_begin[r] = False
             continue
 
+        if op == OP_SUB_BEGIN_END:
+            sub_in_begin[r, x] = False
+            continue
+
         if op == OP_BEGIN:
             in_begin[r] = True
             stack[sp, 0] = OP_BEGIN_END
@@ -687,7 +812,7 @@ def run_releases(
                 stack[sp, 2] = members[i]
                 sp += 1
             for k in range(P - 1, -1, -1):
-                if phase_in_main[k]:
+                if phase_in_main[k] and phase_sub[k] < 0:
                     stack[sp, 0] = OP_OPEN_IF_DEPS
                     stack[sp, 1] = r
                     stack[sp, 2] = k
@@ -774,7 +899,7 @@ def run_releases(
             stack[sp, 0] = OP_PENDING_DEC if phase_in_main[node_phase[n]] \
                 else OP_RB_PENDING_DEC
             stack[sp, 1] = r
-            stack[sp, 2] = node_phase[n]
+            stack[sp, 2] = n if phase_in_main[node_phase[n]] else node_phase[n]
             sp += 1
             stack[sp, 0] = OP_PHASE_DEC
             stack[sp, 1] = r
@@ -827,6 +952,10 @@ def run_releases(
                 use_f[hd_use[r, g, j], 2] = now
             hd_n[r, g] = 0
             g_hseq[r, k] = -1
+            # it left a serialised phase (never a subprocess's: phase_serial marks the
+            # model's own phases only, as the engine's serial_exit holds only their ids)
+            if phase_serial[k] and not sx[r, k]:
+                heap, hn, eid = _serial_exit(r, k, sx, sx_wait, heap, hn, eid, now)
             pdone[r, k] = True
             for i in range(dpt_ptr[k + 1] - 1, dpt_ptr[k] - 1, -1):
                 stack[sp, 0] = OP_MAYBE_OPEN
@@ -836,6 +965,18 @@ def run_releases(
             continue
 
         if op == OP_PENDING_DEC:
+            s = node_sub[x]
+            if s >= 0:  # a node of a subprocess: its block's count
+                sub_pending[r, s] -= 1
+                if sub_pending[r, s] == 0 and not stopped[r]:
+                    # the block's end and SimPy's condition, then the subprocess resumes
+                    stage[r, s] = ST_SUB_DONE
+                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, s)
+                    hn += 1
+                    eid += 1
+                    if not sub_in_begin[r, s]:
+                        stage[r, s] = ST_SUB_DONE + 2
+                continue
             pending[r] -= 1
             if pending[r] == 0 and not stopped[r]:
                 # the block's end, then SimPy's conditions, then the release's row
@@ -859,7 +1000,7 @@ def run_releases(
             # open the gate: note when and why it was reached
             opening[r, k] = True
             g_ready[r, k] = now
-            g_cause[r, k] = -1
+            g_cause[r, k] = -1 if phase_sub[k] < 0 else pi[r, phase_sub[k], 0]
             best_t = -1.0
             for i in range(up_ptr[k], up_ptr[k + 1]):
                 u = up_idx[i]
@@ -872,7 +1013,7 @@ def run_releases(
             g_aanc[r, k] = now
             g_started[r, k] = now
             g_frz[r, k] = 0.0
-            if phase_skip[k] or not phase_has_gate[k]:
+            if phase_skip[k] or not (phase_has_gate[k] or (phase_serial[k] and r > 0)):
                 # the gate's end: open, and launch what waits
                 gopen[r, k] = True
                 for i in range(wl_n[r, k] - 1, -1, -1):
@@ -882,7 +1023,11 @@ def run_releases(
                     sp += 1
                 wl_n[r, k] = 0
                 continue
-            # after serialisation (not compiled: never asked for here): the anchor
+            # serialised: wait until the previous release has left the phase
+            if phase_serial[k] and r > 0 and not sx[r - 1, k]:
+                sx_wait[r - 1, k] = True
+                continue
+            # after serialisation: the anchor
             if stopped[r]:
                 continue
             g_aser[r, k] = now
@@ -894,6 +1039,26 @@ def run_releases(
                     t = next_anchor(phase_anchor[k], now, anc_ptr, anc_times)
                 if np.isnan(t):
                     return (E_HORIZON, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
+            if t > now:
+                heap = heap_push(heap, hn, now + (t - now), NORMAL, eid, EV_GATE_ANCHOR, r, k)
+                hn += 1
+                eid += 1
+            else:
+                stack[sp, 0] = OP_GATE_AT_ANCHOR
+                stack[sp, 1] = r
+                stack[sp, 2] = k
+                sp += 1
+            continue
+
+        if op == OP_AFTER_SERIALIZE:  # the previous release left the phase: the anchor
+            k = x
+            if stopped[r]:
+                continue
+            g_aser[r, k] = now
+            t = _gate_anchor_time(r, k, now, phase_anchor, phase_slot, slot_time, anc_ptr,
+                                  anc_times)
+            if np.isnan(t):
+                return (E_HORIZON, rows_f, rows_i, nr, use_f, use_i, nu, rel_f, rel_i)
             if t > now:
                 heap = heap_push(heap, hn, now + (t - now), NORMAL, eid, EV_GATE_ANCHOR, r, k)
                 hn += 1
@@ -1016,7 +1181,7 @@ def run_releases(
             team = node_team[n] if node_kind[n] == K_MANUAL else -1
             team_free = team < 0 or (busy[team] < pool_cap[team] and qn[team] == 0)
             if node_has_uses[n] or (team >= 0 and (node_anchor[n] >= 0 or not team_free)) \
-                    or node_reject_p[n] > 0.0:
+                    or node_reject_p[n] > 0.0 or node_kind[n] == K_SUBPROCESS:
                 stage[r, n] = 0
                 heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, n)
                 hn += 1
@@ -1343,6 +1508,48 @@ def run_releases(
                     break
                 st = 30
                 continue
+            if st == 30 and node_kind[n] == K_SUBPROCESS:  # runs its block, a process
+                pf[r, p, 9] = now
+                stage[r, p] = ST_SUB_BEGIN
+                heap = heap_push(heap, hn, now, URGENT, eid, EV_PROC, r, p)
+                hn += 1
+                eid += 1
+                break
+            if st == ST_SUB_BEGIN:
+                if stopped[r]:
+                    break
+                if sub_pending[r, p] == 0:  # nothing to run: it ends at once
+                    stage[r, p] = ST_SUB_DONE
+                    heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                    hn += 1
+                    eid += 1
+                    break
+                sub_in_begin[r, p] = True
+                stack, sp = _sub_begin(stack, sp, r, p, remaining, phase_in_main,
+                                       sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx)
+                break
+            if st == ST_SUB_DONE + 2 or st == ST_SUB_DONE + 1:  # SimPy's zero-delay steps
+                stage[r, p] = st - 1
+                heap = heap_push(heap, hn, now, NORMAL, eid, EV_PROC, r, p)
+                hn += 1
+                eid += 1
+                break
+            if st == ST_SUB_DONE:  # its row: from its start to the block's end
+                if stopped[r]:
+                    break
+                attempts[r, n] += 1
+                rows_f, rows_i = _record(
+                    rows_f, rows_i, nr, r, n, ST_SUCCEEDED, attempts[r, n], pf[r, p, 0],
+                    pf[r, p, 9], now, pf[r, p, 1], pf[r, p, 2], pf[r, p, 3], 0.0, 0.0,
+                    now - pf[r, p, 9], 0, pi[r, p, 0], pf[r, p, 12])
+                last_row[r, n] = nr
+                nr += 1
+                end_time[r, n] = now
+                stack[sp, 0] = OP_NODE_DONE
+                stack[sp, 1] = r
+                stack[sp, 2] = n
+                sp += 1
+                break
             if st == 30:  # work
                 base = attempts[r, n]
                 pi[r, p, 3] = base
@@ -1616,10 +1823,13 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
              anc_times, pool_cap, n_teams,
              starts, slot_time, coins, hours_tab,
              node_reject_p, node_rj, rj_ptr, rj_idx, rjp_ptr, rjp_idx, rjs_ptr, rjs_idx,
-             node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework):
+             node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework,
+             node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx,
+             phase_serial, max_in_flight):
     """All runs of a chunk in one call: ``starts`` is ``(runs, releases)``, ``slot_time``
     ``(runs, releases, slots)``, ``coins`` and ``hours_tab`` ``(runs, nodes, executions,
-    releases)``. Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
+    releases)``; ``phase_serial`` and ``max_in_flight`` as in :func:`run_releases`.
+    Returns (error, the run it met it in, rows_f, rows_i, row_run, use_f,
     use_i, use_run, rel_f, rel_i), the rows of every run one after the other."""
     n_runs = starts.shape[0]
     R = starts.shape[1]
@@ -1644,7 +1854,10 @@ def run_many(node_phase, node_kind, node_skip, node_team, node_cal, node_anchor,
             anc_times, pool_cap, n_teams,
             starts[i], slot_time[i], coins[i], hours_tab[i],
             node_reject_p, node_rj, rj_ptr, rj_idx, rjp_ptr, rjp_idx, rjs_ptr, rjs_idx,
-            node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework)
+            node_on_fail, phase_resume, phn_ptr, phn_idx, node_depth, max_rework,
+
+            node_sub, phase_sub, sub_mem_ptr, sub_mem_idx, sub_ph_ptr, sub_ph_idx,
+            phase_serial, max_in_flight)
         if err != OK:
             return (err, i, rows_f[:nr], rows_i[:nr], row_run[:nr], use_f[:nu], use_i[:nu],
                     use_run[:nu], rel_f, rel_i)
