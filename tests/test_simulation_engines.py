@@ -1010,3 +1010,17 @@ def test_keep_log_false_keeps_the_release_table_only(engine: str):
     assert len(light.log) == 0 and list(light.log.columns) == list(full.log.columns)
     assert len(light.usage) == 0 and list(light.usage.columns) == list(full.usage.columns)
     assert len(full.log) > 0
+
+
+def test_a_subprocess_in_a_rework_block_falls_back(tmp_path: Path):
+    # a rework block that would rerun a subprocess is not compiled (refused, not verified)
+    write_child(tmp_path)
+    text = textwrap.dedent(REWORK_TRAIN)
+    old = "{id: a, type: automated, duration: 2h}"
+    assert old in text
+    path = tmp_path / "parent.yaml"
+    path.write_text(text.replace(old, "{id: a, type: subprocess, process: child.yaml}"))
+    with pytest.raises(PhasesimError, match="a subprocess inside a rejection rework block"):
+        simulate(path, releases=2, runs=1, seed=0, progress=False, engine="compiled")
+    result = simulate(path, releases=2, runs=1, seed=0, progress=False)
+    assert result.engine == "simpy" and "p.a" in result.engine_note
