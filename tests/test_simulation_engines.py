@@ -1024,3 +1024,18 @@ def test_a_subprocess_in_a_rework_block_falls_back(tmp_path: Path):
         simulate(path, releases=2, runs=1, seed=0, progress=False, engine="compiled")
     result = simulate(path, releases=2, runs=1, seed=0, progress=False)
     assert result.engine == "simpy" and "p.a" in result.engine_note
+
+
+def test_a_subprocess_in_a_rollback_phase_falls_back(tmp_path: Path):
+    # a rollback block that would run a subprocess is not compiled (refused, not verified)
+    write_child(tmp_path)
+    text = textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0").replace("RESUME", "true"))
+    old = "{id: verify, type: automated, depends-on: [revert], duration: 1h}"
+    assert old in text
+    path = tmp_path / "parent.yaml"
+    path.write_text(text.replace(
+        old, "{id: verify, type: subprocess, process: child.yaml, depends-on: [revert]}"))
+    with pytest.raises(PhasesimError, match="a subprocess inside a rollback phase"):
+        simulate(path, releases=2, runs=1, seed=0, progress=False, engine="compiled")
+    result = simulate(path, releases=2, runs=1, seed=0, progress=False)
+    assert result.engine == "simpy" and "back.verify" in result.engine_note
