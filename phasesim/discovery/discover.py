@@ -269,14 +269,23 @@ def _factor(values: pd.Series, func: Any = str) -> tuple[np.ndarray, np.ndarray]
     return codes, table
 
 
-def _text(values: pd.Series) -> np.ndarray:
-    """``values.astype(str).astype(object)`` (plain ``str`` objects, NaN for NA), built
-    from one ``factorize`` (converting 3 million Arrow strings one by one is slow)."""
-    codes, table = _factor(values)
-    return table[codes]
+def _categories(values: pd.Series | np.ndarray, func: Any = str) -> pd.Categorical:
+    """``func`` of ``values`` as a categorical whose categories are sorted (NA stays NA),
+    from one ``factorize``: grouping on it groups integer codes, in the order grouping
+    on the text would give (sorted, or by first appearance with ``sort=False``)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = np.array([func(u) for u in uniques], dtype=object)
+    cats, inverse = np.unique(names, return_inverse=True)  # sorted as Python sorts str
+    inverse = np.asarray(inverse, dtype=np.int64).reshape(-1)
+    new = np.where(codes >= 0, inverse[np.maximum(codes, 0)] if len(inverse) else -1, -1)
+    return pd.Categorical.from_codes(new, categories=pd.Index(cats, dtype=object))
 
 
 def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
+    """The log with a release code ``rel`` and its name ``rel_name``, the ``template``
+    of each activity, float epoch hours ``s`` and ``e``, and the text columns (phase,
+    activity, template, type, owner, status) as categoricals with sorted categories:
+    every groupby and comparison on them is one of integer codes."""
     frame = log.copy()
     frame["activity_id"] = frame["activity_id"].fillna(frame["phase_id"])
     if isinstance(phases, str) and phases == "activities":
@@ -286,28 +295,30 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
         frame = frame[frame["phase_id"].isin(keep)]
     runs = frame["run"].astype("int64")
 
-    def objects(values: np.ndarray) -> pd.Series:
-        return pd.Series(values, index=frame.index, dtype=object)
-
     # a release is an integer code (grouping by it is far faster than by text)
     if len(runs) and runs.min() != runs.max():  # more than one run
         names = (runs.astype(str) + "|" + frame["release_id"].astype(str)).astype(object)
-        frame["rel"] = pd.factorize(names)[0].astype("int64")
+        codes, uniques = pd.factorize(names)
+        frame["rel"] = codes.astype("int64")
+        frame["rel_name"] = pd.Categorical.from_codes(
+            codes, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     else:
         codes, table = _factor(frame["release_id"])
-        names = objects(table[codes])
         frame["rel"] = codes.astype("int64")  # as factorize(names): the same order
-    frame["rel_name"] = names
-    # plain object columns: iterating and hashing them is faster than Arrow strings;
+        frame["rel_name"] = pd.Categorical.from_codes(
+            codes, categories=pd.Index(table[:-1], dtype=object))
     # the activity and its template from one factorize
-    codes, table = _factor(frame["activity_id"])
-    frame["template"] = objects(np.array([_template(u) for u in table[:-1]] + [np.nan],
-                                         dtype=object)[codes])
-    frame["activity_id"] = objects(table[codes])
+    act = _categories(frame["activity_id"])
+    frame["activity_id"] = act
+    tpl = _categories(np.asarray(act.categories, dtype=object), _template)
+    frame["template"] = pd.Categorical.from_codes(
+        np.where(act.codes >= 0, tpl.codes[np.maximum(act.codes, 0)], -1)
+        if len(tpl) else act.codes, categories=tpl.categories)
     frame["s"] = _hours(frame["start"])
     frame["e"] = _hours(frame["end"])
-    for col in ("phase_id", "activity_type"):
-        frame[col] = objects(_text(frame[col]))
+    for col in ("phase_id", "activity_type", "owner"):
+        if col in frame.columns:
+            frame[col] = _categories(frame[col])
     # the status is only compared: as a categorical, a comparison is one of integer codes
     codes, uniques = pd.factorize(frame["status"], sort=True, use_na_sentinel=True)
     frame["status"] = pd.Categorical.from_codes(codes, pd.Index([str(u) for u in uniques]))
@@ -365,8 +376,12 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     ``["rel", "phase_id", "template"]``, on integer codes (grouping on text is slow).
     """
     rel = main["rel"].to_numpy(dtype=np.int64)
-    phase_code, phase_uniq = pd.factorize(main["phase_id"])
-    act_code, act_uniq = pd.factorize(main["activity_id"])
+    # the codes of the categoricals of _prepare (no factorize of 3 million texts)
+    phase_cat = main["phase_id"].array
+    act_code = np.asarray(main["activity_id"].array.codes, dtype=np.int64)
+    tpl_cat = main["template"].array
+    phase_code = np.asarray(phase_cat.codes, dtype=np.int64)
+    tpl_code = np.asarray(tpl_cat.codes, dtype=np.int64)
     g1 = _Groups.of(rel, phase_code, act_code)
     start = main["s"].to_numpy(dtype=np.float64)
     end = main["e"].to_numpy(dtype=np.float64)
@@ -376,25 +391,21 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     succ = g1.reduce(np.fmin, np.where(ok, end, np.nan))
     d = np.where(np.isnan(succ), last, succ)
     first = g1.first
-    tpl_uniq = np.array([_template(a) for a in act_uniq], dtype=object)
-    tpl_of_act = pd.factorize(tpl_uniq)[0]
-    i_rel, i_phase = rel[first], phase_code[first]
-    if tpl_of_act.max(initial=-1) + 1 == len(act_uniq):
+    i_rel, i_phase, i_tpl = rel[first], phase_code[first], tpl_code[first]
+    if len(tpl_cat.categories) == len(main["activity_id"].array.categories):
         # no two activities share a template (no for-each instances): the groups by
         # template are the groups by activity, in the same order
         first2 = np.arange(len(first))
         s2, d2 = s, d
     else:
-        i_tpl = tpl_of_act[act_code[first]]
         g2 = _Groups.of(i_rel, i_phase, i_tpl)
         first2 = g2.first
         s2, d2 = g2.reduce(np.fmin, s), g2.reduce(np.fmax, d)
     return pd.DataFrame({
         "rel": i_rel[first2],
-        # text columns taken from the distinct values (not inferred from 3 million objects)
-        "phase_id": pd.array(np.asarray(phase_uniq, dtype=object), dtype="str")
-        .take(i_phase[first2]),
-        "template": pd.array(tpl_uniq, dtype="str").take(act_code[first][first2]),
+        "phase_id": pd.Categorical.from_codes(i_phase[first2],
+                                              categories=phase_cat.categories),
+        "template": pd.Categorical.from_codes(i_tpl[first2], categories=tpl_cat.categories),
         "s": s2,
         "d": d2,
     })
@@ -841,9 +852,13 @@ def discover(
                                   "frequency": 0.0})
             note(f"{ph}.{tpl}", "left-out", phase=ph, activity=tpl, n=int(k), support=0.0,
                  value="left out", detail=f"skipped in all {int(k)} releases that reached it")
-    kept = pd.MultiIndex.from_tuples(sorted(keep_pairs)) if keep_pairs else None
-    per = per[pd.MultiIndex.from_arrays([per["phase_id"], per["template"]]).isin(kept)] \
-        if kept is not None else per.iloc[:0]
+    # the kept pairs as a table over the codes of phase and template (no text compared)
+    pcats, tcats = per["phase_id"].array.categories, per["template"].array.categories
+    kept = np.zeros((len(pcats) + 1, len(tcats) + 1), dtype=bool)
+    for ph, tpl in keep_pairs:
+        if ph in pcats and tpl in tcats:
+            kept[pcats.get_loc(ph), tcats.get_loc(tpl)] = True
+    per = per[kept[per["phase_id"].array.codes, per["template"].array.codes]]
     items_of: dict[tuple[str, str], list[str]] = {}
     distinct = main[["phase_id", "template", "activity_id"]].drop_duplicates()
     for (ph, tpl), ids in distinct.groupby(["phase_id", "template"], sort=False)[
@@ -1179,10 +1194,7 @@ def discover(
         codes = set(rng.choice(np.asarray(releases, dtype="int64"), size=fit_releases,
                                replace=False).tolist())
         chosen = set(frame.loc[frame["rel"].isin(codes), "rel_name"])
-        runs = raw["run"].astype("int64")
-        rel_key = (runs.astype(str) + "|" + raw["release_id"].astype(str)) \
-            if runs.nunique() > 1 else raw["release_id"].astype(str)
-        calib_log = raw[rel_key.isin(chosen).to_numpy()]
+        calib_log = raw[_release_in(raw, chosen)]
         note("durations", "fit-sample", n=fit_releases, support=fit_releases / n_releases,
              value=f"{fit_releases:,} of {n_releases:,} releases",
              detail=f"durations and rates fitted on {fit_releases:,} releases drawn at "
@@ -1229,6 +1241,25 @@ def discover(
               "releases": n_releases, "source": source}
     return Discovery(blueprint=cal.blueprint, evidence=ev, cadence=cadence, start=start,
                      left_out=left_out, calibration=cal, params=params, comments=comments)
+
+
+def _release_in(raw: pd.DataFrame, chosen: set[str]) -> np.ndarray:
+    """Which rows of ``raw`` belong to a release named in ``chosen`` (``release_id``, or
+    ``run|release_id`` with more than one run), naming each distinct release once
+    (not converting 3 million ids to text)."""
+    runs = raw["run"].astype("int64")
+    rel_code, rel_uniq = pd.factorize(raw["release_id"], use_na_sentinel=True)
+    width = len(rel_uniq) + 1
+    rel_text = [str(u) for u in rel_uniq] + [None]  # the last for NA: never chosen
+    rel_code = np.where(rel_code < 0, width - 1, rel_code)
+    if runs.nunique() > 1:
+        run_code, run_uniq = pd.factorize(runs)
+        pair_code, pair_uniq = pd.factorize(run_code * width + rel_code)
+        named = np.array([rel_text[c % width] is not None
+                          and f"{run_uniq[c // width]}|{rel_text[c % width]}" in chosen
+                          for c in pair_uniq], dtype=bool)
+        return named[pair_code]
+    return np.array([t in chosen for t in rel_text], dtype=bool)[rel_code]
 
 
 def _safe_id_instance(activity_id: str) -> str:
