@@ -1083,7 +1083,7 @@ def discover(
             inputs[nm] = {"type": "list", "default": list(tup),
                           "description": f"the instances seen of {pair[0]}.{pair[1]}"}
     # releases per (phase, activity), counted once (not once per activity)
-    ran_of = {(str(key_[0]), str(key_[1])): int(k)  # type: ignore[index]
+    ran_of = {(str(key_[0]), str(key_[1])): int(k)
               for key_, k in per.groupby(["phase_id", "template"], sort=False).size().items()}
     phase_bodies: list[dict[str, Any]] = []
     ordered = porder + [p for p in phase_order if p in rollback]
@@ -1254,10 +1254,11 @@ def _release_in(raw: pd.DataFrame, chosen: set[str]) -> np.ndarray:
     rel_code = np.where(rel_code < 0, width - 1, rel_code)
     if runs.nunique() > 1:
         run_code, run_uniq = pd.factorize(runs)
+        run_text = [str(u) for u in run_uniq]
         pair_code, pair_uniq = pd.factorize(run_code * width + rel_code)
-        named = np.array([rel_text[c % width] is not None
-                          and f"{run_uniq[c // width]}|{rel_text[c % width]}" in chosen
-                          for c in pair_uniq], dtype=bool)
+        pairs = [divmod(int(c), width) for c in pair_uniq]
+        named = np.array([rel_text[r] is not None and f"{run_text[u]}|{rel_text[r]}" in chosen
+                          for u, r in pairs], dtype=bool)
         return named[pair_code]
     return np.array([t in chosen for t in rel_text], dtype=bool)[rel_code]
 
