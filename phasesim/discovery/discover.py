@@ -282,46 +282,54 @@ def _categories(values: pd.Series | np.ndarray, func: Any = str) -> pd.Categoric
 
 
 def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
-    """The log with a release code ``rel`` and its name ``rel_name``, the ``template``
-    of each activity, float epoch hours ``s`` and ``e``, and the text columns (phase,
-    activity, template, type, owner, status) as categoricals with sorted categories:
-    every groupby and comparison on them is one of integer codes."""
-    frame = log.copy()
-    frame["activity_id"] = frame["activity_id"].fillna(frame["phase_id"])
+    """The columns discovery reads, on the log's index: a release code ``rel`` and its
+    name ``rel_name``, the ``template`` of each activity, float epoch hours ``s`` and
+    ``e``, and the text columns (phase, activity, template, type, owner, status) as
+    categoricals with sorted categories: every groupby and comparison on them is one of
+    integer codes, and filtering rows copies no text."""
+    columns = [c for c in ("run", "release_id", "phase_id", "activity_id", "activity_type",
+                           "owner", "status", "start", "end") if c in log.columns]
+    src = log[columns]
+    activity = src["activity_id"].fillna(src["phase_id"])
     if isinstance(phases, str) and phases == "activities":
-        frame["phase_id"] = _map_unique(frame["activity_id"], _template)
+        phase: pd.Series = _map_unique(activity, _template)
     elif phases is not None:
         keep = {str(p) for p in phases}
-        frame = frame[frame["phase_id"].isin(keep)]
-    runs = frame["run"].astype("int64")
-
+        mask = src["phase_id"].isin(keep).to_numpy()
+        src, activity = src[mask], activity[mask]
+        phase = src["phase_id"]
+    else:
+        phase = src["phase_id"]
+    frame = pd.DataFrame(index=src.index)
+    runs = src["run"].astype("int64")
     # a release is an integer code (grouping by it is far faster than by text)
     if len(runs) and runs.min() != runs.max():  # more than one run
-        names = (runs.astype(str) + "|" + frame["release_id"].astype(str)).astype(object)
+        names = (runs.astype(str) + "|" + src["release_id"].astype(str)).astype(object)
         codes, uniques = pd.factorize(names)
         frame["rel"] = codes.astype("int64")
         frame["rel_name"] = pd.Categorical.from_codes(
             codes, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object))
     else:
-        codes, table = _factor(frame["release_id"])
+        codes, table = _factor(src["release_id"])
         frame["rel"] = codes.astype("int64")  # as factorize(names): the same order
         frame["rel_name"] = pd.Categorical.from_codes(
             codes, categories=pd.Index(table[:-1], dtype=object))
+    frame["phase_id"] = _categories(phase)
     # the activity and its template from one factorize
-    act = _categories(frame["activity_id"])
+    act = _categories(activity)
     frame["activity_id"] = act
     tpl = _categories(np.asarray(act.categories, dtype=object), _template)
     frame["template"] = pd.Categorical.from_codes(
         np.where(act.codes >= 0, tpl.codes[np.maximum(act.codes, 0)], -1)
         if len(tpl) else act.codes, categories=tpl.categories)
-    frame["s"] = _hours(frame["start"])
-    frame["e"] = _hours(frame["end"])
-    for col in ("phase_id", "activity_type", "owner"):
-        if col in frame.columns:
-            frame[col] = _categories(frame[col])
+    for col in ("activity_type", "owner"):
+        if col in src.columns:
+            frame[col] = _categories(src[col])
     # the status is only compared: as a categorical, a comparison is one of integer codes
-    codes, uniques = pd.factorize(frame["status"], sort=True, use_na_sentinel=True)
+    codes, uniques = pd.factorize(src["status"], sort=True, use_na_sentinel=True)
     frame["status"] = pd.Categorical.from_codes(codes, pd.Index([str(u) for u in uniques]))
+    frame["s"] = _hours(src["start"])
+    frame["e"] = _hours(src["end"])
     return frame
 
 
