@@ -278,7 +278,8 @@ def _categories(values: pd.Series | np.ndarray, func: Any = str) -> pd.Categoric
     cats, inverse = np.unique(names, return_inverse=True)  # sorted as Python sorts str
     inverse = np.asarray(inverse, dtype=np.int64).reshape(-1)
     new = np.where(codes >= 0, inverse[np.maximum(codes, 0)] if len(inverse) else -1, -1)
-    return pd.Categorical.from_codes(new, categories=pd.Index(cats, dtype=object))
+    return pd.Categorical.from_codes(new, categories=pd.Index(cats, dtype=object),
+                                     validate=False)
 
 
 def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
@@ -336,41 +337,47 @@ def _prepare(log: pd.DataFrame, phases: Any) -> pd.DataFrame:
 @dataclass(frozen=True)
 class _Groups:
     """Rows grouped by integer keys, the groups numbered in the order of their first row
-    (as ``groupby(sort=False)``), from one stable sort of the keys (no hashing).
+    (as ``groupby(sort=False)``), from one stable sort of the keys (no hashing; none at
+    all when the rows come sorted by key, as a log sorted by release and start often
+    does).
 
-    ``group`` is each row's group, ``first`` the first row of each group; ``reduce``
-    applies a ufunc's ``reduceat`` per group (``np.fmin``: the minimum skipping NaN, as
-    pandas' ``min``).
+    ``first`` is the first row of each group; ``reduce`` applies a ufunc's ``reduceat``
+    per group (``np.fmin``: the minimum skipping NaN, as pandas' ``min``).
     """
 
-    group: np.ndarray
     first: np.ndarray
-    order: np.ndarray  # rows sorted by key (stable)
+    order: np.ndarray | None  # rows sorted by key (stable); None: already sorted
     starts: np.ndarray  # where each key's block starts in ``order``
-    rank: np.ndarray  # group number of each block
+    rank: np.ndarray | None  # group number of each block; None: the blocks' order
 
     @classmethod
     def of(cls, *codes: np.ndarray) -> _Groups:
         key = np.zeros(len(codes[0]), dtype=np.int64)
         for c in codes:
-            key = key * (int(c.max(initial=0)) + 1) + c
+            key *= int(c.max(initial=0)) + 1
+            key += c
+        new = np.ones(len(key), dtype=bool)
+        if len(key) and bool((key[1:] >= key[:-1]).all()):  # sorted: blocks in row order
+            np.not_equal(key[1:], key[:-1], out=new[1:])
+            starts = np.flatnonzero(new)
+            return cls(starts, None, starts, None)
         order = np.argsort(key, kind="stable")
         sorted_key = key[order]
-        new = np.ones(len(key), dtype=bool)
-        new[1:] = sorted_key[1:] != sorted_key[:-1]
+        np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
         starts = np.flatnonzero(new)
         firsts = order[starts]  # the earliest row of each block (the sort is stable)
         by_first = np.argsort(firsts, kind="stable")
         rank = np.empty(len(starts), dtype=np.int64)
         rank[by_first] = np.arange(len(starts))
-        group = np.empty(len(key), dtype=np.int64)
-        group[order] = rank[np.cumsum(new) - 1]
-        return cls(group, firsts[by_first], order, starts, rank)
+        return cls(firsts[by_first], order, starts, rank)
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        if not len(self.starts):
+            return np.empty(0, dtype=np.float64)
+        if self.order is None:
+            return np.asarray(ufunc.reduceat(values, self.starts), dtype=np.float64)
         out = np.empty(len(self.starts), dtype=np.float64)
-        if len(self.starts):
-            out[self.rank] = ufunc.reduceat(values[self.order], self.starts)
+        out[self.rank] = ufunc.reduceat(values[self.order], self.starts)
         return out
 
 
@@ -412,8 +419,9 @@ def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "rel": i_rel[first2],
         "phase_id": pd.Categorical.from_codes(i_phase[first2],
-                                              categories=phase_cat.categories),
-        "template": pd.Categorical.from_codes(i_tpl[first2], categories=tpl_cat.categories),
+                                              categories=phase_cat.categories, validate=False),
+        "template": pd.Categorical.from_codes(i_tpl[first2], categories=tpl_cat.categories,
+                                              validate=False),
         "s": s2,
         "d": d2,
     })
