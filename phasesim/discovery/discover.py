@@ -381,6 +381,19 @@ class _Groups:
         return out
 
 
+def _matrix(rows: np.ndarray, columns: np.ndarray, values: np.ndarray,
+            names: pd.Index) -> pd.DataFrame:
+    """``values`` as a release x column matrix: the releases ``rows`` sorted, the column
+    codes ``columns`` (one value per pair) sorted and named by ``names``, NaN where a pair
+    has no value; what ``Series.unstack`` gives of a (release, categorical) index."""
+    rels = np.unique(rows)
+    cols = np.unique(columns)
+    out = np.full((len(rels), len(cols)), np.nan)
+    out[np.searchsorted(rels, rows), np.searchsorted(cols, columns)] = values
+    return pd.DataFrame(out, index=pd.Index(rels, name="rel"),
+                        columns=pd.Index(np.asarray(names, dtype=object)[cols], dtype=object))
+
+
 def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
     """Per release, phase and template: the first start ``s`` and the done time ``d``.
 
@@ -803,16 +816,26 @@ def discover(
     all_complete = (complete & set(rel_start.index)) or set(rel_start.index)
     per_c = per["rel"].isin(complete).to_numpy()
     per_ac = per["rel"].isin(all_complete).to_numpy()
-    phase_n = per.groupby("phase_id")["rel"].nunique()
-    phase_nc = per[per_c].groupby("phase_id")["rel"].nunique().reindex(phase_n.index,
-                                                                         fill_value=0)
-    phase_nac = per[per_ac].groupby("phase_id")["rel"].nunique().reindex(phase_n.index,
-                                                                           fill_value=0)
-    pair_n = per.groupby(["phase_id", "template"], sort=False).size()
-    pair_nc = per[per_c].groupby(["phase_id", "template"]).size().reindex(pair_n.index,
-                                                                           fill_value=0)
-    pair_nac = per[per_ac].groupby(["phase_id", "template"]).size().reindex(
-        pair_n.index, fill_value=0)
+    # counted on the codes of per (one row per release, phase and template): releases
+    # per phase (of all, the complete, all_complete), sorted by phase as groupby sorts;
+    # rows per (phase, template) in the order they first appear (groupby(sort=False))
+    pcats, tcats = per["phase_id"].array.categories, per["template"].array.categories
+    per_rel = per["rel"].to_numpy()
+    per_pc = np.asarray(per["phase_id"].array.codes, dtype=np.int64)
+    per_tc = np.asarray(per["template"].array.codes, dtype=np.int64)
+    first_of = _Groups.of(per_rel, per_pc).first  # one row per release and phase
+    ran_phase = [np.bincount(per_pc[first_of][m], minlength=len(pcats))
+                 for m in (slice(None), per_c[first_of], per_ac[first_of])]
+    seen = np.flatnonzero(ran_phase[0])
+    seen_index = pd.Index(np.asarray(pcats, dtype=object)[seen], dtype=object,
+                          name="phase_id")
+    phase_n, phase_nc, phase_nac = (pd.Series(k[seen], index=seen_index, name="rel")
+                                    for k in ran_phase)
+    width = len(tcats) + 1
+    pair_code, pair_key = pd.factorize(per_pc * width + per_tc)
+    pair_n, pair_nc, pair_nac = (np.bincount(pair_code[m], minlength=len(pair_key))
+                                 for m in (slice(None), per_c, per_ac))
+    pair_names = [(str(pcats[k // width]), str(tcats[k % width])) for k in pair_key]
     phase_releases = {str(k): int(v) for k, v in phase_n.items()}
     left_out_rows: list[dict[str, Any]] = []
     optional: dict[tuple[str, str], float] = {}
@@ -832,17 +855,16 @@ def discover(
             optional_phase[ph] = freq
             note(ph, "optional", phase=ph, n=n_ac, support=freq, value=f"if run_{ph}",
                  detail=f"the phase ran in {freq:.1%} of complete releases")
-    nac_of = dict(pair_nac.items())
-    nc_of = dict(pair_nc.items())
-    for key_, k_all in pair_n.items():
-        ph, tpl = (str(k) for k in key_)  # type: ignore[attr-defined]
+    ran_of: dict[tuple[str, str], int] = {}  # releases per kept (phase, activity)
+    for (ph, tpl), k_all, k_nc, k_nac in zip(pair_names, pair_n, pair_nc, pair_nac,
+                                             strict=True):
         if ph in rare_phases:
             left_out_rows.append({"phase_id": ph, "activity_id": tpl,
                                   "releases": int(k_all),
-                                  "frequency": int(nac_of[key_]) / n_ac})
+                                  "frequency": int(k_nac) / n_ac})
             continue
         if phase_nc[ph] > 0:
-            ran, n_base = int(nc_of[key_]), int(phase_nc[ph])
+            ran, n_base = int(k_nc), int(phase_nc[ph])
         else:
             ran, n_base = int(k_all), int(phase_n[ph])
         freq = ran / n_base if n_base else 0.0
@@ -855,6 +877,7 @@ def discover(
                         f"(< leave_out_below={leave_out_below})")
             continue
         keep_pairs.add((ph, tpl))
+        ran_of[(ph, tpl)] = int(k_all)
         if freq < 1:
             optional[(ph, tpl)] = freq
     # skipped-only activities (a simulated log writes skipped rows) are rare too
@@ -869,26 +892,43 @@ def discover(
             note(f"{ph}.{tpl}", "left-out", phase=ph, activity=tpl, n=int(k), support=0.0,
                  value="left out", detail=f"skipped in all {int(k)} releases that reached it")
     # the kept pairs as a table over the codes of phase and template (no text compared)
-    pcats, tcats = per["phase_id"].array.categories, per["template"].array.categories
     kept = np.zeros((len(pcats) + 1, len(tcats) + 1), dtype=bool)
     for ph, tpl in keep_pairs:
         if ph in pcats and tpl in tcats:
             kept[pcats.get_loc(ph), tcats.get_loc(tpl)] = True
-    per = per[kept[per["phase_id"].array.codes, per["template"].array.codes]]
+    keep_rows = kept[per_pc, per_tc]
+    per = per[keep_rows]
+    per_rel, per_pc, per_tc = per_rel[keep_rows], per_pc[keep_rows], per_tc[keep_rows]
+    # the activities of each (phase, template), the pairs in the order they first appear
     items_of: dict[tuple[str, str], list[str]] = {}
-    distinct = main[["phase_id", "template", "activity_id"]].drop_duplicates()
-    for (ph, tpl), ids in distinct.groupby(["phase_id", "template"], sort=False)[
-            "activity_id"]:
+    acats = main["activity_id"].array.categories
+    awidth = len(acats) + 1
+    triples = pd.unique((np.asarray(main["phase_id"].array.codes, dtype=np.int64) * width
+                         + np.asarray(main["template"].array.codes, dtype=np.int64))
+                        * awidth + np.asarray(main["activity_id"].array.codes,
+                                              dtype=np.int64))
+    ids_of: dict[int, list[str]] = {}
+    for t in triples.tolist():
+        ids_of.setdefault(t // awidth, []).append(str(acats[t % awidth]))
+    for pk, ids in ids_of.items():
+        ph, tpl = str(pcats[pk // width]), str(tcats[pk % width])
         matches = [_ITEM.match(a) for a in ids]
         if all(matches) and (ph, tpl) in keep_pairs:
             items_of[(ph, tpl)] = sorted({m.group("item") for m in matches if m})
 
     # -- phase order --------------------------------------------------------------------
-    by_phase = per.groupby(["rel", "phase_id"]).agg(s=("s", "min"), d=("d", "max"))
-    pstart = by_phase["s"].unstack()
-    pdone = by_phase["d"].unstack()
-    # each phase's rows of per, split in one pass (for the activity DAGs and the anchors)
-    of_phase = {str(k): g for k, g in per.groupby("phase_id", sort=False)}
+    # release x phase: the first start and the last done (groupby and unstack, on codes)
+    by_phase = _Groups.of(per_rel, per_pc)
+    pstart = _matrix(per_rel[by_phase.first], per_pc[by_phase.first],
+                     by_phase.reduce(np.fmin, per["s"].to_numpy()), pcats)
+    pdone = _matrix(per_rel[by_phase.first], per_pc[by_phase.first],
+                    by_phase.reduce(np.fmax, per["d"].to_numpy()), pcats)
+    # each phase's rows of per (for the activity DAGs and the anchors), split in one pass
+    by_code = np.argsort(per_pc, kind="stable")
+    bounds = np.searchsorted(per_pc[by_code], np.arange(len(pcats) + 1))
+    of_phase = {str(pcats[c]): by_code[bounds[c]:bounds[c + 1]] for c in range(len(pcats))
+                if bounds[c + 1] > bounds[c]}
+    per_s, per_d = per["s"].to_numpy(), per["d"].to_numpy()
     pgraph, ppairs, porder = _precedence(pstart, pdone[pstart.columns], rel_start,
                                          min_support)
     for rec in ppairs:
@@ -905,15 +945,16 @@ def discover(
 
     # -- activity DAG per phase ----------------------------------------------------------
     agraphs: dict[str, tuple[nx.DiGraph, list[str]]] = {}
+    amatrix: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     for ph in porder:
         # one row of per per release and template: a pivot (pivot_table's min and max
         # of one value each, and its sorted index and columns)
-        sub = of_phase[ph].set_index(["rel", "template"])
-        astart = sub["s"].unstack().sort_index(axis=1)
-        adone = sub["d"].unstack().sort_index(axis=1)
-        graph, pairs, order = _precedence(astart, adone[astart.columns], rel_start,
-                                          min_support)
+        rows_ = of_phase[ph]
+        astart = _matrix(per_rel[rows_], per_tc[rows_], per_s[rows_], tcats)
+        adone = _matrix(per_rel[rows_], per_tc[rows_], per_d[rows_], tcats)
+        graph, pairs, order = _precedence(astart, adone, rel_start, min_support)
         agraphs[ph] = (graph, order)
+        amatrix[ph] = (astart, adone)
         for rec in pairs:
             if rec["kept"]:
                 note(f"{ph}.{rec['a']} -> {ph}.{rec['b']}", "dependency", phase=ph,
@@ -1033,33 +1074,38 @@ def discover(
     not_before: dict[tuple[str, str], Any] = {}
     for ph in porder:
         graph, order = agraphs[ph]
-        sub = of_phase[ph].set_index("rel")
-        # the rows of each activity, split in one pass (not one filter per activity)
-        of_tpl = {str(t): g for t, g in sub.groupby("template", sort=False)}
+        # each activity's starts and its predecessors' done times: columns of the
+        # release x activity matrices (only counts and sets of them are read, so their
+        # order, by release, does not matter)
+        astart, adone = amatrix[ph]
         preds_phase = list(pgraph.predecessors(ph))
         for tpl in order:
             preds = list(graph.predecessors(tpl))
             if not preds and not preds_phase:
                 continue  # the release's own start: the cadence says when
-            rows = of_tpl.get(tpl, sub.iloc[:0])
-            if len(rows) < max(3, min_samples):
+            column = astart[tpl].to_numpy()
+            ran = ~np.isnan(column)
+            if int(ran.sum()) < max(3, min_samples):
                 continue
-            local = _local(rows["s"].to_numpy(), timezone)
+            starts_h = column[ran]
+            n_rows = len(starts_h)
+            local = _local(starts_h, timezone)
             day, hh, mm, k = _modal_moment(local)
-            share = k / len(rows)
+            share = k / n_rows
             if share < anchor_share:
                 continue
-            ready: Any = pd.Series(-np.inf, index=rows.index)
+            rels = astart.index[ran]
+            ready = np.full(n_rows, -np.inf)
             for p in preds:
-                d = of_tpl.get(p, sub.iloc[:0])["d"]
-                ready = np.maximum(ready, d.reindex(rows.index).fillna(-np.inf))
+                d = adone[p].to_numpy()[ran]
+                ready = np.maximum(ready, np.where(np.isnan(d), -np.inf, d))
             for p in preds_phase:
-                ready = np.maximum(ready, pdone[p].reindex(rows.index).fillna(-np.inf))
+                ready = np.maximum(ready, pdone[p].reindex(rels).fillna(-np.inf).to_numpy())
             hit = (local.day_of_week == day) & (local.hour == hh) & (local.minute == mm)
-            held = (rows["s"].to_numpy() - ready.to_numpy()) > _HOLD_H
+            held = (starts_h - ready) > _HOLD_H
             if held[hit].mean() < 0.5:
                 continue
-            day0 = rel_week0.reindex(rows.index).to_numpy()
+            day0 = rel_week0.reindex(rels).to_numpy()
             days = (local.tz_localize(None).normalize().to_numpy() - day0) \
                 / np.timedelta64(1, "D")
             weeks = np.floor(days[hit] / 7).astype(int) + 1
@@ -1071,9 +1117,9 @@ def discover(
                 value = at
                 text = f"weekly anchor {at}"
             not_before[(ph, tpl)] = value
-            note(f"{ph}.{tpl}", "not-before", phase=ph, activity=tpl, n=len(rows),
+            note(f"{ph}.{tpl}", "not-before", phase=ph, activity=tpl, n=n_rows,
                  support=share, value=text,
-                 detail=f"{k} of {len(rows)} starts at {at} ({timezone}), "
+                 detail=f"{k} of {n_rows} starts at {at} ({timezone}), "
                         f"{int(held[hit].sum())} of them after it was ready; weeks "
                         f"{sorted(set(weeks.tolist()))}")
 
@@ -1098,9 +1144,6 @@ def discover(
             item_inputs[tup] = nm
             inputs[nm] = {"type": "list", "default": list(tup),
                           "description": f"the instances seen of {pair[0]}.{pair[1]}"}
-    # releases per (phase, activity), counted once (not once per activity)
-    ran_of = {(str(key_[0]), str(key_[1])): int(k)
-              for key_, k in per.groupby(["phase_id", "template"], sort=False).size().items()}
     phase_bodies: list[dict[str, Any]] = []
     ordered = porder + [p for p in phase_order if p in rollback]
     for ph in ordered:
