@@ -381,17 +381,30 @@ class _Groups:
         return out
 
 
-def _matrix(rows: np.ndarray, columns: np.ndarray, values: np.ndarray,
-            names: pd.Index) -> pd.DataFrame:
-    """``values`` as a release x column matrix: the releases ``rows`` sorted, the column
-    codes ``columns`` (one value per pair) sorted and named by ``names``, NaN where a pair
-    has no value; what ``Series.unstack`` gives of a (release, categorical) index."""
-    rels = np.unique(rows)
-    cols = np.unique(columns)
-    out = np.full((len(rels), len(cols)), np.nan)
-    out[np.searchsorted(rels, rows), np.searchsorted(cols, columns)] = values
-    return pd.DataFrame(out, index=pd.Index(rels, name="rel"),
-                        columns=pd.Index(np.asarray(names, dtype=object)[cols], dtype=object))
+def _dense(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of non-negative integer ``codes``, sorted, and each code's
+    position among them (no sort and no hashing: a table as long as the largest code)."""
+    present = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
+    present[codes] = True
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[codes]
+
+
+def _matrices(rows: np.ndarray, columns: np.ndarray, names: pd.Index,
+              *values: np.ndarray) -> list[pd.DataFrame]:
+    """Each of ``values`` as a release x column matrix: the releases ``rows`` sorted, the
+    column codes ``columns`` (one value per pair) sorted and named by ``names``, NaN where
+    a pair has no value; what ``Series.unstack`` gives of a (release, categorical)
+    index."""
+    rels, i = _dense(rows)
+    cols, j = _dense(columns)
+    index = pd.Index(rels, name="rel")
+    labels = pd.Index(np.asarray(names, dtype=object)[cols], dtype=object)
+    out = []
+    for v in values:
+        m = np.full((len(rels), len(cols)), np.nan)
+        m[i, j] = v
+        out.append(pd.DataFrame(m, index=index, columns=labels))
+    return out
 
 
 def _first_start_and_done(main: pd.DataFrame) -> pd.DataFrame:
@@ -919,10 +932,9 @@ def discover(
     # -- phase order --------------------------------------------------------------------
     # release x phase: the first start and the last done (groupby and unstack, on codes)
     by_phase = _Groups.of(per_rel, per_pc)
-    pstart = _matrix(per_rel[by_phase.first], per_pc[by_phase.first],
-                     by_phase.reduce(np.fmin, per["s"].to_numpy()), pcats)
-    pdone = _matrix(per_rel[by_phase.first], per_pc[by_phase.first],
-                    by_phase.reduce(np.fmax, per["d"].to_numpy()), pcats)
+    pstart, pdone = _matrices(per_rel[by_phase.first], per_pc[by_phase.first], pcats,
+                              by_phase.reduce(np.fmin, per["s"].to_numpy()),
+                              by_phase.reduce(np.fmax, per["d"].to_numpy()))
     # each phase's rows of per (for the activity DAGs and the anchors), split in one pass
     by_code = np.argsort(per_pc, kind="stable")
     bounds = np.searchsorted(per_pc[by_code], np.arange(len(pcats) + 1))
@@ -950,8 +962,8 @@ def discover(
         # one row of per per release and template: a pivot (pivot_table's min and max
         # of one value each, and its sorted index and columns)
         rows_ = of_phase[ph]
-        astart = _matrix(per_rel[rows_], per_tc[rows_], per_s[rows_], tcats)
-        adone = _matrix(per_rel[rows_], per_tc[rows_], per_d[rows_], tcats)
+        astart, adone = _matrices(per_rel[rows_], per_tc[rows_], tcats, per_s[rows_],
+                                  per_d[rows_])
         graph, pairs, order = _precedence(astart, adone, rel_start, min_support)
         agraphs[ph] = (graph, order)
         amatrix[ph] = (astart, adone)
