@@ -742,6 +742,8 @@ def discover(
         raise PhasesimError(f"phases must be None, 'activities' or a list of phase ids, "
                             f"got {phases!r}")
     frame = _prepare(raw, phases)
+    # the release code of every row of raw, when _prepare kept them all (for the sample)
+    raw_rel = frame["rel"].to_numpy() if len(frame) == len(raw) else None
     timed = frame[frame["status"].ne("skipped") & ~np.isnan(frame["s"])
                   & ~np.isnan(frame["e"])]
     if timed.empty:
@@ -998,8 +1000,8 @@ def discover(
         keep_pairs.update(modal(back, "activity_type"))
         if has_owner:
             owner_of.update(modal(back, "owner"))
-    durations = timed.assign(h=timed["e"] - timed["s"]).groupby(
-        ["phase_id", "template"])["h"].median()
+    durations = (timed["e"] - timed["s"]).groupby(
+        [timed["phase_id"], timed["template"]]).median()
 
     # -- calendar and teams -------------------------------------------------------------
     manual = timed[timed["activity_type"].isin(["manual", "approval"])]
@@ -1264,8 +1266,13 @@ def discover(
         rng = np.random.default_rng(seed)
         codes = set(rng.choice(np.asarray(releases, dtype="int64"), size=fit_releases,
                                replace=False).tolist())
-        chosen = set(frame.loc[frame["rel"].isin(codes), "rel_name"])
-        calib_log = raw[_release_in(raw, chosen)]
+        if raw_rel is not None:
+            picked = np.zeros(int(raw_rel.max(initial=0)) + 1, dtype=bool)
+            picked[list(codes)] = True
+            calib_log = raw[(raw_rel >= 0) & picked[raw_rel]]
+        else:
+            chosen = set(frame.loc[frame["rel"].isin(codes), "rel_name"])
+            calib_log = raw[_release_in(raw, chosen)]
         note("durations", "fit-sample", n=fit_releases, support=fit_releases / n_releases,
              value=f"{fit_releases:,} of {n_releases:,} releases",
              detail=f"durations and rates fitted on {fit_releases:,} releases drawn at "
