@@ -814,3 +814,24 @@ def test_docstring_examples_run() -> None:
         module = importlib.import_module(f"phasesim.calibration.{name}")
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, name
+
+
+def test_max_retries_counts_immediate_retries_and_is_zero_without_failures() -> None:
+    from phasesim.calibration.observations import _max_retries
+
+    t0 = pd.Timestamp("2026-01-05 09:00", tz="UTC")
+
+    def tries(statuses: list[str]) -> pd.DataFrame:
+        # one activity of one release, each try starting when the one before ended
+        rows = [{"run": 0, "release_id": "R1", "activity_id": "deploy", "attempt": i + 1,
+                 "status": s, "ready": t0 + pd.Timedelta(hours=i),
+                 "start": t0 + pd.Timedelta(hours=i),
+                 "end": t0 + pd.Timedelta(hours=i + 1)} for i, s in enumerate(statuses)]
+        return pd.DataFrame(rows)
+
+    log = tries(["failed", "failed", "succeeded"])
+    assert _max_retries(log, log) == 2  # fails twice, then succeeds: 2 immediate retries
+    log = tries(["failed", "succeeded"])
+    assert _max_retries(log, log) == 1
+    log = tries(["succeeded", "succeeded", "succeeded"])  # three passes, no failure
+    assert _max_retries(log, log) == 0

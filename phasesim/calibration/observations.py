@@ -153,6 +153,8 @@ def _max_retries(rows: pd.DataFrame, log: pd.DataFrame) -> int:
     """The longest run of immediate retries among ``rows`` (tries of one activity)."""
     if rows.empty:
         return 0
+    if not (rows["status"] == "failed").to_numpy(dtype=bool).any():
+        return 0  # a retry follows a failed try: every pass is one try
     tries = rows.sort_values(["run", "release_id", "activity_id", "attempt", "start"],
                              kind="stable")
     key = (tries["run"].astype(str) + "\x1f" + tries["release_id"].astype(str) + "\x1f"
