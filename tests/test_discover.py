@@ -421,3 +421,33 @@ def test_a_phase_in_some_releases_gets_an_if_and_a_rare_one_is_left_out() -> Non
     assert spec.default is True and spec.description == "phase r ran in 75% of releases"
     assert d.left_out.to_dict("records") == [
         {"phase_id": "s", "activity_id": "y", "releases": 1, "frequency": 0.25}]
+
+
+def test_first_start_and_done_on_codes_whatever_the_row_order() -> None:
+    """The first start is the earliest start of any try, done the end of the first
+    succeeded try; the groups come in the order of their first row, sorted or not."""
+    from phasesim.discovery.discover import _first_start_and_done, _prepare
+
+    rows = [_row("R1", "p", "a", 0, 1, status="failed"),
+            _row("R1", "p", "a", 1.5, 2, attempt=2),
+            _row("R1", "p", "b", 2, 3),
+            _row("R1", "p", "b", 3.5, 5, status="failed", attempt=2),  # after success
+            _row("R2", "p", "a", 0, 1, day=1),
+            _row("R2", "p", "b", 1, 2, status="failed", day=1),
+            _row("R2", "p", "b", 2, 4, attempt=2, day=1)]
+    t0 = T0.value / 3.6e12
+    expected = {("R1", "a"): (0, 2), ("R1", "b"): (2, 3), ("R2", "a"): (168, 169),
+                ("R2", "b"): (169, 172)}
+    prepared = _prepare(phasesim.validate_log(pd.DataFrame(rows)), None)
+    for order in (list(range(7)), [6, 2, 5, 0, 4, 1, 3]):
+        frame = prepared.iloc[order]  # shuffled: the keys no longer come sorted
+        names = frame["rel_name"].array.categories
+        per = _first_start_and_done(frame)
+        got = {(names[r], t): (round(s - t0, 6), round(d - t0, 6)) for r, t, s, d in
+               zip(per["rel"], per["template"], per["s"], per["d"], strict=True)}
+        assert got == expected
+        # in the order of the first row of each (release, activity)
+        firsts = list(dict.fromkeys((names[r], str(a)) for r, a in
+                                    zip(frame["rel"], frame["activity_id"], strict=True)))
+        assert [(names[r], t) for r, t in zip(per["rel"], per["template"],
+                                              strict=True)] == firsts
