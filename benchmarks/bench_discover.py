@@ -8,10 +8,12 @@ count and median of ``end - start``. ``discover`` does much more than that (pair
 precedence per phase, peak concurrency, histograms, anchors, and ``calibrate``'s maximum
 likelihood fits of 4 families per activity), so the ratio says what the rest costs.
 
-Measured (shared 2-core machine, CPU time, discover and groupby alternated over 3 turns,
-medians): 100,000 releases (3,000,000 rows) 6.7 s vs 0.26 s (26x; the code before
-issue 12's work 13.9 s, 52x, in the same session) - the 20x target is not met;
-docs/discover.md has the breakdown.
+Measured (shared 2-core machine, load average 3.4-4.1, CPU time, discover and groupby
+alternated over 3 turns, medians): 100,000 releases (3,000,000 rows) 4.6 s vs 0.27 s
+(17.9x; turns 18.3, 15.5, 17.9; a second run 17.6x) - the 20x target is met. The code
+before the last round 7.8 s (29.6x) in the same session, before issue 12's work 13.9 s
+(52x); 10,000 releases 1.6 s vs 0.027 s (60x: calibrate's fits on 1,000 releases cost
+the same at both sizes). docs/discover.md has the breakdown.
 
 Run with ``python benchmarks/run.py discover`` or ``python benchmarks/bench_discover.py
 [N ...]`` (default: 10,000 and 100,000 releases).
