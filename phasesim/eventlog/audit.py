@@ -551,11 +551,15 @@ def parse_timestamps(
 
     ns, code = _isotime.parse_arrow(chunks)
     read = code != _isotime.REJECTED
-    uniq, inverse = np.unique(code[read], return_inverse=True)
+    # the few distinct offsets, by counting (codes are below 20,000) rather than sorting
+    safe = np.where(read, code, 0)
+    uniq = np.flatnonzero(np.bincount(safe[read], minlength=1))
+    lookup = np.full(int(uniq.max(initial=0)) + 1, -1, dtype=np.int32)
+    lookup[uniq] = np.arange(len(uniq), dtype=np.int32)
     names = [_isotime.label_of(int(c)) for c in uniq]
     out_ns = np.where(read, ns, _NAT)
-    label_codes = np.full(len(values), -1, dtype=np.int32)
-    label_codes[read] = inverse
+    label_codes = np.where(read, lookup[safe], -1).astype(np.int32)
+    del safe, ns, code
     if read.all():
         out = _from_ns(out_ns, values.index)
         return out, np.zeros(len(values), dtype=bool), _text(label_codes, names, values.index)
@@ -1179,7 +1183,11 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
                         rrank))
     # one take of the rows; the status and type texts are decoded from their reordered
     # codes rather than taken (a text column costs a take of every string)
-    frame = frame.drop(columns="status").iloc[order].reset_index(drop=True)
+    frame = frame.drop(columns="status")
+    if n and bool((order == np.arange(n)).all()):  # already in order: no take at all
+        frame = frame.reset_index(drop=True)
+    else:
+        frame = frame.iloc[order].reset_index(drop=True)
     start_ns, end_key, rrank, item = start_ns[order], end_key[order], rrank[order], item[order]
     status = status[order]
     frame["status"] = _text(status, _STATUS_ORDER, frame.index)
