@@ -17,10 +17,16 @@ import pytest
 
 from phasesim import read_log
 from phasesim.errors import LogError
-from phasesim.eventlog import _isotime
+from phasesim.eventlog import _isotime, audit
 from phasesim.eventlog.audit import _parse_general, parse_timestamps
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def _compiled_for_every_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled path for the small columns here too (large columns only, else)."""
+    monkeypatch.setattr(audit, "COMPILED_MIN_CELLS", 0)
 
 EDGES = [
     "2026-03-01T10:00:00+01:00", "2026-03-01 10:00:00+01:00", "2026-03-01t10:00:00+01:00",
@@ -148,3 +154,24 @@ def test_a_cell_pandas_reads_with_an_offset_among_naive_ones_is_no_date() -> Non
     assert audit["unparsable_timestamp"]["examples"] == ["1"]
     assert log["phase_id"].tolist() == ["a"]  # b has no start: dropped as missing_start
     assert str(log.loc[0, "start"]) == "2026-03-01 10:00:00+00:00"
+
+
+def test_small_columns_go_the_general_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = _isotime.parse_arrow
+
+    def spy(chunks: object) -> object:
+        calls.append(len(chunks))  # type: ignore[arg-type]
+        return real(chunks)
+
+    monkeypatch.setattr(_isotime, "parse_arrow", spy)
+    column = pd.Series(["2026-03-01T10:00:00+01:00"] * 3, dtype="string")
+    monkeypatch.setattr(audit, "COMPILED_MIN_CELLS", 4)
+    out, _, labels = parse_timestamps(column, None)
+    assert calls == []
+    monkeypatch.setattr(audit, "COMPILED_MIN_CELLS", 3)
+    out_c, _, labels_c = parse_timestamps(column, None)
+    assert calls == [3]
+    assert out.tolist() == out_c.tolist() == [pd.Timestamp("2026-03-01 09:00", tz="UTC")] * 3
+    assert labels is not None and labels_c is not None
+    assert labels.tolist() == labels_c.tolist() == ["+01:00"] * 3

@@ -529,6 +529,11 @@ def _to_text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
+#: Columns from this many cells on go the compiled way first: below, importing numba and
+#: loading the parser (about 0.7 s once a process) would cost more than it saves.
+COMPILED_MIN_CELLS = 50_000
+
+
 def parse_timestamps(
     values: pd.Series, tz: ZoneInfo | None
 ) -> tuple[pd.Series, BoolArray, pd.Series | None]:
@@ -539,12 +544,13 @@ def parse_timestamps(
     ``tz`` on a daylight-saving change), and, for text, the UTC offset label of each cell
     (``"naive"`` for cells without one, NA where empty).
 
-    Text in the one spelling ``2026-03-01T10:00:00[.f]+01:00`` (or ``Z``) is read by a
-    compiled parser over the column's bytes (:mod:`phasesim.eventlog._isotime`); every
+    Text in the one spelling ``2026-03-01T10:00:00[.f]+01:00`` (or ``Z``) of a column of
+    :data:`COMPILED_MIN_CELLS` cells or more is read by a compiled parser over the
+    column's bytes (:mod:`phasesim.eventlog._isotime`); every
     other cell goes the general way (:func:`_parse_general`), which is the reference:
     a cell reads the same either way.
     """
-    chunks = _arrow_text(values)
+    chunks = _arrow_text(values) if len(values) >= COMPILED_MIN_CELLS else None
     if chunks is None:
         return _parse_general(values, tz)
     from phasesim.eventlog import _isotime
