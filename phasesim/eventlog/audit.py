@@ -1193,7 +1193,7 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     if n and bool((order == np.arange(n)).all()):  # already in order: no take at all
         frame = frame.reset_index(drop=True)
     else:
-        frame = frame.iloc[order].reset_index(drop=True)
+        staged.frame = frame = _taken(frame, order)
     start_ns, end_key, rrank, item = start_ns[order], end_key[order], rrank[order], item[order]
     status = status[order]
     frame["status"] = _text(status, _STATUS_ORDER, frame.index)
@@ -1252,6 +1252,27 @@ def _text(codes: npt.NDArray[np.integer[Any]], labels: Sequence[str], index: pd.
     decoded = pa.DictionaryArray.from_arrays(
         indices, pa.array(list(labels), type=pa.string())).dictionary_decode()
     return pd.Series(pd.arrays.ArrowStringArray(decoded), index=index)
+
+
+def _taken(frame: pd.DataFrame, order: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """``frame.iloc[order]`` with a fresh index, column by column, each source column let
+    go once taken (the whole frame twice at once was the peak of ``read_log``)."""
+    index = pd.RangeIndex(len(order))
+    attrs = dict(frame.attrs)
+    columns = list(frame.columns)
+    taken: dict[Any, pd.Series] = {}
+    for col in columns:
+        values = frame[col]
+        if values.dtype.kind in "biuf" and not isinstance(values.dtype,
+                                                          pd.api.extensions.ExtensionDtype):
+            taken[col] = pd.Series(values.to_numpy()[order], index=index, name=col)
+        else:
+            taken[col] = pd.Series(values.array.take(order), index=index, name=col)
+        del values
+        del frame[col]
+    out = pd.DataFrame(taken, index=index, columns=columns)
+    out.attrs = attrs
+    return out
 
 
 #: Largest run or attempt number read (more is no count: 1e308 is an invalid number).
