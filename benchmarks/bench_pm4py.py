@@ -17,6 +17,12 @@ runs it there. Where pip cannot install it, the comparison is skipped and says s
 mean service times of the two are compared as a check that both read the same thing.
 Target: phasesim at least 4x faster.
 
+Measured on the shared 2-core machine, 3 December 2026 (load 0.4-0.7), 3 M rows:
+phasesim 11.8 s wall, 13.3 s CPU, 1.95 GB peak (read 6.9 s, activity stats 2.9 s, lead
+times 0.2 s, bottlenecks 1.9 s); pm4py 2.7.23.11 14.1 s wall, 14.3 s CPU, 1.27 GB. Ratio
+1.2x wall, 1.1x CPU, 0.65x memory: outside the 4x target (before the compiled timestamp
+parser: 0.7x wall, 0.9x CPU). docs/analysis.md (Performance) has the profile.
+
 Run with ``python benchmarks/run.py pm4py`` or ``python benchmarks/bench_pm4py.py``.
 """
 

@@ -10,6 +10,11 @@ the estimate for the target of 1,000,000 releases (30 million rows): under 60 s 
 8 GB. Give ``PHASESIM_SCALE_RELEASES=1000000`` on a machine with the memory to measure
 it rather than estimate it.
 
+Measured on the shared 2-core machine, 3 December 2026 (load 0.4-1): 3 M rows 9.1 s wall,
+10.5 s CPU, 1.73 GB peak; about 3.5 s CPU and 0.49 GB per million rows, so an estimated
+104 s CPU and 14.9 GB for 30 M rows: outside both targets (not measured at 30 M: it
+would need most of the machine's 23 GB, shared by several developers).
+
 Run with ``python benchmarks/run.py scale`` or ``python benchmarks/bench_scale.py``.
 """
 

@@ -74,13 +74,17 @@ def precedence(
     # so that what ended when it happened can be what it waited for
     instant = (end != NAT) & (start == end)
 
-    order = np.lexsort((label, -start, instant, end_key, rel))
+    # the dense rank of the end among every end and search time: (release, end rank,
+    # instant) folds into one key, so the order is one sort of three keys, not five
+    uniq, inverse = np.unique(np.concatenate([end_key, t]), return_inverse=True)
+    width = np.int64(len(uniq) + 1)
+    primary = (rel * width + inverse[:n]) * 2 + instant
+    order = np.lexsort((label, -start, primary))
+    del primary
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n, dtype=np.int64)
 
     # log ordering: the last execution (in the order) with end <= t, before this one
-    uniq, inverse = np.unique(np.concatenate([end_key, t]), return_inverse=True)
-    width = np.int64(len(uniq) + 1)
     sorted_key = rel[order] * width + inverse[:n][order]
     query = rel * width + inverse[n:]
     q = np.searchsorted(sorted_key, query, side="right").astype(np.int64) - 1

@@ -529,6 +529,11 @@ def _to_text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
+#: Columns from this many cells on go the compiled way first: below, importing numba and
+#: loading the parser (about 0.7 s once a process) would cost more than it saves.
+COMPILED_MIN_CELLS = 50_000
+
+
 def parse_timestamps(
     values: pd.Series, tz: ZoneInfo | None
 ) -> tuple[pd.Series, BoolArray, pd.Series | None]:
@@ -538,7 +543,67 @@ def parse_timestamps(
     but could not be read (including local times that do not exist or are ambiguous in
     ``tz`` on a daylight-saving change), and, for text, the UTC offset label of each cell
     (``"naive"`` for cells without one, NA where empty).
+
+    Text in the one spelling ``2026-03-01T10:00:00[.f]+01:00`` (or ``Z``) of a column of
+    :data:`COMPILED_MIN_CELLS` cells or more is read by a compiled parser over the
+    column's bytes (:mod:`phasesim.eventlog._isotime`); every
+    other cell goes the general way (:func:`_parse_general`), which is the reference:
+    a cell reads the same either way.
     """
+    chunks = _arrow_text(values) if len(values) >= COMPILED_MIN_CELLS else None
+    if chunks is None:
+        return _parse_general(values, tz)
+    from phasesim.eventlog import _isotime
+
+    ns, code = _isotime.parse_arrow(chunks)
+    read = code != _isotime.REJECTED
+    # the few distinct offsets, by counting (codes are below 20,000) rather than sorting
+    safe = np.where(read, code, 0)
+    uniq = np.flatnonzero(np.bincount(safe[read], minlength=1))
+    lookup = np.full(int(uniq.max(initial=0)) + 1, -1, dtype=np.int32)
+    lookup[uniq] = np.arange(len(uniq), dtype=np.int32)
+    names = [_isotime.label_of(int(c)) for c in uniq]
+    out_ns = np.where(read, ns, _NAT)
+    label_codes = np.where(read, lookup[safe], -1).astype(np.int32)
+    del safe, ns, code
+    if read.all():
+        out = _from_ns(out_ns, values.index)
+        return out, np.zeros(len(values), dtype=bool), _text(label_codes, names, values.index)
+    rest = ~read
+    part, bad_part, part_labels = _parse_general(values[rest], tz)
+    out_ns[rest] = _ns(part)
+    out = _from_ns(out_ns, values.index)
+    bad = np.zeros(len(values), dtype=bool)
+    bad[rest] = bad_part
+    labels = _text(label_codes, names, values.index).astype(object)
+    if part_labels is not None:
+        labels[rest] = part_labels.astype(object).to_numpy()
+    return out, bad, labels.astype("string")
+
+
+def _arrow_text(values: pd.Series) -> Any:
+    """The column as a pyarrow string array (no copy for pyarrow-backed text), or None
+    where it is no plain text column (datetimes, numbers, objects that are not all str)."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) or str(dtype) == "str":
+        array = values.array
+        try:
+            import pyarrow as pa
+
+            arrow = array.__arrow_array__()
+            if isinstance(arrow, pa.ChunkedArray | pa.Array) and (
+                pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)
+            ):
+                return arrow
+        except (AttributeError, TypeError, ImportError):
+            return None
+    return None
+
+
+def _parse_general(
+    values: pd.Series, tz: ZoneInfo | None
+) -> tuple[pd.Series, BoolArray, pd.Series | None]:
+    """:func:`parse_timestamps` of any column, cell spellings of every kind."""
     dtype = values.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         utc = _as_ns(values.dt.tz_convert("UTC"), pd.DatetimeTZDtype("ns", "UTC"))
@@ -640,7 +705,14 @@ def _parse_any(text: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Seri
 def _parse_text(text: pd.Series, *, utc: bool) -> pd.Series:
     """ISO 8601 first (fast); other spellings cell by cell; failures stay NaT."""
     target = pd.DatetimeTZDtype("ns", "UTC") if utc else np.dtype("datetime64[ns]")
-    parsed = _as_ns(pd.to_datetime(text, utc=utc, format="ISO8601", errors="coerce"), target)
+    try:
+        parsed = _as_ns(pd.to_datetime(text, utc=utc, format="ISO8601", errors="coerce"),
+                        target)
+    except (TypeError, ValueError):
+        # a cell without an offset by the pattern that pandas reads with one (``...:46.Z``,
+        # ``20260301T100000Z``): cell by cell, and such cells are not dates
+        parsed = pd.Series([_one_cell(v, utc) for v in text], index=text.index,
+                           dtype=target)
     failed = np.asarray(parsed.isna() & text.notna(), dtype=bool)
     if failed.any():
         try:
@@ -649,6 +721,20 @@ def _parse_text(text: pd.Series, *, utc: bool) -> pd.Series:
         except (TypeError, ValueError):
             pass  # cells mixing offsets with names dateutil cannot place: left as NaT
     return parsed
+
+
+def _one_cell(value: object, utc: bool) -> object:
+    """One cell by ISO 8601 (NaT where it is no date, or has an offset where none was
+    seen); the slow path of :func:`_parse_text`."""
+    if value is None or value is pd.NA:
+        return pd.NaT
+    try:
+        stamp = pd.Timestamp(str(value))
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+    if stamp is pd.NaT or not utc:
+        return pd.NaT if stamp.tzinfo is not None else stamp
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _as_ns(values: pd.Series, target: Any) -> pd.Series:
@@ -1103,7 +1189,11 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
                         rrank))
     # one take of the rows; the status and type texts are decoded from their reordered
     # codes rather than taken (a text column costs a take of every string)
-    frame = frame.drop(columns="status").iloc[order].reset_index(drop=True)
+    frame = frame.drop(columns="status")
+    if n and bool((order == np.arange(n)).all()):  # already in order: no take at all
+        frame = frame.reset_index(drop=True)
+    else:
+        staged.frame = frame = _taken(frame, order)
     start_ns, end_key, rrank, item = start_ns[order], end_key[order], rrank[order], item[order]
     status = status[order]
     frame["status"] = _text(status, _STATUS_ORDER, frame.index)
@@ -1152,14 +1242,37 @@ def finish(staged: Staged, auditor: Auditor) -> EventLog:
     return _assemble(staged)
 
 
-def _text(codes: npt.NDArray[np.int8], labels: Sequence[str], index: pd.Index) -> pd.Series:
+def _text(codes: npt.NDArray[np.integer[Any]], labels: Sequence[str], index: pd.Index
+          ) -> pd.Series:
     """Codes into ``labels`` (-1 = NA) as a string column, without a Python loop."""
     import pyarrow as pa
 
     mask = codes < 0
-    indices = pa.array(np.where(mask, 0, codes).astype(np.int8), mask=mask)
-    decoded = pa.DictionaryArray.from_arrays(indices, pa.array(list(labels))).dictionary_decode()
+    indices = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
+    decoded = pa.DictionaryArray.from_arrays(
+        indices, pa.array(list(labels), type=pa.string())).dictionary_decode()
     return pd.Series(pd.arrays.ArrowStringArray(decoded), index=index)
+
+
+def _taken(frame: pd.DataFrame, order: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """``frame.iloc[order]`` with a fresh index, column by column, each source column let
+    go once taken (the whole frame twice at once was the peak of ``read_log``)."""
+    index = pd.RangeIndex(len(order))
+    attrs = dict(frame.attrs)
+    columns = list(frame.columns)
+    taken: dict[Any, pd.Series] = {}
+    for col in columns:
+        values = frame[col]
+        if values.dtype.kind in "biuf" and not isinstance(values.dtype,
+                                                          pd.api.extensions.ExtensionDtype):
+            taken[col] = pd.Series(values.to_numpy()[order], index=index, name=col)
+        else:
+            taken[col] = pd.Series(values.array.take(order), index=index, name=col)
+        del values
+        del frame[col]
+    out = pd.DataFrame(taken, index=index, columns=columns)
+    out.attrs = attrs
+    return out
 
 
 #: Largest run or attempt number read (more is no count: 1e308 is an invalid number).
