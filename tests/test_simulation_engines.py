@@ -1012,6 +1012,35 @@ def test_keep_log_false_keeps_the_release_table_only(engine: str):
     assert len(full.log) > 0
 
 
+@pytest.mark.parametrize("engine", ["simpy", "compiled"])
+def test_keep_log_false_keeps_succeeded_after_rollback(engine: str):
+    # ship fails half the time and its rollback phase (revert, verify) runs, then ship
+    # resumes: a release succeeded after rollback exactly when the full log has a revert
+    # row for it. The flag is made by the workers with the rows, so dropping the rows
+    # (keep_log=False) keeps it; it was lost before (no release was ever
+    # succeeded_after_rollback without the log)
+    text = textwrap.dedent(ROLLBACK_TRAIN.replace("RETRIES", "0").replace("RESUME", "true"))
+    assert "probability: 1," in text
+    bp = load_blueprint(text.replace("probability: 1,", "probability: 0.5,"))
+    options = {"releases": 20, "runs": 3, "seed": 4, "start": START, "progress": False,
+               "engine": engine}
+    full = simulate(bp, **options)  # type: ignore[arg-type]
+    light = simulate(bp, keep_log=False, **options)  # type: ignore[arg-type]
+    assert full.engine == light.engine == engine
+    reverted = full.log.loc[full.log["activity_id"] == "revert", ["run", "release_id"]]
+    ran = pd.MultiIndex.from_frame(full.releases[["run", "release_id"]]).isin(
+        pd.MultiIndex.from_frame(reverted.astype({"release_id": object})))
+    expected = np.where(full.releases["status"] != "succeeded", "aborted",
+                        np.where(ran, "succeeded_after_rollback", "succeeded"))
+    assert full.releases["outcome"].tolist() == expected.tolist()
+    counts = light.releases["outcome"].value_counts()
+    assert counts["succeeded_after_rollback"] == ran.sum() > 0
+    assert counts["succeeded"] > 0
+    pd.testing.assert_frame_equal(full.releases, light.releases)
+    pd.testing.assert_frame_equal(full.summary(), light.summary())
+    assert len(light.log) == 0
+
+
 def test_a_subprocess_in_a_rework_block_falls_back(tmp_path: Path):
     # a rework block that would rerun a subprocess is not compiled (refused, not verified)
     write_child(tmp_path)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from phasesim.calendars import HORIZON_H
 from phasesim.simulation.compiled import CompiledModel
 from phasesim.simulation.engine import (
     RELEASE_FIELDS,
@@ -24,7 +25,7 @@ from phasesim.simulation.engine import (
 )
 from phasesim.simulation.streams import Streams
 
-__all__ = ["Columns", "run_chunk"]
+__all__ = ["Columns", "rolled_back", "run_chunk"]
 
 #: Field name -> numpy array, or (distinct values, int32 codes) for a text field.
 Columns = dict[str, Any]
@@ -61,8 +62,46 @@ def run_chunk(model: CompiledModel, runs: Sequence[int], starts: Sequence[Sequen
             rows.extend(engine.rows)
             rels.extend(engine.releases)
             usage.extend(engine.usage)
-    return (pack(rows, ROW_FIELDS, LOG_DTYPES), pack(rels, RELEASE_FIELDS, RELEASE_DTYPES),
-            pack(usage, USAGE_FIELDS, USAGE_DTYPES))
+    log, rel = pack(rows, ROW_FIELDS, LOG_DTYPES), pack(rels, RELEASE_FIELDS, RELEASE_DTYPES)
+    rollback = [ph.id for ph in model.phases if ph.rollback]
+    phase_values, phase_codes = log["phase_id"]
+    status_values, status_codes = log["status"]
+    rel["rolled"] = rolled_back(
+        log["run"], log["release"],
+        np.isin(np.array(phase_values, dtype=object), rollback)[phase_codes],
+        (np.array(status_values, dtype=object) == "skipped")[status_codes],
+        log["ready"], log["start"], rel["run"], rel["release"])
+    return log, rel, pack(usage, USAGE_FIELDS, USAGE_DTYPES)
+
+
+def rolled_back(row_run: np.ndarray, row_release: np.ndarray, in_rollback: np.ndarray,
+                skipped: np.ndarray, ready: np.ndarray, start: np.ndarray,
+                rel_run: np.ndarray, rel_release: np.ndarray) -> np.ndarray:
+    """Whether a rollback phase ran in each release (``rel_run``, ``rel_release``): one of
+    its rows belongs to a rollback phase of the model (``in_rollback``; not of a
+    subprocess), was not skipped, and is kept by the runner's cut at the horizon (neither
+    ready nor started past it).
+
+    The outcome ``succeeded_after_rollback`` comes from this flag; computed where the rows
+    are made, it stays right when they are dropped (``keep_log=False``).
+
+    Examples
+    --------
+    >>> rolled_back(np.array([0, 0, 1]), np.array([0, 1, 0]),
+    ...             np.array([False, True, True]), np.array([False, False, True]),
+    ...             np.zeros(3), np.zeros(3), np.array([0, 0, 1]), np.array([0, 1, 0])
+    ...             ).tolist()
+    [False, True, False]
+    """
+    out = np.zeros(len(rel_run), dtype=np.bool_)
+    if not len(rel_run):
+        return out
+    ran = in_rollback & ~skipped & ~(ready > HORIZON_H) & ~(start > HORIZON_H)  # nan: kept
+    if not ran.any():
+        return out
+    width = int(max(rel_release.max(), row_release[ran].max())) + 1
+    keys = np.unique(row_run[ran].astype(np.int64) * width + row_release[ran])
+    return np.isin(rel_run.astype(np.int64) * width + rel_release, keys)
 
 
 def pack(rows: Sequence[Sequence[Any]], fields: Sequence[str],

@@ -195,9 +195,11 @@ def simulate(
                       f"({HORIZON:%Y-%m-%d} UTC): their work is cut there and they are "
                       f"reported as aborted (reason {BEYOND_HORIZON!r})", stacklevel=2)
     log = _log_frame(log_cols, releases)
+    order = _release_order(rel_cols)
     return SimulationResult(
         log=log,
-        releases=_with_outcomes(_release_frame(rel_cols, releases), log, bp),
+        releases=_with_outcomes(_release_frame(rel_cols, releases, order), log, bp,
+                                rolled=rel_cols["rolled"][order]),
         usage=_usage_frame(usage_cols, releases),
         blueprint=bp,
         params={"releases": releases, "cadence": cadence, "start": start, "runs": runs,
@@ -412,17 +414,21 @@ def _log_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
     return validate_log(frame)
 
 
-def _with_outcomes(rel: pd.DataFrame, log: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
+def _with_outcomes(rel: pd.DataFrame, log: pd.DataFrame, bp: Blueprint,
+                   rolled: np.ndarray | None = None) -> pd.DataFrame:
     """Add each release's ``outcome`` (:mod:`phasesim.outcomes`): a release the engine
     stopped because an activity failed all its tries (``on-failure: abort``) failed; one
     stopped at the rework cap was aborted; a rollback phase that ran and was resumed
-    makes a success ``succeeded_after_rollback``."""
+    makes a success ``succeeded_after_rollback``. Whether a rollback phase ran is
+    ``rolled`` (one flag per row of ``rel``, made by the workers with the rows, so it is
+    there without the log), else read from ``log``."""
     from phasesim.outcomes import outcomes
 
-    rollback = [ph.id for ph in bp.phases if ph.rollback]
-    ran = log[log["phase_id"].isin(rollback) & (log["status"] != "skipped")]
-    rolled = pd.MultiIndex.from_frame(rel[["run", "release_id"]]).isin(
-        pd.MultiIndex.from_frame(ran[["run", "release_id"]].astype({"release_id": object})))
+    if rolled is None:
+        rollback = [ph.id for ph in bp.phases if ph.rollback]
+        ran = log[log["phase_id"].isin(rollback) & (log["status"] != "skipped")]
+        rolled = pd.MultiIndex.from_frame(rel[["run", "release_id"]]).isin(
+            pd.MultiIndex.from_frame(ran[["run", "release_id"]].astype({"release_id": object})))
     status = rel["status"].to_numpy(dtype=object)
     capped = rel["capped"].to_numpy(dtype=bool)
     final = np.where((status == "aborted") & ~capped, "failed", status)
@@ -431,9 +437,15 @@ def _with_outcomes(rel: pd.DataFrame, log: pd.DataFrame, bp: Blueprint) -> pd.Da
     return rel
 
 
-def _release_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
-    # releases are recorded as they end; the frame lists them by run and release
-    order = np.lexsort((cols["release"], cols["run"]))
+def _release_order(cols: dict[str, Any]) -> np.ndarray:
+    """Releases are recorded as they end; the frame lists them by run and release."""
+    return np.lexsort((cols["release"], cols["run"]))
+
+
+def _release_frame(cols: dict[str, Any], releases: int, order: np.ndarray | None = None
+                   ) -> pd.DataFrame:
+    if order is None:
+        order = _release_order(cols)
     return pd.DataFrame({
         "run": cols["run"][order],
         "release_id": _release_ids(cols["release"][order], releases),

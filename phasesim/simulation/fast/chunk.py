@@ -140,8 +140,8 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
                   "slot_time": slots, "coins": coins, "hours_tab": hours,
                   "node_depth": depth, "max_rework": max_rework,
                   "phase_serial": phase_serial, "max_in_flight": max_in_flight}
-        err, _, rf, ri, row_run, uf, ui, use_run, relf, reli = \
-            run_many(*[values[n] for n in names])
+        out = run_many(*[values[n] for n in names])
+        err = out[0]
         if err == E_HORIZON and hi < 9000:
             hi += 4 * (hi - lo + 1)
             continue
@@ -158,10 +158,13 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
         raise CompiledEngineError("a run needed more executions than its rework cap allows")
     if err != OK:
         raise CompiledEngineError("a run reached past the calendars' tables")
+    rf, ri, row_run, uf, ui, use_run, relf, reli = out[2:]
     run_ids = np.asarray(runs, dtype=np.int64)
     done = reli[:, 4] == 1  # a deadlocked release has no row, as in the engine
     release_index = np.tile(np.arange(releases, dtype=np.int64), len(runs))
     rel_run = np.repeat(run_ids, releases)
+    # whether a rollback phase ran, from the rows (before they are dropped)
+    ran_rollback = _rolled_back(fm, rf, ri, row_run, releases, len(runs))
     # row numbers restart with each run
     if not keep_log:
         rf, ri, row_run, uf, ui, use_run = rf[:0], ri[:0], row_run[:0], uf[:0], ui[:0], \
@@ -170,13 +173,30 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     row = np.arange(len(row_run)) - np.repeat(np.cumsum(counts) - counts, counts)
     return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
                  reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done],
-                 max_rework)
+                 max_rework, ran_rollback[done])
+
+
+def _rolled_back(fm: FastModel, rf: np.ndarray, ri: np.ndarray, row_run: np.ndarray,
+                 releases: int, n_runs: int) -> np.ndarray:
+    """Whether a rollback phase ran, for every (run, release) of the chunk in order
+    (:func:`phasesim.simulation.batch.rolled_back` on the kernel's rows)."""
+    from phasesim.simulation.batch import rolled_back
+
+    rollback = {ph.id for ph in fm.model.phases if ph.rollback}
+    grid = np.arange(n_runs * releases, dtype=np.int64)
+    if not rollback:
+        return np.zeros(len(grid), dtype=np.bool_)
+    in_rollback = np.array([s.phase_id in rollback for s in fm.nodes], dtype=np.bool_)
+    return rolled_back(row_run, ri[:, 0], in_rollback[ri[:, 1]],
+                       ri[:, 2] == _STATUS.index("skipped"), rf[:, 0], rf[:, 1],
+                       grid // max(releases, 1), grid % max(releases, 1))
 
 
 def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: np.ndarray,
           uf: np.ndarray, ui: np.ndarray, use_run: np.ndarray, relf: np.ndarray,
           reli: np.ndarray, rel_run: np.ndarray, sched: np.ndarray, rel_index: np.ndarray,
-          max_rework: int = 0) -> tuple[dict[str, Any], ...]:
+          max_rework: int = 0, ran_rollback: np.ndarray | None = None
+          ) -> tuple[dict[str, Any], ...]:
     from phasesim.simulation.fast.kernel import REL_CAPPED, REL_FAILED
 
     nodes = fm.nodes
@@ -216,6 +236,8 @@ def _pack(fm: FastModel, rf: np.ndarray, ri: np.ndarray, run: np.ndarray, row: n
         "reason": (reasons, reason_code.astype(np.int32)),
         "attempts": reli[:, 0].copy(), "rework": reli[:, 5].copy(),
         "capped": end == REL_CAPPED,
+        "rolled": np.zeros(len(rel_run), dtype=np.bool_) if ran_rollback is None
+        else ran_rollback,
     }
     usage = {
         "run": use_run,
