@@ -617,6 +617,63 @@ def test_sensitivity_by_phase_and_mean_ranking_and_parallel_workers():
         sensitivity(bp, 0.0, runs=2, **QUIET)
 
 
+ROLLING = """\
+    process:
+      id: rolling
+      phases:
+        - phase:
+            id: deploy
+            activities:
+              - activity:
+                  id: push
+                  type: automated
+                  duration: {uniform: [1h, 3h]}
+                  failure: {probability: 0.3, retries: 0, on-failure: back}
+              - activity: {id: notes, type: automated, duration: {uniform: [1h, 4h]}}
+              - activity: {id: verify, type: automated, duration: 1h,
+                           depends-on: [push, notes]}
+        - phase:
+            id: back
+            rollback: true
+            resume: true
+            activities:
+              - activity: {id: revert, type: automated, duration: {uniform: [1h, 2h]}}
+    """
+
+
+def test_sensitivity_without_the_log_gives_what_it_gives_with_it(
+        monkeypatch: pytest.MonkeyPatch):
+    # sensitivity simulates with keep_log=False (it reads the release table only); with
+    # every simulation forced to keep its log, each number it reports is the same, and
+    # the samples it reads (lead times, outcomes with succeeded_after_rollback) are equal
+    from phasesim.whatif import comparison
+
+    bp = bp_of(ROLLING)
+    options = {"releases": 2, "runs": 30, "seed": 3, "n_boot": 200, **QUIET}
+    seen: list[object] = []
+    real = comparison.simulate
+
+    def spy(*args: object, **kwargs: object):
+        seen.append(kwargs.get("keep_log"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(comparison, "simulate", spy)
+    light = sensitivity(bp, 0.8, **options)  # type: ignore[arg-type]
+    assert seen == [False] * 5  # the base and push, notes, verify, revert
+    monkeypatch.setattr(comparison, "simulate",
+                        lambda *a, **k: real(*a, **{**k, "keep_log": True}))
+    full = sensitivity(bp, 0.8, **options)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(light, full)
+    assert light.attrs == full.attrs
+    assert light["delta_p80_h"].notna().sum() == 4
+    sim = {"releases": 2, "runs": 30, "seed": 3, "start": START, "progress": False}
+    kept = comparison._Sample.of(real(bp, **sim))  # type: ignore[arg-type]
+    dropped = comparison._Sample.of(real(bp, keep_log=False, **sim))  # type: ignore[arg-type]
+    assert np.array_equal(kept.lead, dropped.lead, equal_nan=True)
+    assert kept.status.tolist() == dropped.status.tolist()
+    assert 0 < (dropped.status == "succeeded_after_rollback").sum() < 60
+
+
 # ---------------------------------------------------------------------------------------
 # Cadence sweep
 # ---------------------------------------------------------------------------------------

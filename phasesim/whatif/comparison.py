@@ -502,7 +502,8 @@ def compare(
 
 
 def _simulate_group(blueprints: list[Blueprint], options: dict[str, Any]) -> list[_Sample]:
-    """Simulate blueprints one after the other, each reduced to what sensitivity needs.
+    """Simulate blueprints one after the other, each reduced to what sensitivity needs
+    (its release table: ``options`` has ``keep_log=False``).
 
     The variants of one blueprint share its calendars; sent to a worker together they
     stay shared, so the calendars' working-time tables are built once per worker.
@@ -629,8 +630,9 @@ def sensitivity(
         raise PhasesimError(f"factor must be a positive number such as 0.8, found {factor!r}")
     seed = _seed(seed)
     bp = _load(blueprint, inputs)
+    # only the release table is read (lead times and outcomes): no log or usage rows
     options = {"releases": releases, "cadence": cadence, "start": start, "runs": runs,
-               "seed": seed, "n_jobs": 1, "progress": False}
+               "seed": seed, "n_jobs": 1, "progress": False, "keep_log": False}
     rows = _targets(bp, by)
     variants: list[tuple[int, Blueprint]] = []
     for k, row in enumerate(rows):
