@@ -321,3 +321,52 @@ def test_waiting_vs_working_splits_designed_and_avoidable():
         {"compile": 0.0, "deploy": 5.0, "soak": 24.0, "approve": 0.0})
     assert table["avoidable_h"].to_dict() == pytest.approx(
         {"compile": 0.0, "deploy": 2.0, "soak": 0.0, "approve": 2.0})
+
+
+FOR_EACH_BP = """\
+    process:
+      id: regions
+      inputs:
+        regions: {type: list, default: [eu, us]}
+      phases:
+        - phase:
+            id: ship
+            activities:
+              - activity: {id: build, type: automated, duration: 1h}
+              - activity:
+                  id: deploy
+                  type: automated
+                  duration: 1h
+                  depends-on: [build]
+                  for-each: <+releaseInput.regions>
+                  not-before: Mon 09:00
+    """
+
+
+def test_history_for_each_instance_takes_its_templates_anchor():
+    from phasesim.analysis import critical_paths
+
+    # build 00:00-01:00, then deploy[eu] and deploy[us] wait for their Mon 09:00 anchor:
+    # eu 09:00-10:00, us 09:00-11:00 (the longer one is on the path). The 8 h before
+    # deploy[us] are designed because its template `deploy` is anchored; the instance's
+    # name in the log is `deploy[us]`, not `deploy`.
+    log = pd.DataFrame({
+        "release_id": ["r1"] * 3,
+        "phase_id": ["ship"] * 3,
+        "activity_id": ["build", "deploy[eu]", "deploy[us]"],
+        "start": pd.to_datetime(["2026-01-05 00:00", "2026-01-05 09:00", "2026-01-05 09:00"],
+                                utc=True),
+        "end": pd.to_datetime(["2026-01-05 01:00", "2026-01-05 10:00", "2026-01-05 11:00"],
+                              utc=True),
+    })
+    bp = load_blueprint(textwrap.dedent(FOR_EACH_BP))
+    paths = critical_paths(log, bp, level="activity")
+    assert paths["activity_id"].tolist() == ["build", "deploy[us]"]
+    assert paths["designed_h"].tolist() == pytest.approx([0.0, 8.0])
+    assert paths["avoidable_h"].tolist() == pytest.approx([0.0, 0.0])
+    assert paths["work_h"].tolist() == pytest.approx([1.0, 2.0])
+    # a name with brackets that is not a for-each instance gets nothing from `deploy`
+    other = log.replace({"deploy[us]": "deployx[us]"})
+    plain = critical_paths(other, bp, level="activity")
+    assert plain["designed_h"].tolist() == pytest.approx([0.0, 0.0])
+    assert plain["avoidable_h"].tolist() == pytest.approx([0.0, 8.0])

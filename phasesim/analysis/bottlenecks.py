@@ -191,20 +191,30 @@ def _anchored(
             if getattr(phase, "not_before", None) is not None and phase.id in code:
                 out[code[phase.id]] = True
         return out
-    pair_code = {
-        (str(prepared.phase_ids[p]), str(a)): i
-        for i, (p, a) in enumerate(zip(prepared.activity_phase, prepared.activity_ids, strict=True))
-    }
+    anchored_names: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
     for phase in phases:
         in_phase = {a.id for a in phase.activities}
         for act in phase.activities:
             entry = not any(d in in_phase for d in act.depends_on)
-            anchored = act.not_before is not None or (phase.not_before is not None and entry)
-            for name in {act.id, act.template_id}:
-                i = pair_code.get((phase.id, name))
-                if i is not None and anchored:
-                    out[i] = True
+            if act.not_before is not None or (phase.not_before is not None and entry):
+                anchored_names.update((phase.id, name) for name in {act.id, act.template_id})
+            if getattr(act, "for_each", None) is not None:
+                repeated.add((phase.id, act.template_id))
+    for i, (p, a) in enumerate(zip(prepared.activity_phase, prepared.activity_ids, strict=True)):
+        key = (str(prepared.phase_ids[p]), str(a))
+        out[i] = key in anchored_names or _template_key(key, repeated) in anchored_names
     return out
+
+
+def _template_key(key: tuple[str, str], repeated: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """The (phase, template) of a for-each instance named ``template[item]`` in the log
+    (the engine's naming, :func:`phasesim.blueprint.graph.expand_phase`), else None."""
+    phase, name = key
+    template, bracket, _ = name.partition("[")
+    if bracket and name.endswith("]") and (phase, template) in repeated:
+        return (phase, template)
+    return None
 
 
 def _classes(
