@@ -542,6 +542,24 @@ def test_many_rejections_draw_more_numbers_under_both_engines():
     assert rel["end"] == START + pd.Timedelta(hours=36) and rel["rework"] == 5
 
 
+def test_runs_around_one_that_needs_more_numbers_keep_theirs_under_both_engines():
+    # 40 runs of one release, each rejected at the gate with probability 1/2: the runs
+    # rejected more than twice need more numbers than drawn at first and run again alone;
+    # every other run, before and after them, keeps the rows of the first call. Each
+    # pass (a 2 h, b 1 h, gate 3 h) takes 6 h, so a release rejected k times takes
+    # 6 (k + 1) h, and every run is also equal to the SimPy engine's
+    bp = load_blueprint(textwrap.dedent(REWORK_TRAIN))
+    _, compiled = both(bp, releases=1, runs=40, start=START, seed=4)
+    assert compiled.engine == "compiled", compiled.engine_note
+    rel = compiled.releases.sort_values("run")
+    deep = rel.index[rel["rework"] > 2].tolist()
+    assert deep and deep[0] > 0 and deep[-1] < len(rel) - 1  # not only at the ends
+    assert (rel["lead_time_h"] == 6.0 * (rel["rework"] + 1)).all()
+    gates = compiled.log[compiled.log["activity_id"] == "gate"].groupby("run")["status"]
+    assert (gates.apply(lambda s: (s == "rejected").sum()).to_numpy()
+            == rel["rework"].to_numpy()).all()
+
+
 @pytest.mark.parametrize(("seed", "probability", "cap", "rejections"),
                          [(3, "0.5", 1, 2), (1, "1.0", 0, 1)])
 def test_hand_computed_rework_cap_under_both_engines(seed: int, probability: str, cap: int,

@@ -134,32 +134,52 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     phase_serial = np.zeros(fm.arrays["phase_in_main"].shape[0], dtype=np.bool_)
     phase_serial[:len(fm.model.phases)] = [ph.id in serialize for ph in fm.model.phases]
     max_in_flight = int(policies.get("max_in_flight") or 0)  # 0: no limit
-    while True:
-        values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams,
-                  "starts": kernel_starts,
-                  "slot_time": slots, "coins": coins, "hours_tab": hours,
-                  "node_depth": depth, "max_rework": max_rework,
-                  "phase_serial": phase_serial, "max_in_flight": max_in_flight}
-        out = run_many(*[values[n] for n in names])
-        err = out[0]
-        if err == E_HORIZON and hi < 9000:
-            hi += 4 * (hi - lo + 1)
-            continue
-        if err == E_DRAWS and bool(np.any(depth[again] < deepest[again])):
-            # a release was sent back more often than drawn for: draw deeper, run again
-            depth = np.where(again, np.minimum(2 * depth, deepest), depth)
-            coins, hours = draw_tables(fm, key, runs, releases, depth)
-            continue
-        break
-    if err == E_UNSUPPORTED:
-        raise CompiledEngineError("rejection rework of an activity that has not run yet "
-                                  "(or is rolling back) is not compiled yet")
-    if err == E_DRAWS:
-        raise CompiledEngineError("a run needed more executions than its rework cap allows")
-    if err != OK:
-        raise CompiledEngineError("a run reached past the calendars' tables")
-    rf, ri, row_run, uf, ui, use_run, relf, reli = out[2:]
     run_ids = np.asarray(runs, dtype=np.int64)
+    pieces: list[tuple[np.ndarray, tuple[Any, ...]]] = []
+
+    def kernel(idx: np.ndarray, depth: np.ndarray, coins: np.ndarray,
+               hours: np.ndarray) -> None:
+        """Run the runs ``idx`` (positions in ``runs``; ``coins``/``hours`` drawn for
+        them at ``depth``) and add their rows to ``pieces``, in run order. A run that
+        needs more executions than drawn is run again alone with deeper draws; the runs
+        before it keep their rows and the runs after it go on with these draws."""
+        nonlocal hi
+        while True:
+            values = {**fm.arrays, **fm.tables(lo, hi), "n_teams": fm.n_teams,
+                      "starts": kernel_starts[idx], "slot_time": slots[idx], "coins": coins,
+                      "hours_tab": hours, "node_depth": depth, "max_rework": max_rework,
+                      "phase_serial": phase_serial, "max_in_flight": max_in_flight}
+            out = run_many(*[values[n] for n in names])
+            err, at = int(out[0]), int(out[1])
+            if err == E_HORIZON and hi < 9000:
+                hi += 4 * (hi - lo + 1)
+                continue
+            if err == E_DRAWS and bool(np.any(depth[again] < deepest[again])):
+                # a release was sent back more often than drawn for: that run again,
+                # alone, with deeper draws (the others' draws do not change)
+                if at > 0:
+                    pieces.append((idx[:at], out))
+                one = idx[at:at + 1]
+                deeper = np.where(again, np.minimum(2 * depth, deepest), depth)
+                kernel(one, deeper, *draw_tables(fm, key, run_ids[one], releases, deeper))
+                idx, coins, hours = idx[at + 1:], coins[at + 1:], hours[at + 1:]
+                if len(idx) == 0:
+                    return
+                continue
+            if err == E_UNSUPPORTED:
+                raise CompiledEngineError("rejection rework of an activity that has not run "
+                                          "yet (or is rolling back) is not compiled yet")
+            if err == E_DRAWS:
+                raise CompiledEngineError("a run needed more executions than its rework cap "
+                                          "allows")
+            if err != OK:
+                raise CompiledEngineError("a run reached past the calendars' tables")
+            pieces.append((idx, out))
+            return
+
+    kernel(np.arange(len(runs), dtype=np.int64), depth, coins, hours)
+    out = _joined(pieces, releases)
+    rf, ri, row_run, uf, ui, use_run, relf, reli = out
     done = reli[:, 4] == 1  # a deadlocked release has no row, as in the engine
     release_index = np.tile(np.arange(releases, dtype=np.int64), len(runs))
     rel_run = np.repeat(run_ids, releases)
@@ -174,6 +194,22 @@ def run_chunk(fm: FastModel, runs: Sequence[int], starts: Sequence[Sequence[floa
     return _pack(fm, rf, ri, run_ids[row_run], row, uf, ui, run_ids[use_run], relf[done],
                  reli[done], rel_run[done], sched.reshape(-1)[done], release_index[done],
                  max_rework, ran_rollback[done])
+
+
+def _joined(pieces: list[tuple[np.ndarray, tuple[Any, ...]]], releases: int
+            ) -> tuple[np.ndarray, ...]:
+    """The kernel's rows of consecutive pieces of runs as if one call had made them: each
+    piece is (its runs' positions, ``run_many``'s answer for them, complete for those
+    runs); ``row_run`` and ``use_run`` become positions in the whole chunk."""
+    if len(pieces) == 1:  # the usual case: one call ran every run
+        return tuple(pieces[0][1][2:])
+    parts: list[list[np.ndarray]] = [[] for _ in range(8)]
+    for idx, out in pieces:
+        rf, ri, row_run, uf, ui, use_run, relf, reli = out[2:]
+        for k, a in enumerate((rf, ri, idx[row_run], uf, ui, idx[use_run],
+                               relf[:len(idx) * releases], reli[:len(idx) * releases])):
+            parts[k].append(a)
+    return tuple(np.concatenate(p) for p in parts)
 
 
 def _rolled_back(fm: FastModel, rf: np.ndarray, ri: np.ndarray, row_run: np.ndarray,
