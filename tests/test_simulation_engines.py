@@ -1026,8 +1026,73 @@ def test_keep_log_false_keeps_the_release_table_only(engine: str):
     pd.testing.assert_frame_equal(full.releases, light.releases)
     pd.testing.assert_frame_equal(full.summary(), light.summary())
     assert len(light.log) == 0 and list(light.log.columns) == list(full.log.columns)
+    assert light.log.dtypes.to_dict() == full.log.dtypes.to_dict()
     assert len(light.usage) == 0 and list(light.usage.columns) == list(full.usage.columns)
     assert len(full.log) > 0
+    # the empty log is built once and handed out as a copy: changing one changes no other
+    light.log["extra"] = 1
+    again = simulate(path, keep_log=False, **options)  # type: ignore[arg-type]
+    assert list(again.log.columns) == list(full.log.columns)
+
+
+def test_timestamps_are_hours_since_the_epoch_to_the_millisecond():
+    from phasesim.simulation.runner import _timestamps
+
+    out = _timestamps(np.array([0.0, 1.5, np.nan, -1.0, 1 / 3600 / 1000 * 0.4, np.inf]))
+    assert str(out.dtype) == "datetime64[ns, UTC]"
+    epoch = pd.Timestamp("1970-01-01", tz="UTC")
+    assert out[0] == epoch and out[1] == epoch + pd.Timedelta(minutes=90)
+    assert out[3] == epoch - pd.Timedelta(hours=1)
+    assert out[4] == epoch  # 0.4 ms rounds to the millisecond
+    assert out.isna().tolist() == [False, False, True, False, False, True]
+    assert len(_timestamps(np.array([]))) == 0
+    # past what a nanosecond timestamp holds (about 2262): pandas' own error, not a wrap
+    with pytest.raises(pd.errors.OutOfBoundsDatetime):
+        _timestamps(np.array([1.0, 300 * 8766.0]))
+
+
+def test_kept_draws_are_the_draws_and_stay_within_their_budget():
+    # the draws of one (node, execution) address are kept and given again: the same
+    # numbers as drawn afresh, read-only; the least recently used go first when the
+    # total passes its budget, an entry over the entry size is never kept, and a law
+    # that cannot be hashed is drawn every time
+    from phasesim.simulation.fast import chunk
+
+    kept = chunk._Kept(entry=100, total=250)
+    a = (np.zeros(4), np.ones(4))  # 64 bytes
+    b = (np.zeros(5), np.ones(5))  # 80 bytes
+    kept.put(("a",), a)
+    kept.put(("b",), b)
+    assert kept.get(("a",)) is a and kept.size == 144
+    with pytest.raises(ValueError):
+        a[0][0] = 1.0  # read-only: a later call cannot change what another was given
+    kept.put(("c",), (np.zeros(6), np.ones(6)))  # 96 bytes: 240 in all, nothing dropped
+    kept.put(("d",), (np.zeros(2), np.ones(2)))  # 32 more: b (used least recently) goes
+    assert kept.get(("b",)) is None and kept.get(("a",)) is a and kept.size == 192
+    kept.put(("big",), (np.zeros(7), np.ones(7)))  # 112 bytes > 100: not kept
+    assert kept.get(("big",)) is None
+    assert kept.get(("law", [1])) is None  # unhashable: never kept, no error
+    kept.put(("law", [1]), a)
+    kept.clear()
+    assert kept.size == 0 and kept.get(("a",)) is None
+
+    bp = load_blueprint(ROOT / "data/blueprints/harness-system-release.yaml")
+    options = {"releases": 2, "runs": 6, "seed": 5, "progress": False, "engine": "compiled"}
+    chunk._KEPT.clear()
+    first = simulate(bp, **options)  # type: ignore[arg-type]
+    assert chunk._KEPT.size > 0
+    again = simulate(bp, **options)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(first.log, again.log)
+    assert_same(simulate(bp, **{**options, "engine": "simpy"}).log, again.log, "log")
+    # a variant with one activity's law changed draws that activity afresh (its law is
+    # in the address) and keeps the others': still the reference engine's log
+    from phasesim.whatif.scenario import scale_target
+
+    target = f"{bp.phases[0].id}.{bp.phases[0].activities[0].id}"
+    variant, _ = scale_target(bp, target, 0.5)
+    fast = simulate(variant, **options)  # type: ignore[arg-type]
+    assert_same(simulate(variant, **{**options, "engine": "simpy"}).log, fast.log, "log")
+    assert not fast.log["work_h"].equals(again.log["work_h"])
 
 
 @pytest.mark.parametrize("engine", ["simpy", "compiled"])

@@ -856,3 +856,46 @@ def test_cli_compare_errors_are_messages(tmp_path: Path, capsys: pytest.CaptureF
     assert f"{bad}:3:15: changes[0].activity: unknown activity 'qa_signoff.qa_aproval'" in err
     assert "(did you mean 'qa_signoff.qa_approval'?)" in err
     assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------------
+# the bootstrap quantile from run counts
+# ---------------------------------------------------------------------------------------
+
+
+def test_resampled_quantile_by_hand():
+    # runs' lead times [1, NaN], [4, 2], [3, 3]; replicate (0, 0, 2) pools
+    # 1, 1, 3, 3 (NaN left out): P50 at index 1.5 -> 2.0; P80 at 2.4 -> 3.0.
+    # Replicate (1, 1, 1): 4, 2, 4, 2, 4, 2 -> sorted 2 2 2 4 4 4, P50 at 2.5 -> 3.0,
+    # P80 at 4.0 -> 4.0. Replicate (0, 0, 0): 1, 1, 1 -> 1.0
+    from phasesim.whatif.comparison import resampled_quantile
+
+    lead = np.array([[1.0, np.nan], [4.0, 2.0], [3.0, 3.0]])
+    picks = np.array([[0, 0, 2], [1, 1, 1], [0, 0, 0]])
+    assert resampled_quantile(lead, picks, 0.5).tolist() == [2.0, 3.0, 1.0]
+    assert resampled_quantile(lead, picks, 0.8).tolist() == [3.0, 4.0, 1.0]
+    # a replicate of runs with no finite value has no quantile
+    nothing = np.array([[np.nan], [np.nan], [5.0]])
+    out = resampled_quantile(nothing, np.array([[0, 1, 1], [2, 0, 1]]), 0.5)
+    assert np.isnan(out[0]) and out[1] == 5.0
+    assert resampled_quantile(lead, np.empty((0, 3), dtype=np.int64), 0.5).shape == (0,)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 4), st.integers(1, 12), st.integers(0, 2**32 - 1),
+       st.sampled_from([0.0, 0.05, 0.5, 0.8, 0.95, 1.0, 1 / 3]), st.booleans())
+def test_resampled_quantile_is_nanquantile_of_the_pooled_replicates_bit_for_bit(
+        runs: int, cols: int, boot: int, seed: int, q: float, ties: bool):
+    import warnings
+
+    from phasesim.whatif.comparison import _pooled, resampled_quantile
+
+    rng = np.random.default_rng(seed)
+    lead = rng.choice([0.0, 1.5, 2.0, 7.25], size=(runs, cols)) if ties \
+        else rng.gamma(2.0, 5.0, size=(runs, cols))
+    lead[rng.random((runs, cols)) < rng.random()] = np.nan
+    picks = rng.integers(0, runs, size=(boot, runs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN replicate
+        expected = np.nanquantile(_pooled(lead, picks), q, axis=1)
+    assert np.array_equal(resampled_quantile(lead, picks, q), expected, equal_nan=True)

@@ -381,16 +381,38 @@ def _release_ids(index: np.ndarray, releases: int) -> np.ndarray:
     return np.array([f"R{i + 1:0{width}d}" for i in range(releases)], dtype=object)[index]
 
 
+#: the largest whole milliseconds a nanosecond timestamp holds (about the year 2262)
+_MAX_MS = float(np.iinfo(np.int64).max // 1_000_000)
+
+
 def _timestamps(hours: np.ndarray) -> pd.Series:
+    """Hours since the epoch as UTC timestamps, rounded to the millisecond; NaT where
+    not finite. Nanoseconds are computed as integers, not parsed by ``to_datetime``."""
     values = np.asarray(hours, dtype=float)
+    finite = np.isfinite(values)
     ms = np.round(values * 3_600_000.0)
-    out = pd.to_datetime(np.where(np.isfinite(ms), ms, 0).astype("int64"), unit="ms",
-                         utc=True)
-    series = pd.Series(out).astype("datetime64[ns, UTC]")
-    return series.where(np.isfinite(values))
+    if bool(np.any(np.abs(ms[finite]) > _MAX_MS)):  # pandas names what is out of range
+        out = pd.to_datetime(np.where(finite, ms, 0).astype("int64"), unit="ms", utc=True)
+        return pd.Series(out).astype("datetime64[ns, UTC]").where(finite)
+    ns = np.where(finite, ms, 0).astype(np.int64) * 1_000_000
+    ns[~finite] = np.iinfo(np.int64).min  # NaT
+    return pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"))
 
 
 def _log_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
+    if len(cols["run"]) == 0:  # keep_log=False: the same empty frame every time
+        key = tuple((name, str(value.dtype)) for name, value in cols.items())
+        if key not in _EMPTY_LOGS:
+            _EMPTY_LOGS[key] = _build_log_frame(cols, releases)
+        return _EMPTY_LOGS[key].copy()
+    return _build_log_frame(cols, releases)
+
+
+#: the empty log of each set of column types (an empty log is built once)
+_EMPTY_LOGS: dict[tuple[tuple[str, str], ...], pd.DataFrame] = {}
+
+
+def _build_log_frame(cols: dict[str, Any], releases: int) -> pd.DataFrame:
     # the engine appends rows run by run, each run's in ``row`` order; ``row`` numbers
     # rows within a run and ``cause`` points at a row of the same run (by number, not by
     # position, so the frame can be reordered). The log is listed as ``read_log`` returns

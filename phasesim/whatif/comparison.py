@@ -73,21 +73,32 @@ class _Sample:
 
     @classmethod
     def of(cls, result: SimulationResult, resources: bool = True) -> _Sample:
-        rel = result.releases
-        runs = np.sort(rel["run"].unique())
-        ids = sorted(rel["release_id"].unique())
-        lead = rel.pivot(index="run", columns="release_id", values="lead_time_h") \
-            .reindex(index=runs, columns=ids)
         from phasesim.outcomes import FINISHED
 
-        rel = rel.assign(outcome=result.outcomes.to_numpy(dtype=object))
-        status = rel.pivot(index="run", columns="release_id", values="outcome") \
-            .reindex(index=runs, columns=ids).to_numpy(dtype=object)
-        values = lead.to_numpy(dtype=float)
+        rel = result.releases
+        # runs x releases, laid out by position (one row per run and release, as a
+        # pivot would; a cell no release fills is NaN)
+        runs, at_run = np.unique(rel["run"].to_numpy(), return_inverse=True)
+        ids, at_id = np.unique(rel["release_id"].to_numpy(dtype=object), return_inverse=True)
+        if len(np.unique(at_run * len(ids) + at_id)) != len(rel):
+            raise PhasesimError("a run lists the same release twice")
+        status = np.full((len(runs), len(ids)), np.nan, dtype=object)
+        status[at_run, at_id] = result.outcomes.to_numpy(dtype=object)
+        values = np.full((len(runs), len(ids)), np.nan)
+        values[at_run, at_id] = rel["lead_time_h"].to_numpy(dtype=float)
         values = np.where(np.isin(status, FINISHED), values, np.nan)
-        span = (rel.groupby("run")["end"].max() - rel.groupby("run")["scheduled"].min())
-        weeks = max(float(np.mean(span.dt.total_seconds().to_numpy())) / 3600.0 / 168.0, 1e-9)
-        out = cls(runs, ids, values, status, weeks)
+        # the mean over runs of (last end - first scheduled start), in seconds as
+        # pandas' total_seconds gives them; a release that never ended adds nothing
+        ns = lambda c: rel[c].to_numpy(dtype="datetime64[ns]").astype(np.int64)  # noqa: E731
+        ended = rel["end"].notna().to_numpy()
+        first = np.full(len(runs), np.iinfo(np.int64).max)
+        last = np.full(len(runs), np.iinfo(np.int64).min)
+        np.minimum.at(first, at_run, ns("scheduled"))
+        np.maximum.at(last, at_run[ended], ns("end")[ended])
+        seconds = np.where(np.bincount(at_run[ended], minlength=len(runs)) > 0,
+                           (last - first) / 1e9, np.nan)
+        weeks = max(float(np.mean(seconds)) / 3600.0 / 168.0, 1e-9)
+        out = cls(runs, [str(i) for i in ids], values, status, weeks)
         if resources:
             out._resources(result)
         return out
@@ -131,11 +142,57 @@ def _pooled(matrix: np.ndarray, picks: np.ndarray) -> np.ndarray:
     return matrix[picks].reshape(picks.shape[0], -1)
 
 
+def resampled_quantile(matrix: np.ndarray, picks: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanquantile(_pooled(matrix, picks), q, axis=1)``, bit for bit, without
+    building the pooled samples.
+
+    A replicate repeats run ``r``'s row as often as ``r`` is picked, so its ``k``-th
+    order statistic is found among the finite values sorted once, each weighted by its
+    run's count in the replicate: it is the first value whose cumulative weight passes
+    ``k``. The interpolation is numpy's ``linear`` method (its index ``(n - 1) q`` and
+    its two-sided ``lerp``), so the result is the one ``nanquantile`` gives; NaN where a
+    replicate has no finite value.
+    """
+    n_boot, n_runs = picks.shape
+    flat = matrix.reshape(n_runs, -1) if matrix.size else matrix.reshape(n_runs, 0)
+    finite = np.isfinite(flat)
+    order = np.argsort(flat[finite], kind="stable")
+    values = flat[finite][order]
+    run_of = np.nonzero(finite)[0][order]  # the run of each sorted value
+    out = np.full(n_boot, np.nan)
+    if n_boot == 0 or len(values) == 0:
+        return out
+    rows = np.arange(n_boot)
+    counts = np.bincount((picks + n_runs * rows[:, None]).ravel(),
+                         minlength=n_boot * n_runs).reshape(n_boot, n_runs)
+    cum = np.cumsum(counts[:, run_of], axis=1)  # B x values, non-decreasing in each row
+    n = cum[:, -1]
+    ok = n > 0
+    virtual = (n - 1) * q
+    prev = np.floor(virtual)
+    gamma = virtual - prev
+    low = prev.astype(np.int64)
+    high = np.where(virtual >= n - 1, n - 1, low + 1)
+    low = np.where(virtual >= n - 1, n - 1, low)
+    # rows shifted apart so that one search finds every row's positions
+    width = int(n.max()) + 1
+    shifted = (cum + width * rows[:, None]).ravel()
+    base = len(values) * rows
+
+    def nth(k: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(shifted, k + width * rows, side="right") - base
+        return values[np.minimum(at, len(values) - 1)]
+
+    a, b = nth(low), nth(high)
+    diff = b - a
+    lerp = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    out[ok] = lerp[ok]
+    return out
+
+
 def _quantile_stat(q: float) -> _Stat:
     def stat(s: _Sample, picks: np.ndarray) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanquantile(_pooled(s.lead, picks), q, axis=1)
+        return resampled_quantile(s.lead, picks, q)
     return stat
 
 

@@ -8,6 +8,8 @@ compiled loop runs; the columns are those of :func:`phasesim.simulation.batch.ru
 from __future__ import annotations
 
 import inspect
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,8 +45,6 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
     (the same Philox addresses as :class:`Streams`, computed by :mod:`.philox`):
     executions ``0 .. depth[node] - 1`` of each node (its tries by default; more for
     those that can run again, after a rejection or a resumed rollback)."""
-    from phasesim.simulation.fast.philox import uniforms
-
     run_array = np.asarray(runs, dtype=np.int64)
     key64 = np.uint64(key)
     n_runs = len(runs)
@@ -53,23 +53,91 @@ def draw_tables(fm: FastModel, key: int, runs: Sequence[int], releases: int,
     most = max(fm.max_tries, int(tries.max()) if len(tries) else 1)
     coins = np.zeros((n_runs, n_nodes, most, releases))
     hours = np.zeros((n_runs, n_nodes, most, releases))
+    runs_key = run_array.tobytes()
     for index, spec in enumerate(fm.nodes):
         if spec.skipped or spec.kind == "subprocess":  # a subprocess draws nothing itself
             continue
         for e in range(int(tries[index])):
-            if spec.kind == "approval":
-                assert spec.wait_spec is not None
-                u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases,
-                             1 + spec.approvers)
-                waits = np.sort(spec.wait_spec.quantile(u[:, :, 1:]), axis=2)
-                h = waits[:, :, spec.required - 1]
-            else:
-                u = uniforms(key64, np.uint64(spec.stream), run_array, e, releases, 2)
-                h = spec.duration.quantile(u[:, :, 1]) if spec.duration is not None \
-                    else np.zeros((n_runs, releases))
-            coins[:, index, e] = u[:, :, 0]
-            hours[:, index, e] = h
+            law = (spec.wait_spec, spec.approvers, spec.required) \
+                if spec.kind == "approval" else (spec.duration,)
+            address = (key, spec.stream, e, releases, runs_key, law)
+            kept = _KEPT.get(address)
+            if kept is None:
+                kept = _draw(spec, key64, run_array, e, releases)
+                _KEPT.put(address, kept)
+            coins[:, index, e], hours[:, index, e] = kept
     return coins, hours
+
+
+def _draw(spec: Any, key: np.uint64, runs: np.ndarray, e: int, releases: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """The coin and the hours of execution ``e`` of one node, ``(runs, releases)`` each."""
+    from phasesim.simulation.fast.philox import uniforms
+
+    if spec.kind == "approval":
+        assert spec.wait_spec is not None
+        u = uniforms(key, np.uint64(spec.stream), runs, e, releases, 1 + spec.approvers)
+        waits = np.sort(spec.wait_spec.quantile(u[:, :, 1:]), axis=2)
+        return u[:, :, 0].copy(), waits[:, :, spec.required - 1].copy()
+    u = uniforms(key, np.uint64(spec.stream), runs, e, releases, 2)
+    hours = spec.duration.quantile(u[:, :, 1]) if spec.duration is not None \
+        else np.zeros((len(runs), releases))
+    return u[:, :, 0].copy(), hours
+
+
+class _Kept:
+    """The draws of recent (node, execution) addresses, least recently used dropped
+    first: the variants of a sensitivity analysis or a comparison share a seed, so every
+    activity they do not change draws the same numbers with the same law again.
+
+    An address is everything the draws depend on: the key, the node's stream, the
+    execution, the runs, the releases and the law (the duration, or the approval's wait,
+    approvers and required); a law that cannot be hashed is never kept. An entry is at
+    most ``entry`` bytes and all together at most ``total``.
+    """
+
+    def __init__(self, entry: int = 256 * 1024, total: int = 32 * 1024 * 1024) -> None:
+        self.entry, self.total, self.size = entry, total, 0
+        self.items: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = \
+            OrderedDict()
+        self.lock = threading.Lock()  # joblib's threading backend shares the process
+
+    def get(self, address: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self.lock:
+            try:
+                value = self.items.get(address)
+            except TypeError:  # an unhashable law
+                return None
+            if value is not None:
+                self.items.move_to_end(address)
+            return value
+
+    def put(self, address: tuple[Any, ...], value: tuple[np.ndarray, np.ndarray]) -> None:
+        nbytes = value[0].nbytes + value[1].nbytes
+        if nbytes > self.entry:
+            return
+        for a in value:
+            a.flags.writeable = False  # shared by every later call
+        with self.lock:
+            try:
+                old = self.items.pop(address, None)
+            except TypeError:
+                return
+            if old is not None:
+                self.size -= old[0].nbytes + old[1].nbytes
+            self.items[address] = value
+            self.size += nbytes
+            while self.size > self.total:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= dropped[0].nbytes + dropped[1].nbytes
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
+_KEPT = _Kept()
 
 
 def _reworked(fm: FastModel) -> np.ndarray:
