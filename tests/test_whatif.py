@@ -879,6 +879,10 @@ def test_resampled_quantile_by_hand():
     out = resampled_quantile(nothing, np.array([[0, 1, 1], [2, 0, 1]]), 0.5)
     assert np.isnan(out[0]) and out[1] == 5.0
     assert resampled_quantile(lead, np.empty((0, 3), dtype=np.int64), 0.5).shape == (0,)
+    # picks of fewer runs than the sample has: (0, 2) pools 1, 3, 3 and P20 at index 0.4
+    # is 1 + 0.4 (3 - 1) = 1.8; (1, 1) pools 4, 2, 4, 2 and P20 at 0.6 is 2.0
+    assert resampled_quantile(lead, np.array([[0, 2], [1, 1]]), 0.2).tolist() == \
+        pytest.approx([1.8, 2.0], abs=1e-15)
 
 
 @settings(max_examples=300, deadline=None)

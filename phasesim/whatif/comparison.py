@@ -153,7 +153,8 @@ def resampled_quantile(matrix: np.ndarray, picks: np.ndarray, q: float) -> np.nd
     its two-sided ``lerp``), so the result is the one ``nanquantile`` gives; NaN where a
     replicate has no finite value.
     """
-    n_boot, n_runs = picks.shape
+    n_boot = picks.shape[0]
+    n_runs = matrix.shape[0]  # picks index its rows
     flat = matrix.reshape(n_runs, -1) if matrix.size else matrix.reshape(n_runs, 0)
     finite = np.isfinite(flat)
     order = np.argsort(flat[finite], kind="stable")
