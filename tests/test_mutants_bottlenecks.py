@@ -5,10 +5,15 @@ Each log is tiny and its expected numbers are worked out by hand in the test.
 
 from __future__ import annotations
 
+import textwrap
+from types import SimpleNamespace
+
+import networkx as nx
 import numpy as np
 import pandas as pd
 from numpy.testing import assert_allclose
 
+from phasesim import load_blueprint
 from phasesim.analysis import bottlenecks, critical_paths
 
 T0 = pd.Timestamp("2026-01-05 00:00", tz="UTC")
@@ -137,3 +142,170 @@ def test_release_of_zero_lead_time_is_left_out() -> None:
     assert out["releases"].tolist() == [1, 1]
     assert_allclose(out["critical_share"], [0.5, 0.5])
     assert_allclose(out["critical_h_mean"], [1.0, 1.0])
+
+
+def _acts(rows: list[tuple[str, str, str, float, float]], **extra: object) -> pd.DataFrame:
+    """Rows (release, phase, activity, start h, end h) from T0, plus extra columns."""
+    frame = pd.DataFrame(
+        {
+            "release_id": [r[0] for r in rows],
+            "phase_id": [r[1] for r in rows],
+            "activity_id": [r[2] for r in rows],
+            "start": [T0 + pd.Timedelta(hours=r[3]) for r in rows],
+            "end": [T0 + pd.Timedelta(hours=r[4]) for r in rows],
+        }
+    )
+    for name, values in extra.items():
+        frame[name] = values
+    return frame
+
+
+# build 0-3; ship (anchored Mon 10:00, T0 is a Monday) deploy 10-11 then verify 12-13;
+# notify's mail has its own not-before (Mon 15:00) and runs 15-16
+ANCHORS_BP = """\
+    process:
+      id: p
+      phases:
+        - phase:
+            id: build
+            activities:
+              - activity: {id: compile, type: automated, duration: 3h}
+        - phase:
+            id: ship
+            depends-on: [build]
+            not-before: Mon 10:00
+            activities:
+              - activity: {id: deploy, type: automated, duration: 1h}
+              - activity: {id: verify, type: automated, duration: 1h, depends-on: [deploy]}
+        - phase:
+            id: notify
+            depends-on: [ship]
+            activities:
+              - activity: {id: mail, type: automated, duration: 1h, not-before: Mon 15:00}
+    """
+
+
+def _anchors_log() -> pd.DataFrame:
+    return _acts([("r1", "build", "compile", 0, 3), ("r1", "ship", "deploy", 10, 11),
+                  ("r1", "ship", "verify", 12, 13), ("r1", "notify", "mail", 15, 16)])
+
+
+def test_activity_anchors_entry_activities_and_own_not_before() -> None:
+    # activity level, path compile -> deploy -> verify -> mail (lead 16 h):
+    # deploy waited 3-10 = 7 h: ship's not-before covers its first activity -> designed 7;
+    # verify waited 11-12 = 1 h after deploy (not an entry activity): avoidable 1;
+    # mail waited 13-15 = 2 h and has its own not-before: designed 2
+    bp = load_blueprint(textwrap.dedent(ANCHORS_BP))
+    paths = critical_paths(_anchors_log(), bp, level="activity")
+    assert paths["activity_id"].tolist() == ["compile", "deploy", "verify", "mail"]
+    assert_allclose(paths["wait_h"], [0.0, 7.0, 1.0, 2.0])
+    assert_allclose(paths["designed_h"], [0.0, 7.0, 0.0, 2.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 0.0, 1.0, 0.0])
+    ranked = bottlenecks(_anchors_log(), bp, level="activity", n_boot=0).set_index(
+        "activity_id")
+    # deploy: 8 h on the path = 1 work + 7 designed; verify 2 = 1 work + 1 avoidable
+    assert_allclose(ranked.loc[["deploy", "verify", "mail", "compile"], "designed_h_mean"],
+                    [7.0, 0.0, 2.0, 0.0])
+    assert_allclose(ranked.loc[["deploy", "verify", "mail", "compile"], "avoidable_h_mean"],
+                    [0.0, 1.0, 0.0, 0.0])
+    assert_allclose(ranked.loc[["deploy", "verify", "mail", "compile"], "work_h_mean"],
+                    [1.0, 1.0, 1.0, 3.0])
+
+
+def test_phase_anchor_makes_the_span_wait_designed() -> None:
+    # phase level: ship's span 10-13 waited 3-10 = 7 h for its not-before: designed 7;
+    # notify (the phase has no not-before of its own) waited 13-15: avoidable 2
+    bp = load_blueprint(textwrap.dedent(ANCHORS_BP))
+    paths = critical_paths(_anchors_log(), bp)
+    assert paths["phase_id"].tolist() == ["build", "ship", "notify"]
+    assert_allclose(paths["wait_h"], [0.0, 7.0, 2.0])
+    assert_allclose(paths["work_h"], [3.0, 3.0, 1.0])
+    assert_allclose(paths["designed_h"], [0.0, 7.0, 0.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 0.0, 2.0])
+    # without the blueprint nothing says why ship waited: avoidable
+    plain = critical_paths(_anchors_log())
+    assert_allclose(plain["designed_h"], [0.0, 0.0, 0.0])
+    assert_allclose(plain["avoidable_h"], [0.0, 7.0, 2.0])
+
+
+def test_phase_span_soaks_approvals_and_the_first_activitys_log_anchor() -> None:
+    # build 0-3; ship: deploy 10-11 (the log says 5 h anchor + 1 h freeze), notes 10.5-12
+    # (anchor 0); watch: two parallel 24 h soaks 12-36 and an approval 12-14; gate: an
+    # approval 36-38 then check 38-39.
+    log = _acts(
+        [("r1", "build", "compile", 0, 3), ("r1", "ship", "deploy", 10, 11),
+         ("r1", "ship", "notes", 10.5, 12), ("r1", "watch", "soak1", 12, 36),
+         ("r1", "watch", "soak2", 12, 36), ("r1", "watch", "ok", 12, 14),
+         ("r1", "gate", "approve", 36, 38), ("r1", "gate", "check", 38, 39)],
+        activity_type=["automated", "automated", "automated", "wait", "wait", "approval",
+                       "approval", "automated"],
+        wait_anchor_h=[np.nan, 5.0, 0.0, np.nan, np.nan, np.nan, np.nan, np.nan],
+        wait_freeze_h=[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    )
+    paths = critical_paths(log)
+    assert paths["phase_id"].tolist() == ["build", "ship", "watch", "gate"]
+    assert_allclose(paths["wait_h"], [0.0, 7.0, 0.0, 0.0])
+    assert_allclose(paths["work_h"], [3.0, 2.0, 24.0, 3.0])
+    # ship's wait: the anchor of the activity that started it (deploy: 5 + 1 = 6 h
+    # designed), the other 1 h avoidable. watch: soaks sum to 48 h, capped by the 24 h
+    # span, so 24 designed; the approval then has 24 - 24 = 0 h left: 0 avoidable.
+    # gate: its 2 h approval is avoidable, the rest work.
+    assert_allclose(paths["designed_h"], [0.0, 6.0, 24.0, 0.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 1.0, 0.0, 2.0])
+    ranked = bottlenecks(log, n_boot=0).set_index("phase_id")
+    assert_allclose(ranked.loc[["build", "ship", "watch", "gate"], "work_h_mean"],
+                    [3.0, 2.0, 0.0, 1.0])
+    # at the activity level notes (10.5-12, ended ship) waited 3-10.5 = 7.5 h and its
+    # log anchor is 0: all avoidable; soak1/soak2 tie; the approval's 2 h avoidable
+    acts = critical_paths(log, level="activity")
+    assert acts["activity_id"].tolist()[:2] == ["compile", "notes"]
+    assert_allclose(acts["designed_h"], [0.0, 0.0, 24.0, 0.0, 0.0])
+    assert_allclose(acts["avoidable_h"], [0.0, 7.5, 0.0, 2.0, 0.0])
+
+
+def test_phases_assumed_from_the_audit_or_the_names() -> None:
+    # p: a 0-1 and c 10-11, q: b 1-10. As phase spans p runs 0-11 and swallows q: p holds
+    # the whole 11 h (it ends last and nothing ended before its start 0).
+    log = _acts([("r1", "p", "a", 0, 1), ("r1", "q", "b", 1, 10), ("r1", "p", "c", 10, 11)])
+    spans = bottlenecks(log, n_boot=0)
+    assert spans.attrs["walked"] == "phase"
+    assert spans["phase_id"].tolist() == ["p", "q"]
+    assert_allclose(spans["critical_share"], [1.0, 0.0])
+    # an audit record saying phases were assumed: walk the executions, q holds 9 of 11 h
+    for count in (3, "3"):
+        log.attrs["audit"] = [{"rule": "phase_assumed", "count": count}]
+        walked = bottlenecks(log, n_boot=0)
+        assert walked.attrs["walked"] == "executions"
+        assert "activity_id" not in walked.columns
+        assert walked["phase_id"].iloc[0] == "q"
+        assert_allclose(walked["critical_share"].iloc[0], 9 / 11)
+    # a zero count, a missing or empty count, another rule or a non-record: phases kept
+    for audit in ([{"rule": "phase_assumed", "count": 0}], [{"rule": "phase_assumed"}],
+                  [{"rule": "phase_assumed", "count": None}],
+                  [{"rule": "duplicate", "count": 3}], ["phase_assumed"], []):
+        log.attrs["audit"] = audit
+        assert bottlenecks(log, n_boot=0).attrs["walked"] == "phase", audit
+    # the audit does not count when a blueprint is given: its phase graph decides
+    log.attrs["audit"] = [{"rule": "phase_assumed", "count": 3}]
+    graphs = SimpleNamespace(graph=nx.DiGraph(), phase_graph=nx.DiGraph([("q", "p")]))
+    assert bottlenecks(log, graphs, n_boot=0).attrs["walked"] == "phase"
+
+
+def test_phases_assumed_when_every_phase_is_named_as_its_activity() -> None:
+    # check 0-1, applicant 1-10, check 10-11, with phase = activity on every row: walked
+    # over executions, applicant 9/11, check 1/11 + 1/11 = 2/11
+    log = _acts([("r1", "check", "check", 0, 1), ("r1", "applicant", "applicant", 1, 10),
+                 ("r1", "check", "check", 10, 11)])
+    ranked = bottlenecks(log, n_boot=0)
+    assert ranked.attrs["walked"] == "executions"
+    assert ranked["phase_id"].tolist() == ["applicant", "check"]
+    assert_allclose(ranked["critical_share"], [9 / 11, 2 / 11])
+    # one row named otherwise, or a row without an activity: phase spans, check 0-11
+    # holds it all
+    for other in (log.replace({"activity_id": {"applicant": "wait"}}),
+                  log.assign(activity_id=["check", None, "check"])):
+        ranked = bottlenecks(other, n_boot=0)
+        assert ranked.attrs["walked"] == "phase"
+        assert_allclose(ranked.set_index("phase_id").loc["check", "critical_share"], 1.0)
+    # no activity column at all: phase spans
+    assert bottlenecks(log.drop(columns="activity_id"), n_boot=0).attrs["walked"] == "phase"
