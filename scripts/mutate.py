@@ -122,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel mutants (default 2)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the scratch folder's earlier results")
+    parser.add_argument("--only", nargs="+", default=[], metavar="GLOB",
+                        help="run only the mutants whose names match (fnmatch globs such "
+                        "as 'phasesim.whatif.comparison.x__paired__*'); the others are "
+                        "'not checked' and left out of the rate")
     args = parser.parse_args(argv)
     modules = args.modules or DEFAULT_MODULES
     for m in modules:
@@ -133,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     mutmut = [sys.executable, "-m", "mutmut"]
     env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
     env["MPLBACKEND"] = "Agg"
-    run = subprocess.run([*mutmut, "run", "--max-children", str(args.jobs)], cwd=work,
-                         env=env, check=False)
+    run = subprocess.run([*mutmut, "run", "--max-children", str(args.jobs), *args.only],
+                         cwd=work, env=env, check=False)
     results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env,
                              capture_output=True, text=True, check=False).stdout
     per_module = kill_rates(results)
