@@ -9,11 +9,14 @@ test are built inside each test, so mutmut maps the tests to the functions they 
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phasesim.errors import PhasesimError
 from phasesim.whatif import comparison as cmp
@@ -75,7 +78,7 @@ def test_sample_weeks_skip_a_release_that_never_ended():
 
 def test_sample_refuses_a_release_listed_twice_in_a_run():
     result = _result([(0, "R001", 0.0, 1.0, "succeeded"), (0, "R001", 0.0, 2.0, "succeeded")])
-    with pytest.raises(PhasesimError, match="a run lists the same release twice"):
+    with pytest.raises(PhasesimError, match=r"^a run lists the same release twice$"):
         cmp._Sample.of(result, resources=False)  # type: ignore[arg-type]
 
 
@@ -200,7 +203,8 @@ def test_check_paired_names_the_scenario_that_cannot_be_paired():
     cmp._check_paired(a, a, "same")  # no error
     fewer = cmp._Sample(runs=np.arange(1), release_ids=["R001"], lead=np.ones((1, 1)),
                         status=np.full((1, 1), "succeeded", dtype=object), weeks=1.0)
-    with pytest.raises(PhasesimError, match="scenario 'short' did not simulate the same runs"):
+    with pytest.raises(PhasesimError, match=r"^scenario 'short' did not simulate the same runs "
+                       r"and releases as the base; they cannot be paired$"):
         cmp._check_paired(a, fewer, "short")
     other_ids = cmp._Sample(runs=np.arange(2), release_ids=["R002"], lead=np.ones((2, 1)),
                             status=a.status, weeks=1.0)
@@ -212,3 +216,122 @@ def test_epoch_hours_of_timestamps():
     hours = cmp._epoch_hours(pd.Series([pd.Timestamp("1970-01-01 06:00", tz="UTC"),
                                         pd.Timestamp("1970-01-02", tz="UTC")]))
     assert hours.tolist() == [6.0, 24.0]
+
+
+def test_resampled_quantile_by_hand():
+    # runs' lead times [1, NaN], [4, 2], [3, 3]; replicate (0, 0, 2) pools
+    # 1, 1, 3, 3 (NaN left out): P50 at index 1.5 -> 2.0; P80 at 2.4 -> 3.0.
+    # Replicate (1, 1, 1): 4, 2, 4, 2, 4, 2 -> sorted 2 2 2 4 4 4, P50 at 2.5 -> 3.0,
+    # P80 at 4.0 -> 4.0. Replicate (0, 0, 0): 1, 1, 1 -> 1.0
+    lead = np.array([[1.0, np.nan], [4.0, 2.0], [3.0, 3.0]])
+    picks = np.array([[0, 0, 2], [1, 1, 1], [0, 0, 0]])
+    assert cmp.resampled_quantile(lead, picks, 0.5).tolist() == [2.0, 3.0, 1.0]
+    assert cmp.resampled_quantile(lead, picks, 0.8).tolist() == [3.0, 4.0, 1.0]
+    # a replicate of runs with no finite value has no quantile
+    nothing = np.array([[np.nan], [np.nan], [5.0]])
+    out = cmp.resampled_quantile(nothing, np.array([[0, 1, 1], [2, 0, 1]]), 0.5)
+    assert np.isnan(out[0]) and out[1] == 5.0
+    assert cmp.resampled_quantile(lead, np.empty((0, 3), dtype=np.int64), 0.5).shape == (0,)
+    # picks of fewer runs than the sample has: (0, 2) pools 1, 3, 3 and P20 at index 0.4
+    # is 1 + 0.4 (3 - 1) = 1.8; (1, 1) pools 4, 2, 4, 2 and P20 at 0.6 is 2.0
+    assert cmp.resampled_quantile(lead, np.array([[0, 2], [1, 1]]), 0.2).tolist() == \
+        pytest.approx([1.8, 2.0], abs=1e-15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 4), st.integers(1, 12), st.integers(0, 2**32 - 1),
+       st.sampled_from([0.0, 0.05, 0.5, 0.8, 0.95, 1.0, 1 / 3]), st.booleans())
+def test_resampled_quantile_is_nanquantile_of_the_pooled_replicates_bit_for_bit(
+        runs: int, cols: int, boot: int, seed: int, q: float, ties: bool):
+    rng = np.random.default_rng(seed)
+    lead = rng.choice([0.0, 1.5, 2.0, 7.25], size=(runs, cols)) if ties \
+        else rng.gamma(2.0, 5.0, size=(runs, cols))
+    lead[rng.random((runs, cols)) < rng.random()] = np.nan
+    picks = rng.integers(0, runs, size=(boot, runs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN replicate
+        expected = np.nanquantile(cmp._pooled(lead, picks), q, axis=1)
+    assert np.array_equal(cmp.resampled_quantile(lead, picks, q), expected, equal_nan=True)
+
+
+def test_sample_weeks_of_a_run_with_no_release_ended_are_unknown():
+    # run 1's only release never ended: its span is unknown, so is the mean over runs
+    # (NaN, never a span measured from a missing end)
+    result = _result([(0, "R001", 0.0, 50.0, "succeeded"), (1, "R001", 0.0, None, "aborted")])
+    s = cmp._Sample.of(result, resources=False)  # type: ignore[arg-type]
+    assert np.isnan(s.weeks)
+    # a missing cell is NaN (a float), as a pivot leaves it
+    gap = cmp._Sample.of(_result([(0, "R001", 0.0, 1.0, "succeeded"),  # type: ignore[arg-type]
+                                  (1, "R002", 0.0, 2.0, "succeeded")]), resources=False)
+    assert isinstance(gap.status[0, 1], float) and np.isnan(gap.status[0, 1])
+
+
+def test_sample_weeks_are_exact_to_the_nanosecond():
+    # 2026 in epoch nanoseconds is past 2**53: a span taken through floats would lose
+    # up to 256 ns; from integers it is exact. Span 3600 s + 1 ns = 3600.000000001 s
+    first = pd.Timestamp("2026-01-05 09:00:00.000000001", tz="UTC")
+    last = first + pd.Timedelta(hours=1, nanoseconds=1)
+    result = _result([(0, "R001", 0.0, 1.0, "succeeded")])
+    result.releases["scheduled"] = [first]
+    result.releases["end"] = [last]
+    s = cmp._Sample.of(result, resources=False)  # type: ignore[arg-type]
+    assert s.weeks == 3600.000000001 / 3600.0 / 168.0
+
+
+def test_sample_resources_capacity_default_order_and_short_spans():
+    # stage has 2 environments; ghost is in no blueprint (capacity 1). The usage spans
+    # 08:00-08:30 (0.5 h): stage held 0.5 h in run 0 -> 0.5 / (2 * 0.5) = 0.5; ghost
+    # 0.25 h in run 1 -> 0.25 / 0.5 = 0.5. Labels are sorted by kind, then name.
+    usage = pd.DataFrame({
+        "run": [1, 0],
+        "kind": ["team", "environment"],
+        "resource": ["ghost", "stage"],
+        "requested": [_at(0.0), _at(0.0)],
+        "granted": [_at(0.25), _at(0.0)],
+        "released": [_at(0.5), _at(0.5)],
+        "wait_h": [0.25, 0.0],
+    })
+    result = _result([(0, "R001", 0.0, 1.0, "succeeded"), (1, "R001", 0.0, 1.0, "succeeded")],
+                     usage=usage, environments={"stage": 2})
+    s = cmp._Sample.of(result)  # type: ignore[arg-type]
+    assert list(s.busy) == ["environment stage", "team ghost"]
+    assert s.busy["environment stage"].tolist() == [0.5, 0.0]
+    assert s.busy["team ghost"].tolist() == [0.0, 0.5]
+    # holds that all take no time: a usage of no length is busy 0, not 0 / 0
+    instant = usage.assign(granted=_at(0.0), released=_at(0.0), requested=_at(0.0))
+    s = cmp._Sample.of(_result([(0, "R001", 0.0, 1.0, "succeeded"),  # type: ignore[arg-type]
+                                (1, "R001", 0.0, 1.0, "succeeded")], usage=instant))
+    assert s.busy["team ghost"].tolist() == [0.0, 0.0]
+
+
+def test_mean_of_a_replicate_without_a_finished_release_is_nan_without_a_warning():
+    s = cmp._Sample(runs=np.arange(2), release_ids=["R001"],
+                    lead=np.array([[np.nan], [4.0]]),
+                    status=np.array([["aborted"], ["succeeded"]], dtype=object), weeks=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = cmp._mean_lead(s, np.array([[0, 0], [0, 1]]))
+    assert np.isnan(out[0]) and out[1] == 4.0
+
+
+def test_wait_of_a_single_hold():
+    # one hold of 3 h waited in run 0: its mean is 3 h (not halved, not left out)
+    s = cmp._Sample(runs=np.arange(2), release_ids=["R001"], lead=np.ones((2, 1)),
+                    status=np.full((2, 1), "succeeded", dtype=object), weeks=1.0,
+                    wait_sum={"team qa": np.array([3.0, 0.0])},
+                    wait_n={"team qa": np.array([1.0, 0.0])})
+    assert cmp._wait_stat("team qa")(s, np.array([[0, 1]])).tolist() == [3.0]
+
+
+def test_empty_picks_are_indices():
+    # no replicates (one run): still an index array, so that it can pick rows
+    picks = cmp._picks(1, 10, 0)
+    assert picks.dtype == np.int64 and picks.shape == (0, 1)
+
+
+def test_resampled_quantile_halfway_takes_numpys_upper_form():
+    # the median of 0.1 and 0.7 is halfway (gamma 0.5): numpy's lerp gives
+    # 0.7 - 0.6 * 0.5 = 0.39999999999999997, where 0.1 + 0.6 * 0.5 would give 0.4
+    lead = np.array([[0.1], [0.7]])
+    out = cmp.resampled_quantile(lead, np.array([[0, 1]]), 0.5)
+    assert out.tolist() == [0.39999999999999997] == [float(np.quantile([0.1, 0.7], 0.5))]

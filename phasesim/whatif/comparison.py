@@ -144,7 +144,8 @@ def _pooled(matrix: np.ndarray, picks: np.ndarray) -> np.ndarray:
 
 def resampled_quantile(matrix: np.ndarray, picks: np.ndarray, q: float) -> np.ndarray:
     """``np.nanquantile(_pooled(matrix, picks), q, axis=1)``, bit for bit, without
-    building the pooled samples.
+    building the pooled samples (``matrix``: runs x values; ``picks``: replicates x runs
+    picked, rows of ``matrix``).
 
     A replicate repeats run ``r``'s row as often as ``r`` is picked, so its ``k``-th
     order statistic is found among the finite values sorted once, each weighted by its
@@ -154,11 +155,10 @@ def resampled_quantile(matrix: np.ndarray, picks: np.ndarray, q: float) -> np.nd
     replicate has no finite value.
     """
     n_boot = picks.shape[0]
-    n_runs = matrix.shape[0]  # picks index its rows
-    flat = matrix.reshape(n_runs, -1) if matrix.size else matrix.reshape(n_runs, 0)
-    finite = np.isfinite(flat)
-    order = np.argsort(flat[finite], kind="stable")
-    values = flat[finite][order]
+    n_runs = matrix.shape[0]  # runs x values; picks index its rows
+    finite = np.isfinite(matrix)
+    order = np.argsort(matrix[finite])  # equal values may come in any order
+    values = matrix[finite][order]
     run_of = np.nonzero(finite)[0][order]  # the run of each sorted value
     out = np.full(n_boot, np.nan)
     if n_boot == 0 or len(values) == 0:
@@ -172,9 +172,8 @@ def resampled_quantile(matrix: np.ndarray, picks: np.ndarray, q: float) -> np.nd
     virtual = (n - 1) * q
     prev = np.floor(virtual)
     gamma = virtual - prev
-    low = prev.astype(np.int64)
-    high = np.where(virtual >= n - 1, n - 1, low + 1)
-    low = np.where(virtual >= n - 1, n - 1, low)
+    low = prev.astype(np.int64)  # at most n - 1, as virtual is
+    high = np.minimum(low + 1, n - 1)  # at the top, gamma is 0: b is not used
     # rows shifted apart so that one search finds every row's positions
     width = int(n.max()) + 1
     shifted = (cum + width * rows[:, None]).ravel()
@@ -182,7 +181,7 @@ def resampled_quantile(matrix: np.ndarray, picks: np.ndarray, q: float) -> np.nd
 
     def nth(k: np.ndarray) -> np.ndarray:
         at = np.searchsorted(shifted, k + width * rows, side="right") - base
-        return values[np.minimum(at, len(values) - 1)]
+        return values[np.where(ok, at, 0)]  # a replicate with no value is NaN below
 
     a, b = nth(low), nth(high)
     diff = b - a
@@ -234,8 +233,7 @@ def _wait_stat(label: str) -> _Stat:
     def stat(s: _Sample, picks: np.ndarray) -> np.ndarray:
         total = s.wait_sum.get(label, np.zeros(len(s.runs)))[picks].sum(axis=1)
         count = s.wait_n.get(label, np.zeros(len(s.runs)))[picks].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return stat
 
 
