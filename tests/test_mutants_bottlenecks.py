@@ -271,14 +271,19 @@ def test_phases_assumed_from_the_audit_or_the_names() -> None:
     assert spans.attrs["walked"] == "phase"
     assert spans["phase_id"].tolist() == ["p", "q"]
     assert_allclose(spans["critical_share"], [1.0, 0.0])
-    # an audit record saying phases were assumed: walk the executions, q holds 9 of 11 h
+    # an audit record saying phases were assumed (read_log of several files, one without
+    # a phase column): walk the executions, q holds 9 of 11 h and p, one row for both of
+    # its executions, 1 + 1 = 2 h (a bug fixed: p was listed once per activity, 1/11 each)
     for count in (3, "3"):
         log.attrs["audit"] = [{"rule": "phase_assumed", "count": count}]
         walked = bottlenecks(log, n_boot=0)
         assert walked.attrs["walked"] == "executions"
         assert "activity_id" not in walked.columns
-        assert walked["phase_id"].iloc[0] == "q"
-        assert_allclose(walked["critical_share"].iloc[0], 9 / 11)
+        assert walked["phase_id"].tolist() == ["q", "p"]
+        assert_allclose(walked["critical_share"], [9 / 11, 2 / 11])
+        assert_allclose(walked["critical_h_mean"], [9.0, 2.0])
+        assert_allclose(walked["on_path_rate"], [1.0, 1.0])
+        assert walked["releases"].tolist() == [1, 1]
     # a zero count, a missing or empty count, another rule or a non-record: phases kept
     for audit in ([{"rule": "phase_assumed", "count": 0}], [{"rule": "phase_assumed"}],
                   [{"rule": "phase_assumed", "count": None}],
