@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pytest
 from numpy.testing import assert_allclose
 
 from phasesim import load_blueprint
@@ -271,14 +272,19 @@ def test_phases_assumed_from_the_audit_or_the_names() -> None:
     assert spans.attrs["walked"] == "phase"
     assert spans["phase_id"].tolist() == ["p", "q"]
     assert_allclose(spans["critical_share"], [1.0, 0.0])
-    # an audit record saying phases were assumed: walk the executions, q holds 9 of 11 h
+    # an audit record saying phases were assumed (read_log of several files, one without
+    # a phase column): walk the executions, q holds 9 of 11 h and p, one row for both of
+    # its executions, 1 + 1 = 2 h (a bug fixed: p was listed once per activity, 1/11 each)
     for count in (3, "3"):
         log.attrs["audit"] = [{"rule": "phase_assumed", "count": count}]
         walked = bottlenecks(log, n_boot=0)
         assert walked.attrs["walked"] == "executions"
         assert "activity_id" not in walked.columns
-        assert walked["phase_id"].iloc[0] == "q"
-        assert_allclose(walked["critical_share"].iloc[0], 9 / 11)
+        assert walked["phase_id"].tolist() == ["q", "p"]
+        assert_allclose(walked["critical_share"], [9 / 11, 2 / 11])
+        assert_allclose(walked["critical_h_mean"], [9.0, 2.0])
+        assert_allclose(walked["on_path_rate"], [1.0, 1.0])
+        assert walked["releases"].tolist() == [1, 1]
     # a zero count, a missing or empty count, another rule or a non-record: phases kept
     for audit in ([{"rule": "phase_assumed", "count": 0}], [{"rule": "phase_assumed"}],
                   [{"rule": "phase_assumed", "count": None}],
@@ -309,3 +315,96 @@ def test_phases_assumed_when_every_phase_is_named_as_its_activity() -> None:
         assert_allclose(ranked.set_index("phase_id").loc["check", "critical_share"], 1.0)
     # no activity column at all: phase spans
     assert bottlenecks(log.drop(columns="activity_id"), n_boot=0).attrs["walked"] == "phase"
+
+
+def test_empty_ranking_has_every_column_with_its_dtype() -> None:
+    # the only release is still running: nothing is completed, the table is empty but
+    # keeps its columns (small_sample bool, the numbers float)
+    log = _log([("r1", "build", 0, 1)])
+    log["end"] = pd.Series([pd.NaT], dtype=log["end"].dtype)
+    out = bottlenecks(log, n_boot=0)
+    cols = ["rank", "rank_low", "rank_high", "releases", "on_path_rate", "critical_h_mean",
+            "wait_h_mean", "work_h_mean", "designed_h_mean", "avoidable_h_mean",
+            "critical_share", "critical_share_low", "critical_share_high", "wait_share",
+            "var_share", "var_share_low", "var_share_high", "small_sample"]
+    assert out.columns.tolist() == ["phase_id", *cols]
+    assert len(out) == 0
+    assert out["small_sample"].dtype == bool
+    assert all(out[c].dtype == np.float64 for c in cols[:-1])
+
+
+def test_bootstrap_var_share_bounds_and_confidence() -> None:
+    # r1 lead 2 (build 1), r2 lead 4 (build 3). A resample of two releases is r1 r1, r2 r2
+    # (no lead variance: NaN, left out) or one of each, where all the variance is build's:
+    # build's var_share bounds are 1, deploy's 0.
+    log = _log([("r1", "build", 0, 1), ("r1", "deploy", 1, 2),
+                ("r2", "build", 168, 171), ("r2", "deploy", 171, 172)])
+    out = bottlenecks(log, n_boot=400, seed=0).set_index("phase_id")
+    assert_allclose(out.loc[["build", "deploy"], "var_share_low"], [1.0, 0.0], atol=1e-9)
+    assert_allclose(out.loc[["build", "deploy"], "var_share_high"], [1.0, 0.0], atol=1e-9)
+    # build's resample mean share is 1/2, 5/8 or 3/4 with probability 1/4, 1/2, 1/4: at
+    # confidence 0.4 the 30% and 70% points both fall in the middle, 5/8 (with 2000
+    # resamples the observed fractions are within 0.01 of 1/4; a 20% point would give 1/2)
+    narrow = bottlenecks(log, n_boot=2000, seed=0, confidence=0.4).set_index("phase_id")
+    assert_allclose(narrow.loc["build", ["critical_share_low", "critical_share_high"]],
+                    [0.625, 0.625])
+    assert_allclose(narrow.loc["deploy", ["critical_share_low", "critical_share_high"]],
+                    [0.375, 0.375])
+
+
+def test_one_resample_gives_bounds() -> None:
+    # n_boot=1 is one resample, not none: on identical releases its bounds are the
+    # estimate (3/4, 1/4) and the rank interval the rank
+    rows = []
+    for i in range(2):
+        rows += [(f"r{i}", "build", 168 * i, 168 * i + 3),
+                 (f"r{i}", "deploy", 168 * i + 3, 168 * i + 4)]
+    out = bottlenecks(_log(rows), n_boot=1, seed=0)
+    assert_allclose(out["critical_share_low"], [0.75, 0.25])
+    assert_allclose(out["critical_share_high"], [0.75, 0.25])
+    assert out["rank_low"].tolist() == [1, 2] and out["rank_high"].tolist() == [1, 2]
+
+
+def test_bootstrap_in_chunks_gives_the_same_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the counts are made chunk by chunk to bound memory; 2 releases with room for 4
+    # cells make chunks of 2, 2 and 1 resample of the 5: the same as one chunk of 5
+    import importlib
+
+    bn = importlib.import_module("phasesim.analysis.bottlenecks")
+    log = _log([("r1", "build", 0, 1), ("r1", "deploy", 1, 2),
+                ("r2", "build", 168, 171), ("r2", "deploy", 171, 172)])
+    whole = bottlenecks(log, n_boot=5, seed=3)
+    monkeypatch.setattr(bn, "_BOOT_CELLS", 4)
+    chunked = bottlenecks(log, n_boot=5, seed=3)
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_equal_lead_times_with_float_noise_have_no_variance_share() -> None:
+    # three releases of 1000 h + 6 min: the same lead, but the mean of squares minus the
+    # squared mean is ~1e-10 (rounding), not 0; that is no variance (below 1e-12 of the
+    # mean square), so var_share is NaN, not rounding noise over rounding noise
+    rows = []
+    for i in range(3):
+        t = 2000.0 * i
+        rows += [(f"r{i}", "build", t, t + 1000), (f"r{i}", "deploy", t + 1000, t + 1000.1)]
+    out = bottlenecks(_log(rows), n_boot=0)
+    assert out["var_share"].isna().all()
+    assert_allclose(out["critical_share"], [1000 / 1000.1, 0.1 / 1000.1])
+
+
+def test_critical_paths_columns_and_a_lead_under_an_hour() -> None:
+    # build 0-0.25, deploy 0.25-0.5: lead 0.5 h, shares 1/2 each
+    log = _log([("r1", "build", 0, 0.25), ("r1", "deploy", 0.25, 0.5)])
+    paths = critical_paths(log)
+    assert paths.columns.tolist()[:4] == ["run", "release_id", "step", "phase_id"]
+    assert_allclose(paths["share"], [0.5, 0.5])
+    assert paths["end"].tolist() == [T0 + pd.Timedelta(hours=0.25),
+                                     T0 + pd.Timedelta(hours=0.5)]
+    # phases assumed: the path over executions shows no activity nor attempt column
+    assumed = _acts([("r1", "check", "check", 0, 1), ("r1", "fix", "fix", 1, 3)])
+    walked = critical_paths(assumed)
+    assert "activity_id" not in walked.columns and "attempt" not in walked.columns
+    assert walked["phase_id"].tolist() == ["check", "fix"]
+    assert_allclose(walked["share"], [1 / 3, 2 / 3])
+    # at the activity level they stay
+    assert "attempt" in critical_paths(assumed, level="activity").columns

@@ -17,7 +17,7 @@ releases there are.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -513,12 +513,34 @@ def bottlenecks(
     frame, prepared, blueprint, hotfix_phases = resolve(log, blueprint, hotfix_phases)
     walk = walk_level(frame, blueprint, level)
     contrib = shared_walk(log, prepared, walk, blueprint, hotfix_phases)
-    out = _rank(prepared, walk, contrib, n_boot, seed, min_releases, confidence)
     if walk != level:
-        out = out.drop(columns="activity_id")
+        # walked over executions: each activity's hours go to its phase, one row a phase
+        contrib = _to_phases(prepared, contrib)
+    out = _rank(prepared, level, contrib, n_boot, seed, min_releases, confidence)
     out.attrs["ties"] = int((contrib.steps["ties"].to_numpy() > 0).sum())
     out.attrs["walked"] = "executions" if walk != level else level
     return out
+
+
+def _to_phases(prepared: PreparedLog, contrib: Contributions) -> Contributions:
+    """Activity-level contributions summed per phase (on the path, present: any of its
+    activities), as :func:`phasesim.analysis.trends` does."""
+    n_ph = len(prepared.phase_ids)
+
+    def fold(values: npt.NDArray[np.float64] | BoolArray) -> FloatArray:
+        out = np.zeros((len(values), n_ph), dtype=np.float64)
+        np.add.at(out.T, prepared.activity_phase, values.T)
+        return out
+
+    return replace(
+        contrib,
+        critical=fold(contrib.critical),
+        waiting=fold(contrib.waiting),
+        designed=fold(contrib.designed),
+        avoidable=fold(contrib.avoidable),
+        on_path=fold(contrib.on_path) > 0,
+        present=fold(contrib.present) > 0,
+    )
 
 
 def walk_level(log: pd.DataFrame, blueprint: BlueprintLike | None, level: Level) -> Level:
