@@ -239,8 +239,10 @@ def _beta_logpdf(x: FloatArray, shapes: tuple[float, ...], loc: float,
     ``rv_continuous.logpdf``): ``-inf`` outside ``[loc, loc + scale]``, NaN for
     invalid shapes or scale."""
     a, b = shapes
+    if not (a > 0 and b > 0 and scale > 0):
+        return np.full(np.shape(x), np.nan)
     z = np.asarray((x - loc) / scale, dtype=np.float64)
-    if not (a > 0 and b > 0 and scale > 0) or np.isnan(z).any():
+    if np.isnan(z).any():
         return np.full(z.shape, np.nan)
     inside = (z >= 0.0) & (z <= 1.0)
     if not inside.all():
