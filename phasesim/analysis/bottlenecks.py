@@ -522,24 +522,27 @@ def bottlenecks(
     return out
 
 
+def per_phase(
+    prepared: PreparedLog, values: npt.NDArray[np.float64] | BoolArray
+) -> FloatArray:
+    """A (releases x activities) table summed into (releases x phases): each activity's
+    column goes to its phase."""
+    out = np.zeros((len(values), len(prepared.phase_ids)), dtype=np.float64)
+    np.add.at(out.T, prepared.activity_phase, values.T)
+    return out
+
+
 def _to_phases(prepared: PreparedLog, contrib: Contributions) -> Contributions:
     """Activity-level contributions summed per phase (on the path, present: any of its
-    activities), as :func:`phasesim.analysis.trends` does."""
-    n_ph = len(prepared.phase_ids)
-
-    def fold(values: npt.NDArray[np.float64] | BoolArray) -> FloatArray:
-        out = np.zeros((len(values), n_ph), dtype=np.float64)
-        np.add.at(out.T, prepared.activity_phase, values.T)
-        return out
-
+    activities)."""
     return replace(
         contrib,
-        critical=fold(contrib.critical),
-        waiting=fold(contrib.waiting),
-        designed=fold(contrib.designed),
-        avoidable=fold(contrib.avoidable),
-        on_path=fold(contrib.on_path) > 0,
-        present=fold(contrib.present) > 0,
+        critical=per_phase(prepared, contrib.critical),
+        waiting=per_phase(prepared, contrib.waiting),
+        designed=per_phase(prepared, contrib.designed),
+        avoidable=per_phase(prepared, contrib.avoidable),
+        on_path=per_phase(prepared, contrib.on_path) > 0,
+        present=per_phase(prepared, contrib.present) > 0,
     )
 
 

@@ -24,7 +24,7 @@ from phasesim.analysis._prepare import (
     resolve,
 )
 from phasesim.analysis._tables import hours, label_columns, period_start, periods
-from phasesim.analysis.bottlenecks import shared_walk, walk_level
+from phasesim.analysis.bottlenecks import per_phase, shared_walk, walk_level
 
 if TYPE_CHECKING:
     from phasesim.analysis.history import History
@@ -119,9 +119,7 @@ def trends(
     usable = contrib.lead > 0
     critical = contrib.critical[usable]
     if walk != level:  # phases were assumed: each activity's hours go to its phase
-        by_phase = np.zeros((critical.shape[0], len(prepared.phase_ids)))
-        np.add.at(by_phase.T, prepared.activity_phase, critical.T)
-        critical = by_phase
+        critical = per_phase(prepared, critical)
     share = critical / contrib.lead[usable][:, None]
     mean_share = (
         pd.DataFrame(share).groupby(per_code[contrib.rel[usable]]).mean().reindex(range(n_per))
