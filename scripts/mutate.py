@@ -61,7 +61,7 @@ def _pyproject(modules: list[str], tests: list[str]) -> str:
         f"only_mutate = [{quoted(modules)}]\n"
         f"pytest_add_cli_args_test_selection = [{quoted(tests)}]\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
-        "also_copy = [\"data/\"]\n"
+        "also_copy = [\"data/\", \"docs/\"]\n"
     )
 
 
@@ -70,7 +70,8 @@ def _scratch(name: str, modules: list[str], tests: list[str], fresh: bool) -> Pa
     if fresh and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    for folder in ("phasesim", "tests", "data"):
+    # docs/: tests check that every audit rule and CLI option is documented
+    for folder in ("phasesim", "tests", "data", "docs"):
         target = work / folder
         if target.exists():
             shutil.rmtree(target)
@@ -147,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     text = report(per_module, survivors)
     print(text)
     (work / "kill-rates.txt").write_text(text + "\n", encoding="utf-8")
+    if not per_module:
+        print(f"no mutant was tested: see mutmut's output above (in {work})", file=sys.stderr)
+        return run.returncode or 1
     return run.returncode
 
 
