@@ -408,3 +408,67 @@ def test_critical_paths_columns_and_a_lead_under_an_hour() -> None:
     assert_allclose(walked["share"], [1 / 3, 2 / 3])
     # at the activity level they stay
     assert "attempt" in critical_paths(assumed, level="activity").columns
+
+
+# --- survivors of the 4 December run (out/mutate/bn9) ---------------------------------
+
+
+def test_one_execution_holds_the_whole_lead_time() -> None:
+    # a log of one execution (build 0-2): it is the whole path, share 1, 2 h; the
+    # releases column counts releases, so it is an integer column
+    out = bottlenecks(_log([("r1", "build", 0, 2)]), n_boot=0)
+    assert out["phase_id"].tolist() == ["build"]
+    assert_allclose(out["critical_share"], [1.0])
+    assert_allclose(out["critical_h_mean"], [2.0])
+    assert_allclose(out["on_path_rate"], [1.0])
+    assert out["releases"].tolist() == [1]
+    assert out["releases"].dtype == np.int64
+    assert out["rank"].dtype == np.int64
+
+
+def test_a_tie_after_a_wait_shares_wait_designed_and_avoidable_hours() -> None:
+    # x 0-1; a and b both 2-4 (a tie), planned to start at 1.5. The step a|b waited
+    # 1-2 = 1 h: 0.5 h until the plan (designed), 0.5 h late (avoidable); it worked 2 h.
+    # a and b take half of each: critical 1.5, wait 0.5, designed 0.25, avoidable 0.25,
+    # work 1.0 each; x 1 h. Lead 4: shares 0.375, 0.375, 0.25.
+    log = _log([("r1", "x", 0, 1), ("r1", "a", 2, 4), ("r1", "b", 2, 4)])
+    log["planned_start"] = [pd.NaT, T0 + pd.Timedelta(hours=1.5), T0 + pd.Timedelta(hours=1.5)]
+    out = bottlenecks(log, n_boot=0).set_index("phase_id")
+    assert_allclose(out.loc[["a", "b", "x"], "critical_share"], [0.375, 0.375, 0.25])
+    assert_allclose(out.loc[["a", "b", "x"], "critical_h_mean"], [1.5, 1.5, 1.0])
+    assert_allclose(out.loc[["a", "b", "x"], "wait_h_mean"], [0.5, 0.5, 0.0])
+    assert_allclose(out.loc[["a", "b", "x"], "wait_share"], [0.125, 0.125, 0.0])
+    assert_allclose(out.loc[["a", "b", "x"], "designed_h_mean"], [0.25, 0.25, 0.0])
+    assert_allclose(out.loc[["a", "b", "x"], "avoidable_h_mean"], [0.25, 0.25, 0.0])
+    assert_allclose(out.loc[["a", "b", "x"], "work_h_mean"], [1.0, 1.0, 1.0])
+    assert out.attrs["ties"] == 1
+
+
+def test_a_tie_in_the_second_release_is_found() -> None:
+    # r1: x 0-1 alone; r2: a and b both 168-170, c 170-172. The tie is in r2 (not the
+    # first release): a and b hold 1 h each of r2's 4 h, c 2 h; the means are over both
+    # releases (0 where the phase did not run), so a: (0 + 1) / 2 = 0.5 h
+    log = _log([("r1", "x", 0, 1), ("r2", "a", 168, 170), ("r2", "b", 168, 170),
+                ("r2", "c", 170, 172)])
+    out = bottlenecks(log, n_boot=0)
+    assert out.attrs["ties"] == 1
+    paths = critical_paths(log)
+    assert paths["release_id"].tolist() == ["r1", "r2", "r2"]
+    assert paths["ties"].tolist() == [0, 1, 0]
+    by = out.set_index("phase_id")
+    assert_allclose(by.loc[["a", "b", "c", "x"], "critical_share"],
+                    [0.125, 0.125, 0.25, 0.5])
+    assert_allclose(by.loc[["a", "b", "c", "x"], "critical_h_mean"], [0.5, 0.5, 1.0, 0.5])
+
+
+def test_same_end_but_a_later_start_is_no_tie() -> None:
+    # d 0-2 and e 1-2 end together but e started later: no tie. d (the longer one comes
+    # later in the order of ends) ended last and waited for nothing: it holds all 2 h
+    log = _log([("r1", "d", 0, 2), ("r1", "e", 1, 2)])
+    out = bottlenecks(log, n_boot=0).set_index("phase_id")
+    assert out.attrs["ties"] == 0
+    assert_allclose(out.loc[["d", "e"], "critical_share"], [1.0, 0.0])
+    assert_allclose(out.loc[["d", "e"], "on_path_rate"], [1.0, 0.0])
+    paths = critical_paths(log)
+    assert paths["phase_id"].tolist() == ["d"]
+    assert paths["ties"].tolist() == [0]
