@@ -472,3 +472,122 @@ def test_same_end_but_a_later_start_is_no_tie() -> None:
     paths = critical_paths(log)
     assert paths["phase_id"].tolist() == ["d"]
     assert paths["ties"].tolist() == [0]
+
+
+def _ns(**fields: object) -> SimpleNamespace:
+    return SimpleNamespace(**fields)
+
+
+def test_a_duck_typed_blueprint_without_optional_attributes() -> None:
+    # the blueprint is anything with graph and phase_graph; phases (and activities)
+    # without a not_before (or for_each) attribute are simply not anchored (repeated).
+    # Phase level, path build 0-3 -> ship 10-13 -> notify 15-16: only ship has a
+    # not_before, so its 7 h wait is designed and notify's 2 h avoidable
+    graphs = _ns(graph=nx.DiGraph(), phase_graph=nx.DiGraph([("build", "ship"),
+                                                             ("ship", "notify")]),
+                 phases=[_ns(id="build"), _ns(id="ship", not_before="Mon 10:00"),
+                         _ns(id="notify")])
+    paths = critical_paths(_anchors_log(), graphs)
+    assert paths["phase_id"].tolist() == ["build", "ship", "notify"]
+    assert_allclose(paths["wait_h"], [0.0, 7.0, 2.0])
+    assert_allclose(paths["designed_h"], [0.0, 7.0, 0.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 0.0, 2.0])
+    # activity level, activities without for_each: compile -> deploy (ship's entry,
+    # anchored by the phase: 7 h designed) -> verify (after deploy: 1 h avoidable) ->
+    # mail (its own not_before: 2 h designed)
+    act = _ns(id="compile", template_id="compile", not_before=None, depends_on=[])
+    phases = [
+        _ns(id="build", not_before=None, activities=[act]),
+        _ns(id="ship", not_before="Mon 10:00", activities=[
+            _ns(id="deploy", template_id="deploy", not_before=None, depends_on=[]),
+            _ns(id="verify", template_id="verify", not_before=None, depends_on=["deploy"])]),
+        _ns(id="notify", not_before=None, activities=[
+            _ns(id="mail", template_id="mail", not_before="Mon 15:00", depends_on=[])]),
+    ]
+    graphs = _ns(graph=nx.DiGraph(), phase_graph=graphs.phase_graph, phases=phases)
+    paths = critical_paths(_anchors_log(), graphs, level="activity")
+    assert paths["activity_id"].tolist() == ["compile", "deploy", "verify", "mail"]
+    assert_allclose(paths["wait_h"], [0.0, 7.0, 1.0, 2.0])
+    assert_allclose(paths["designed_h"], [0.0, 7.0, 0.0, 2.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 0.0, 1.0, 0.0])
+
+
+def test_for_each_instance_names_with_brackets() -> None:
+    # ship has a for-each template deploy (anchored by its own not_before) and a plain
+    # activity x (also anchored). In the log, deploy[a[1]] is an instance of deploy (the
+    # template is the name up to the first bracket): its 7 h wait after compile is
+    # designed. x[1] is no instance (x is not repeated): its 1 h wait after deploy[a[1]]
+    # gets no anchor, it is avoidable
+    phases = [
+        _ns(id="build", not_before=None, activities=[
+            _ns(id="compile", template_id="compile", not_before=None, depends_on=[],
+                for_each=None)]),
+        _ns(id="ship", not_before=None, activities=[
+            _ns(id="deploy", template_id="deploy", not_before="Mon 10:00", depends_on=[],
+                for_each=["a[1]"]),
+            _ns(id="x", template_id="x", not_before="Mon 10:00", depends_on=[],
+                for_each=None)]),
+    ]
+    graphs = _ns(graph=nx.DiGraph(), phase_graph=nx.DiGraph([("build", "ship")]),
+                 phases=phases)
+    log = _acts([("r1", "build", "compile", 0, 3), ("r1", "ship", "deploy[a[1]]", 10, 11),
+                 ("r1", "ship", "x[1]", 12, 13)])
+    paths = critical_paths(log, graphs, level="activity")
+    assert paths["activity_id"].tolist() == ["compile", "deploy[a[1]]", "x[1]"]
+    assert_allclose(paths["wait_h"], [0.0, 7.0, 1.0])
+    assert_allclose(paths["designed_h"], [0.0, 7.0, 0.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 0.0, 1.0])
+
+
+def test_phase_span_soaks_of_the_second_release_exactly() -> None:
+    # r1: compile 0-1, soak 1-3; r2: compile 168-169, soak 169-173 (two phases, two
+    # releases: the soak sums are looked up per release and phase). watch's span is all
+    # soak: designed 2 h and 4 h, exactly (whole hours of nanoseconds), so its work is 0
+    log = _acts([("r1", "build", "compile", 0, 1), ("r1", "watch", "soak", 1, 3),
+                 ("r2", "build", "compile", 168, 169), ("r2", "watch", "soak", 169, 173)],
+                activity_type=["automated", "wait", "automated", "wait"])
+    paths = critical_paths(log)
+    assert paths["phase_id"].tolist() == ["build", "watch", "build", "watch"]
+    assert paths["designed_h"].tolist() == [0.0, 2.0, 0.0, 4.0]
+    assert paths["avoidable_h"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    out = bottlenecks(log, n_boot=0).set_index("phase_id")
+    assert out.loc["watch", "designed_h_mean"] == 3.0
+    assert out.loc["watch", "work_h_mean"] == 0.0
+    assert out.loc["build", "work_h_mean"] == 1.0
+
+
+def test_retried_and_failed_soaks_are_avoidable() -> None:
+    # activity level: prep 0-1, then the soak bake: attempt 1 failed 1-2, attempt 2 (a
+    # retry) 2-5. Path prep -> bake#1 -> bake#2. A failed try's own time is avoidable
+    # (1 h; its wait, 0 h, keeps its class) and a retry is avoidable as a whole (3 h):
+    # nothing designed although bake is a soak
+    log = _acts([("r1", "p", "prep", 0, 1), ("r1", "p", "bake", 1, 2),
+                 ("r1", "p", "bake", 2, 5)],
+                activity_type=["automated", "wait", "wait"], attempt=[1, 1, 2],
+                status=["succeeded", "failed", "succeeded"])
+    paths = critical_paths(log, level="activity")
+    assert paths["activity_id"].tolist() == ["prep", "bake", "bake"]
+    assert paths["attempt"].tolist() == [1, 1, 2]
+    assert_allclose(paths["designed_h"], [0.0, 0.0, 0.0])
+    assert_allclose(paths["avoidable_h"], [0.0, 1.0, 3.0])
+    out = bottlenecks(log, level="activity", n_boot=0).set_index("activity_id")
+    assert_allclose(out.loc[["prep", "bake"], "designed_h_mean"], [0.0, 0.0])
+    assert_allclose(out.loc[["prep", "bake"], "avoidable_h_mean"], [0.0, 4.0])
+    assert_allclose(out.loc[["prep", "bake"], "work_h_mean"], [1.0, 0.0])
+
+
+def test_work_hours_are_never_negative_rounding() -> None:
+    # prep 0-60 min, the soak bake 61-64 min: bake waited 1 min (avoidable) and soaked
+    # 3 min (designed), so its work is 0; in floats (1/60 + 1/20) - 1/20 - 1/60 is
+    # -3.5e-18, which the table shows as 0, not as a negative number
+    start = [T0, T0 + pd.Timedelta(minutes=61)]
+    end = [T0 + pd.Timedelta(minutes=60), T0 + pd.Timedelta(minutes=64)]
+    log = pd.DataFrame({"release_id": ["r1", "r1"], "phase_id": ["p", "p"],
+                        "activity_id": ["prep", "bake"], "start": start, "end": end,
+                        "activity_type": ["automated", "wait"]})
+    out = bottlenecks(log, level="activity", n_boot=0).set_index("activity_id")
+    assert out.loc["bake", "work_h_mean"] == 0.0
+    assert (out["work_h_mean"] >= 0).all()
+    assert_allclose(out.loc["bake", "designed_h_mean"], 3 / 60)
+    assert_allclose(out.loc["bake", "avoidable_h_mean"], 1 / 60)
+    assert_allclose(out.loc["prep", "work_h_mean"], 1.0)
