@@ -1,0 +1,166 @@
+"""Working time checked against a brute-force oracle, in any order of queries.
+
+The calendar builds its working intervals lazily, a local year at a time, grows them
+forwards and backwards as queries arrive, and snaps float noise. None of that may change an
+answer. The oracle below knows nothing of it: it walks a 15-minute grid of UTC instants,
+converts each to local time with pandas and asks whether the local weekday and time of day
+lie in a window and the local date is not a holiday. Every window edge and every DST
+change of Europe/Berlin (01:00 UTC) lies on that grid, so on grid points the oracle's
+answers are exact: a moment is working iff its grid cell is, working hours between two
+grid points are a quarter of the working cells between them, and so on.
+
+The queries come in a shuffled order that jumps back and forth across years, so every
+path of building, growing and re-building the spans is taken, on one shared calendar and
+on fresh ones.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phasesim.calendars import Calendar, WeeklyAnchor, to_epoch_hours
+
+ZONE = "Europe/Berlin"
+# a Friday evening window running into a whole Saturday (merged over midnight), a night
+# window on Sundays (the DST changes happen inside it), office hours on weekdays
+HOURS = "Mon-Thu 09:00-17:00, Fri 09:00-12:00, Fri 22:00-24:00, Sat 00:00-24:00, Sun 01:00-04:00"
+WINDOWS = {
+    0: [(540, 1020)], 1: [(540, 1020)], 2: [(540, 1020)], 3: [(540, 1020)],
+    4: [(540, 720), (1320, 1440)], 5: [(0, 1440)], 6: [(60, 240)],
+}
+HOLIDAYS = (date(2025, 12, 25), date(2026, 1, 1), date(2026, 3, 28), date(2027, 1, 1))
+FIRST, LAST = "2024-12-01", "2028-02-01"  # UTC; the oracle's grid
+STEP_H = 0.25
+
+
+def oracle_grid() -> tuple[np.ndarray, np.ndarray]:
+    """(cell starts in epoch hours, working flag of each 15-minute cell)."""
+    grid = pd.date_range(FIRST, LAST, freq="15min", tz="UTC", inclusive="left")
+    local = grid.tz_convert(ZONE)
+    minute = np.asarray(local.hour * 60 + local.minute)
+    weekday = np.asarray(local.day_of_week)
+    working = np.zeros(len(grid), dtype=bool)
+    for day, windows in WINDOWS.items():
+        for start, end in windows:
+            working |= (weekday == day) & (minute >= start) & (minute < end)
+    holiday = np.isin(np.asarray(local.date), np.array(HOLIDAYS, dtype=object))
+    working &= ~holiday
+    hours = (grid - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)
+    return np.asarray(hours, dtype=float), working
+
+
+def calendar() -> Calendar:
+    return Calendar("ops", ZONE, HOURS, holidays=HOLIDAYS)
+
+
+def shuffled_points(rng: np.random.Generator, cells: np.ndarray, n: int) -> np.ndarray:
+    """Grid indices in a random order, half of them within a few days of a year's end."""
+    year_ends = [to_epoch_hours(f"{y}-12-31 23:00Z") for y in (2024, 2025, 2026, 2027)]
+    near = [int(np.searchsorted(cells, e)) for e in year_ends]
+    picks = rng.integers(1, len(cells) - 1, n // 2)
+    close = rng.choice(near, n - n // 2) + rng.integers(-300, 300, n - n // 2)
+    out = np.concatenate([picks, close])
+    rng.shuffle(out)
+    return np.clip(out, 1, len(cells) - 2)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["shared", "fresh"])
+def test_is_working_and_next_working_match_the_oracle(fresh: bool):
+    cells, working = oracle_grid()
+    rng = np.random.default_rng(7)
+    shared = calendar()
+    next_open = np.full(len(cells), np.inf)
+    idx = np.flatnonzero(working)
+    pos = np.searchsorted(idx, np.arange(len(cells)))
+    ok = pos < len(idx)
+    next_open[ok] = cells[idx[pos[ok]]]
+    for i in shuffled_points(rng, cells, 400):
+        cal = calendar() if fresh else shared
+        t = float(cells[i])
+        assert cal.is_working_h(t) == working[i], (i, t)
+        assert cal.next_working_h(t) == pytest.approx(next_open[i], abs=1e-9), (i, t)
+        # a moment a little inside the cell answers as the cell does
+        assert cal.is_working_h(t + 0.1) == working[i], (i, t)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["shared", "fresh"])
+def test_working_hours_between_match_the_oracle(fresh: bool):
+    cells, working = oracle_grid()
+    worked = np.concatenate([[0.0], np.cumsum(working) * STEP_H])  # before cell i
+    rng = np.random.default_rng(11)
+    shared = calendar()
+    points = shuffled_points(rng, cells, 600)
+    for i, j in zip(points[::2], points[1::2], strict=True):
+        a, b = sorted((int(i), int(j)))
+        cal = calendar() if fresh else shared
+        expected = worked[b] - worked[a]
+        assert cal.working_hours_between_h(float(cells[a]), float(cells[b])) == \
+            pytest.approx(expected, abs=1e-9), (a, b)
+        assert cal.working_hours_between_h(float(cells[b]), float(cells[a])) == \
+            pytest.approx(-expected, abs=1e-9), (a, b)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["shared", "fresh"])
+def test_add_working_hours_match_the_oracle(fresh: bool):
+    """add(t, h) is the moment the h-th working hour after t ends: the end of the working
+    cell in which the cumulative work reaches h (a window's end, not the next start)."""
+    cells, working = oracle_grid()
+    worked = np.cumsum(working) * STEP_H  # work up to the end of cell i
+    rng = np.random.default_rng(3)
+    shared = calendar()
+    for i in shuffled_points(rng, cells, 300):
+        cal = calendar() if fresh else shared
+        quarters = int(rng.choice([0, 1, 3, 7, 32, 33, 41, 160, 400, 3000, 9000]))
+        before = worked[i - 1]
+        target = before + quarters * STEP_H
+        if target > worked[-1] - 200:
+            continue  # beyond the oracle's grid
+        if quarters == 0:
+            expected = float(cells[i])
+        else:
+            k = int(np.searchsorted(worked, target - 1e-9))
+            expected = float(cells[k]) + STEP_H
+        got = cal.add_working_hours_h(float(cells[i]), quarters * STEP_H)
+        assert got == pytest.approx(expected, abs=1e-9), (i, quarters)
+
+
+def test_working_intervals_match_the_oracle():
+    cells, working = oracle_grid()
+    cal = calendar()
+    rng = np.random.default_rng(5)
+    for i in shuffled_points(rng, cells, 40):
+        j = min(int(i) + int(rng.integers(1, 4000)), len(cells) - 1)
+        got = cal.working_intervals_h(float(cells[i]), float(cells[j]))
+        flags = working[i:j]
+        edges = np.diff(np.concatenate([[0], flags.astype(int), [0]]))
+        starts = cells[i:j + 1][np.flatnonzero(edges == 1)]
+        ends = cells[i:j + 1][np.flatnonzero(edges == -1)]
+        expected = np.column_stack([starts, ends]).reshape(-1, 2)
+        np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_next_anchor_forwards_and_backwards_matches_the_oracle():
+    """Anchors asked for out of order (a memo grows both ways) are the first local
+    Tuesday 10:00 at or after t, by pandas' own conversion."""
+    cal = calendar()
+    anchor = WeeklyAnchor.parse("Tue 10:00")
+    tuesdays = pd.date_range("2024-12-03 10:00", "2028-02-01", freq="7D", tz=ZONE)
+    times = np.asarray((tuesdays - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1))
+    rng = np.random.default_rng(9)
+    queries = np.concatenate([
+        rng.uniform(times[60], times[-2], 40),
+        rng.uniform(times[0], times[5], 10),  # far behind the memo: extend backwards
+        times[[3, 70, 100]],  # exactly on an anchor
+        times[[4, 71]] + 1e-7,  # float noise after an anchor
+        times[[5, 72]] - 1e-3,  # just before one
+    ])
+    rng.shuffle(queries)
+    for t in queries:
+        k = int(np.searchsorted(times, t - 4e-6 / 3600))
+        assert cal.next_anchor_h(float(t), anchor) == pytest.approx(times[k], abs=1e-9), t
+        fresh = calendar()
+        assert fresh.next_anchor_h(float(t), "Tue 10:00") == pytest.approx(times[k], abs=1e-9)
