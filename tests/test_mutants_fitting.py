@@ -16,6 +16,7 @@ functions it calls while it runs).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -670,3 +671,234 @@ def test_fit_is_a_frozen_record() -> None:
     assert fit.parameters == "median=1h, p90=2h"
     with pytest.raises(AttributeError):
         fit.n = 4  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------
+# Survivors of the first mutation run (out/mutate/fit1), issue 15
+# ---------------------------------------------------------------------------------------
+
+
+def test_pert_frozen_is_the_beta_on_the_samples_range() -> None:
+    """PERT's bounds come from the sample: theta 0 on (2, 4, 6) is Beta(3, 3) on [1, 10]."""
+    x = np.array([2.0, 4.0, 6.0])
+    rv = fitting._FAMILIES["pert"].frozen(np.zeros(3), x)
+    ref = stats.beta(3.0, 3.0, loc=1.0, scale=9.0)
+    assert_allclose(rv.mean(), 5.5, rtol=1e-12)
+    assert_allclose(rv.var(), 81 * 9 / (36 * 7), rtol=1e-12)  # scale^2 ab / ((a+b)^2 (a+b+1))
+    grid = np.array([1.5, 3.0, 5.5, 9.0])
+    assert_allclose(rv.cdf(grid), ref.cdf(grid), rtol=1e-12)
+
+
+def test_beta_logpdf_of_a_shape_at_most_1_and_small_or_zero_scales() -> None:
+    # b = 1 is PERT with its mode at the maximum (alpha 5, beta 6 - 5)
+    x = np.array([1.0, 2.0, 3.5, 6.0])
+    assert_allclose(fitting._beta_logpdf(x, (5.0, 1.0), 1.0, 5.0),
+                    stats.beta.logpdf(x, 5.0, 1.0, loc=1.0, scale=5.0), rtol=1e-13)
+    # density 5 z^4 on [0, 1]: log 5 + 4 log z - log scale
+    z = (x - 1.0) / 5.0
+    with np.errstate(divide="ignore"):
+        assert_allclose(fitting._beta_logpdf(x, (5.0, 1.0), 1.0, 5.0),
+                        math.log(5.0) + 4 * np.log(z) - math.log(5.0), rtol=1e-13)
+    inner = np.array([0.1, 0.25, 0.4])
+    assert_allclose(fitting._beta_logpdf(inner, (2.0, 0.5), 0.0, 0.5),
+                    stats.beta.logpdf(inner, 2.0, 0.5, loc=0.0, scale=0.5), rtol=1e-13)
+    assert_allclose(fitting._beta_logpdf(inner, (2.0, 3.0), 0.05, 0.5),
+                    stats.beta.logpdf(inner, 2.0, 3.0, loc=0.05, scale=0.5), rtol=1e-13)
+    # scale 0 with no value at loc: NaN (as scipy), not the -inf of a value outside, and no
+    # division warning
+    y = np.array([2.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bad = fitting._beta_logpdf(y, (2.0, 4.0), 1.0, 0.0)
+    assert bad.shape == (2,) and np.isnan(bad).all()
+    with np.errstate(divide="ignore"):
+        assert np.isnan(stats.beta.logpdf(y, 2.0, 4.0, loc=1.0, scale=0.0)).all()
+
+
+def test_order_loglik_is_minus_inf_without_warnings_where_the_likelihood_is_0() -> None:
+    x = np.array(SAMPLE)
+    fam = fitting._FAMILIES
+    # PERT with its minimum at the smallest value (expit(40) is 1.0) and mode halfway:
+    # Beta(3, 3), whose density is 0 at the minimum; as the 1st of 2 its CDF there is 0
+    theta = np.array([40.0, 0.0, 0.0])
+    assert special.expit(40.0) == 1.0
+    with np.errstate(divide="ignore"):
+        assert stats.beta.logpdf(1.0, 3.0, 3.0, loc=1.0, scale=14.0) == -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for order in [(1, 2), (2, 2), (1, 1)]:
+            assert fitting._order_loglik(fam["pert"], theta, x, order) == -math.inf, order
+        # a log-normal of scale e^-720 (1.6e-313): x / scale overflows, the density is 0
+        tiny = np.array([0.0, -720.0])
+        for order in [(1, 1), (2, 3)]:
+            assert fitting._order_loglik(fam["lognormal"], tiny, x, order) == -math.inf
+    with np.errstate(all="ignore"):
+        assert np.sum(stats.lognorm.logpdf(x, 1.0, scale=math.exp(-720.0))) == -np.inf
+
+
+def test_order_loglik_uses_logcdf_and_logsf_far_in_the_tails() -> None:
+    fam = fitting._FAMILIES
+    # Weibull shape 200, scale 1, as the 1st of 2: log 2 + log f + log S with
+    # log f = log c + (c - 1) log x - x^c, log S = -x^c; at 0.01 the CDF is 1e-400 (0.0)
+    c = 200.0
+    x = np.array([0.01, 0.98, 1.0])
+    want = np.sum(math.log(2.0) + math.log(c) + (c - 1) * np.log(x) - 2 * x**c)
+    got = fitting._order_loglik(fam["weibull"], np.array([math.log(c), 0.0]), x, (1, 2))
+    assert_allclose(got, want, rtol=1e-12)
+    # exponential (gamma shape 1, scale 1) as the 2nd of 2: log 2 + log(1 - e^-x) - x; at
+    # 800 the survival e^-800 is 0.0
+    y = np.array([1.0, 2.0, 800.0])
+    want = np.sum(math.log(2.0) + np.log1p(-np.exp(-y)) - y)
+    got = fitting._order_loglik(fam["gamma"], np.zeros(2), y, (2, 2))
+    assert_allclose(got, want, rtol=1e-12)
+    # standard log-normal with a value at e^12 (z = 12: the survival 1.8e-33 is lost in 1 - F)
+    v = np.array([1.0, 2.0, math.exp(12.0)])
+    logs = np.log(v)
+    logf = -logs - 0.5 * math.log(2 * math.pi) - 0.5 * logs**2
+    log_f, log_s = special.log_ndtr(logs), special.log_ndtr(-logs)
+    assert_allclose(fitting._order_loglik(fam["lognormal"], np.zeros(2), v, (1, 2)),
+                    np.sum(math.log(2.0) + logf + log_s), rtol=1e-12)
+    assert_allclose(fitting._order_loglik(fam["lognormal"], np.zeros(2), v, (2, 3)),
+                    np.sum(math.log(6.0) + logf + log_f + log_s), rtol=1e-12)
+
+
+def test_pert_order_loglik_with_the_mode_at_the_minimum() -> None:
+    """Beta(1, 5) on [1, 15] has density 5/14 at its minimum, the smallest value."""
+    x = np.array(SAMPLE)
+    pert = fitting._FAMILIES["pert"]
+    theta = np.array([40.0, -40.0, 0.0])  # low = 1 * 1.0, mode = low, high = 8 + 7
+    assert fitting._pert_args(theta, x) == ((1.0, 5.0), 1.0, 14.0)
+    z = (x - 1.0) / 14.0
+    want = np.sum(math.log(5.0) + 4 * np.log1p(-z) - math.log(14.0))
+    assert_allclose(fitting._order_loglik(pert, theta, x, (1, 1)), want, rtol=1e-12)
+    assert_allclose(want, np.sum(stats.beta.logpdf(x, 1.0, 5.0, loc=1.0, scale=14.0)),
+                    rtol=1e-12)
+    # the 1st of 2 inside the bounds: Beta(3, 3) on [0.5, 11.5] (theta as in the test above)
+    inside = np.array([special.logit(0.5), special.logit(0.25), math.log(0.5)])
+    low, high = 0.5, 8.0 + 7.0 * 0.5
+    assert_allclose(fitting._order_loglik(pert, inside, x, (1, 2)),
+                    pert_loglik(low, low + (high - low) * 0.25, high, x, 1, 2), rtol=1e-10)
+
+
+def rosenbrock_family(d: int) -> Any:
+    """A family whose log-likelihood of one value is minus Rosenbrock's function of theta
+    (minimum 0 at theta = 1, ..., 1), slow for Nelder-Mead in many dimensions."""
+
+    def logpdf(v: np.ndarray, shapes: tuple[float, ...], loc: float, scale: float) -> Any:
+        return np.full(v.shape, -optimize.rosen(np.array(shapes)))
+
+    return fitting._Family("rosenbrock", d, stats.norm, lambda t, x: (tuple(t), 0.0, 1.0),
+                           lambda t, x: Fixed(1.0), lambda x: np.zeros(d), True,
+                           logpdf=logpdf)
+
+
+def test_minimize_goes_on_with_a_fresh_simplex_when_out_of_iterations() -> None:
+    d = 11
+    start = np.full(d, 2.0)
+    options = {"xatol": 1e-4, "fatol": 1e-6, "maxiter": 3000, "maxfev": 6000}
+    # one Nelder-Mead run with the documented options stops at its 3,000 iterations short of
+    # the minimum
+    once = optimize.minimize(optimize.rosen, start, method="Nelder-Mead", options=options)
+    assert not once.success and once.nit == 3000
+    assert np.abs(once.x - 1.0).max() > 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no solver warnings (all options known)
+        theta = fitting._minimize(rosenbrock_family(d), start, np.array([1.0]), (1, 1))
+    assert theta.dtype == np.float64 and theta.shape == (d,)
+    assert_allclose(theta, np.ones(d), atol=1e-3)
+    assert optimize.rosen(theta) < 1e-6
+
+
+def test_fitting_passes_on_warnings_other_than_runtime_warnings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only numpy's RuntimeWarnings are silenced, in the fits and in the bootstrap refits."""
+
+    def start(v: np.ndarray) -> np.ndarray:
+        warnings.warn("noise", RuntimeWarning)
+        warnings.warn("worth knowing", UserWarning)
+        logs = np.log(v)
+        return np.array([math.log(logs.std()), logs.mean()])
+
+    orig = fitting._FAMILIES["lognormal"]
+    monkeypatch.setitem(fitting._FAMILIES, "lognormal", fitting._Family(
+        "lognormal", 2, orig.dist, orig.args, orig.spec, start, True))
+    x = np.array(SAMPLE)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = fit_duration(x, families=["lognormal"], ks_boot=3)
+    assert [str(w.message) for w in seen] == ["worth knowing"] * 4  # the fit and 3 refits
+    assert all(w.category is UserWarning for w in seen)
+    logs = np.log(x)
+    assert_allclose(fit.spec.median, math.exp(logs.mean()), rtol=1e-12)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit_duration(x, families=["lognormal"])
+    assert [str(w.message) for w in seen] == ["worth knowing"]
+
+
+def test_fits_that_use_the_optimizer_warn_nothing() -> None:
+    x = np.array(SAMPLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gate = fit_duration(x, families=["lognormal", "pert"], order=(2, 3))
+        plain = fit_duration(x, families=["pert"])
+    for f in gate.candidates:
+        spec = f.spec
+        if isinstance(spec, Pert):
+            want = pert_loglik(spec.low, spec.mode, spec.high, x, 2, 3)
+        else:
+            assert isinstance(spec, LogNormal)
+            rv = stats.lognorm(math.log(spec.p90 / spec.median) / Z90, scale=spec.median)
+            want = order_loglik(rv, x, 2, 3)
+        assert_allclose(f.loglik, want, rtol=1e-9)
+    spec = plain.best.spec
+    assert isinstance(spec, Pert)
+    assert_allclose(plain.best.loglik, pert_loglik(spec.low, spec.mode, spec.high, x),
+                    rtol=1e-9)
+
+
+def test_a_first_family_with_likelihood_0_does_not_stop_the_others(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(fitting._FAMILIES, "lognormal", fitting._Family(
+        "lognormal", 2, stats.lognorm, fitting._two, lambda t, x: LogNormal(1.0, 2.0),
+        lambda x: np.zeros(2), True, logpdf=lambda x, *a: np.full(x.shape, -np.inf)))
+    x = np.array(SAMPLE)
+    fit = fit_duration(x, families=["lognormal", "gamma"])
+    assert [f.family for f in fit.candidates] == ["gamma"]
+    assert isinstance(fit.spec, Gamma)
+    assert_allclose(fit.spec.mean_h, x.mean(), rtol=1e-9)
+
+
+def test_check_sample_rejects_a_spread_of_exactly_1e_12_of_the_largest() -> None:
+    assert 1e-12 * 1e12 == 1.0 and 1e12 - (1e12 - 1.0) == 1.0
+    with pytest.raises(PhasesimError) as info:
+        fitting._check_sample([1e12 - 1.0, 1e12, 1e12])
+    assert str(info.value) == ("fitting needs at least 3 durations that are not all equal, "
+                               "found 3 ([999999999999.0, 1000000000000.0])")
+    assert len(fitting._check_sample([1e12 - 2.0, 1e12, 1e12])) == 3
+
+
+def test_goodness_of_fit_reads_decimal_numbers() -> None:
+    from decimal import Decimal
+
+    ks, p, w = goodness_of_fit(Uniform(0.0, 1.0), [Decimal("0.25"), Decimal("0.75")])
+    assert_allclose([ks, w], [0.25, 0.125], rtol=1e-12)
+    assert_allclose(p, stats.kstest([0.25, 0.75], "uniform").pvalue, rtol=1e-12)
+
+
+def test_bootstrap_freezes_each_refit_on_its_own_resample() -> None:
+    """A family "fitted" as the uniform on the sample's range: each resample's KS statistic
+    is against the uniform on that resample's own range."""
+
+    fam = fitting._Family("range", 2, stats.uniform,
+                          lambda t, x: ((), float(x.min()), float(np.ptp(x))),
+                          lambda t, x: Fixed(1.0), lambda x: np.zeros(2), True)
+    spec = LogNormal(2.0, 5.0)
+    p = fitting._bootstrap_pvalue(fam, spec, 0.3, 6, (1, 1), 12, np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    exceed = 0
+    for _ in range(12):
+        d = spec.sample(rng, 6)
+        exceed += stats.kstest(d, stats.uniform(d.min(), np.ptp(d)).cdf).statistic >= 0.3
+    assert 0 < exceed < 12
+    assert p == (exceed + 1) / 13
