@@ -591,3 +591,149 @@ def test_work_hours_are_never_negative_rounding() -> None:
     assert_allclose(out.loc["bake", "designed_h_mean"], 3 / 60)
     assert_allclose(out.loc["bake", "avoidable_h_mean"], 1 / 60)
     assert_allclose(out.loc["prep", "work_h_mean"], 1.0)
+
+
+def test_a_blueprint_keeps_phase_spans_in_critical_paths() -> None:
+    # the audit says phases were assumed, but a blueprint is given: its phase graph
+    # decides, the path is walked over phase spans. p's span 0-11 ended last; the one it
+    # depends on (q) ended after p started, and nothing ended before 0: one step, 11 h
+    log = _acts([("r1", "p", "a", 0, 1), ("r1", "q", "b", 1, 10), ("r1", "p", "c", 10, 11)])
+    log.attrs["audit"] = [{"rule": "phase_assumed", "count": 3}]
+    graphs = SimpleNamespace(graph=nx.DiGraph(), phase_graph=nx.DiGraph([("q", "p")]))
+    paths = critical_paths(log, graphs)
+    assert paths["phase_id"].tolist() == ["p"]
+    assert_allclose(paths["wait_h"], [0.0])
+    assert_allclose(paths["work_h"], [11.0])
+    assert_allclose(paths["share"], [1.0])
+
+
+def test_a_history_walks_at_the_level_blueprint_and_hotfixes_asked_for() -> None:
+    from phasesim.analysis import History
+
+    # phase level of a log without activities: build 0-1, deploy 2-3 (waited 1 h)
+    plain = _log([("r1", "build", 0, 1), ("r1", "deploy", 2, 3)])
+    paths = critical_paths(History(plain))
+    assert paths["phase_id"].tolist() == ["build", "deploy"]
+    assert_allclose(paths["wait_h"], [0.0, 1.0])
+    ranked = bottlenecks(History(plain), n_boot=0).set_index("phase_id")
+    assert_allclose(ranked.loc[["build", "deploy"], "critical_share"], [1 / 3, 2 / 3])
+    # a blueprint given to the call (the History has none): ship's 7 h wait is designed
+    bp = load_blueprint(textwrap.dedent(ANCHORS_BP))
+    paths = critical_paths(History(_anchors_log()), bp)
+    assert_allclose(paths["designed_h"], [0.0, 7.0, 0.0])
+    # hotfix phases () given to the call: the hotfix-only release r2 is kept
+    log = _log([("r1", "build", 0, 1), ("r2", "hotfix", 168, 170)])
+    assert critical_paths(History(log))["release_id"].tolist() == ["r1"]
+    kept = critical_paths(History(log), hotfix_phases=())
+    assert kept["release_id"].tolist() == ["r1", "r2"]
+    assert_allclose(kept["work_h"], [1.0, 2.0])
+
+
+def test_phases_assumed_for_one_row_and_an_audit_count_of_one() -> None:
+    # a log of one row whose phase is named as its activity: walked over executions
+    one = _acts([("r1", "check", "check", 0, 1)])
+    out = bottlenecks(one, n_boot=0)
+    assert out.attrs["walked"] == "executions"
+    assert_allclose(out["critical_share"], [1.0])
+    # an audit record of one assumed phase is enough
+    log = _acts([("r1", "p", "a", 0, 1), ("r1", "q", "b", 1, 10), ("r1", "p", "c", 10, 11)])
+    log.attrs["audit"] = [{"rule": "phase_assumed", "count": 1}]
+    walked = bottlenecks(log, n_boot=0)
+    assert walked.attrs["walked"] == "executions"
+    assert_allclose(walked.set_index("phase_id").loc[["q", "p"], "critical_share"],
+                    [9 / 11, 2 / 11])
+
+
+def test_assumed_phases_fold_every_column_into_their_phase() -> None:
+    # phases assumed (audit), walked over executions, then summed per phase. Phases p
+    # (activities a, z), q (b, a soak), s (d). r1: a 0-1, d 0-0.5, b 3-5, z 5-6; path
+    # a (1 h) -> b (waited 1-3: 2 h avoidable; soaked 2 h: designed) -> z (1 h); d is off
+    # the path. r2: a 168-169, b 169-170: path a -> b (1 h soak, no wait); no z, no s.
+    # Lead 6 and 2. p: 2 h and 1 h; q: 4 h (2 wait) and 1 h; s: nothing, in r1 only.
+    log = _acts([("r1", "p", "a", 0, 1), ("r1", "s", "d", 0, 0.5), ("r1", "q", "b", 3, 5),
+                 ("r1", "p", "z", 5, 6), ("r2", "p", "a", 168, 169),
+                 ("r2", "q", "b", 169, 170)],
+                activity_type=["automated", "automated", "wait", "automated", "automated",
+                               "wait"])
+    log.attrs["audit"] = [{"rule": "phase_assumed", "count": 3}]
+    out = bottlenecks(log, n_boot=0)
+    assert out.attrs["walked"] == "executions"
+    assert out["phase_id"].tolist() == ["q", "p", "s"]
+    by = out.set_index("phase_id").loc[["p", "q", "s"]]
+    # shares: p (2/6 + 1/2) / 2 = 5/12, q (4/6 + 1/2) / 2 = 7/12
+    assert_allclose(by["critical_share"], [5 / 12, 7 / 12, 0.0])
+    assert_allclose(by["critical_h_mean"], [1.5, 2.5, 0.0])
+    assert by["releases"].tolist() == [2, 2, 1]
+    assert_allclose(by["on_path_rate"], [1.0, 1.0, 0.0])
+    assert_allclose(by["wait_h_mean"], [0.0, 1.0, 0.0])
+    assert_allclose(by["wait_share"], [0.0, 1 / 6, 0.0])
+    assert_allclose(by["designed_h_mean"], [0.0, 1.5, 0.0])
+    assert_allclose(by["avoidable_h_mean"], [0.0, 1.0, 0.0])
+    assert_allclose(by["work_h_mean"], [1.5, 0.0, 0.0], atol=1e-12)
+
+
+def test_critical_paths_of_no_completed_release_keep_integer_columns() -> None:
+    # the only release is still running: no path, and the step and ties columns stay
+    # integers
+    log = _log([("r1", "build", 0, 1)])
+    log["end"] = pd.Series([pd.NaT], dtype=log["end"].dtype)
+    paths = critical_paths(log)
+    assert len(paths) == 0
+    assert paths["ties"].dtype == np.int64
+    assert paths["step"].dtype == np.int64
+
+
+def test_rank_interval_breaks_equal_shares_by_flow_order() -> None:
+    # two identical releases of a 1 h, b 1 h, c 2 h, d 2 h in sequence: every resample
+    # has shares 1/6, 1/6, 1/3, 1/3; equal shares rank in flow order, so the rank
+    # interval of each phase is its rank: c 1, d 2, a 3, b 4
+    rows = []
+    for i in range(2):
+        t = 168.0 * i
+        rows += [(f"r{i}", "a", t, t + 1), (f"r{i}", "b", t + 1, t + 2),
+                 (f"r{i}", "c", t + 2, t + 4), (f"r{i}", "d", t + 4, t + 6)]
+    out = bottlenecks(_log(rows), n_boot=20, seed=0)
+    assert out["phase_id"].tolist() == ["c", "d", "a", "b"]
+    assert out["rank"].tolist() == [1, 2, 3, 4]
+    assert out["rank_low"].tolist() == [1, 2, 3, 4]
+    assert out["rank_high"].tolist() == [1, 2, 3, 4]
+
+
+def test_no_runtime_warnings() -> None:
+    import warnings
+
+    # identical releases (no lead-time variance in any resample), two releases (some
+    # resamples without variance), and a release of zero lead time in critical_paths:
+    # the undefined values are NaN, silently
+    rows = []
+    for i in range(3):
+        rows += [(f"r{i}", "build", 168 * i, 168 * i + 3), (f"r{i}", "deploy", 168 * i + 3,
+                                                            168 * i + 4)]
+    same = _log(rows)
+    two = _log([("r1", "build", 0, 1), ("r1", "deploy", 1, 2),
+                ("r2", "build", 168, 171), ("r2", "deploy", 171, 172)])
+    zero = _log([("r1", "build", 0, 1), ("r1", "deploy", 1, 2),
+                 ("r2", "build", 168, 168), ("r2", "deploy", 168, 168)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = bottlenecks(same, n_boot=20, seed=0)
+        assert out["var_share_low"].isna().all() and out["var_share_high"].isna().all()
+        out = bottlenecks(two, n_boot=50, seed=0).set_index("phase_id")
+        assert_allclose(out.loc[["build", "deploy"], "var_share_low"], [1.0, 0.0], atol=1e-9)
+        paths = critical_paths(zero)
+    assert_allclose(paths["share"], [0.5, 0.5, np.nan, np.nan])
+
+
+def test_bootstrap_defaults_are_1000_resamples_of_seed_0() -> None:
+    # the defaults (n_boot 1000, seed 0) give the same table as asking for them; eight
+    # releases of different shares make the intervals depend on both
+    rows = []
+    for i, (b, d) in enumerate([(1, 1), (3, 1), (2, 5), (1, 4), (5, 2), (7, 3), (2, 9),
+                                (4, 4)]):
+        t = 168.0 * i
+        rows += [(f"r{i}", "build", t, t + b), (f"r{i}", "deploy", t + b, t + b + d)]
+    log = _log(rows)
+    default = bottlenecks(log)
+    pd.testing.assert_frame_equal(default, bottlenecks(log, n_boot=1000, seed=0))
+    assert not default.equals(bottlenecks(log, n_boot=1000, seed=1))
+    assert not default.equals(bottlenecks(log, n_boot=1001, seed=0))
