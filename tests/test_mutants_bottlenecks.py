@@ -737,3 +737,19 @@ def test_bootstrap_defaults_are_1000_resamples_of_seed_0() -> None:
     pd.testing.assert_frame_equal(default, bottlenecks(log, n_boot=1000, seed=0))
     assert not default.equals(bottlenecks(log, n_boot=1000, seed=1))
     assert not default.equals(bottlenecks(log, n_boot=1001, seed=0))
+
+
+def test_share_is_nan_silently_when_the_lead_time_is_not_positive() -> None:
+    # a frame read_log would have cleaned: b "ends" at -1 h, before it starts (1 h) and
+    # before a (0-0). The release runs from 0 to 0: lead 0. a ended last and waited for
+    # b's end (-1): a holds 0 - (-1) = 1 h, b from the release start 0 to -1: -1 h. No
+    # share of a lead time of 0: NaN (not +-inf), and no division warning
+    import warnings
+
+    log = _log([("r1", "a", 0, 0), ("r1", "b", 1, -1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = critical_paths(log)
+    assert paths["phase_id"].tolist() == ["b", "a"]
+    assert_allclose(paths["critical_h"], [-1.0, 1.0])
+    assert paths["share"].isna().all()
