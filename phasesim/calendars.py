@@ -1090,7 +1090,8 @@ class Calendar:
             before = [self._next_anchor_slow(t, anchor)]
             while before[-1] + 166.0 < times[0]:
                 before.append(self._next_anchor_slow(before[-1] + 1.0, anchor))
-            times[:0] = before[:-1] if before[-1] >= times[0] - 1e-9 else before
+            # anchors are at least 167 h apart, so the loop stops on times[0] itself
+            times[:0] = before[:-1]
         while times[-1] < t - _SNAP_H:
             # extend forwards a year at a time
             for _ in range(52):

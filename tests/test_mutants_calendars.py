@@ -164,3 +164,51 @@ def test_next_anchor_forwards_and_backwards_matches_the_oracle():
         assert cal.next_anchor_h(float(t), anchor) == pytest.approx(times[k], abs=1e-9), t
         fresh = calendar()
         assert fresh.next_anchor_h(float(t), "Tue 10:00") == pytest.approx(times[k], abs=1e-9)
+
+
+def test_the_anchor_memo_holds_consecutive_anchors_grown_by_the_documented_steps():
+    """The memo behind next_anchor_h: the first answer, then 52 anchors more each time a
+    query passes its end, and, for a query before its start, every anchor from that one
+    up to the first (no duplicate, no gap). Its contents are what the binary search reads,
+    so a duplicate or a missing week would be a wrong answer waiting for the right query."""
+    cal = calendar()
+    anchor = WeeklyAnchor.parse("Tue 10:00")
+    tuesdays = pd.date_range("2025-01-07 10:00", "2028-12-31", freq="7D", tz=ZONE)
+    times = list(np.asarray((tuesdays - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(hours=1)))
+    i0 = 20
+    assert cal.next_anchor_h(times[i0] - 30.0, anchor) == times[i0]
+    assert cal._anchor_memo[anchor] == [times[i0]]
+    # ten weeks on: one year's worth (52) appended
+    assert cal.next_anchor_h(times[i0 + 10] - 1.0, anchor) == times[i0 + 10]
+    assert cal._anchor_memo[anchor] == times[i0:i0 + 53]
+    # five weeks before the first: those five put in front, the first not repeated
+    assert cal.next_anchor_h(times[i0 - 5] - 1.0, anchor) == times[i0 - 5]
+    assert cal._anchor_memo[anchor] == times[i0 - 5:i0 + 53]
+    # within a day before the first: 166 h is not yet a week, nothing is added
+    assert cal.next_anchor_h(times[i0 - 5] - 20.0, anchor) == times[i0 - 5]
+    assert cal._anchor_memo[anchor] == times[i0 - 5:i0 + 53]
+    # one week before (167 or 168 h): that one anchor is added
+    assert cal.next_anchor_h(times[i0 - 6] - 0.5, anchor) == times[i0 - 6]
+    assert cal._anchor_memo[anchor] == times[i0 - 6:i0 + 53]
+    # exactly at the last: no growth; a microsecond past it: 52 more
+    assert cal.next_anchor_h(times[i0 + 52], anchor) == times[i0 + 52]
+    assert len(cal._anchor_memo[anchor]) == 59
+    assert cal.next_anchor_h(times[i0 + 52] + 1e-3, anchor) == times[i0 + 53]
+    assert cal._anchor_memo[anchor] == times[i0 - 6:i0 + 105]
+    # a second anchor has its own list
+    assert cal.next_anchor_h(times[i0], "Tue 10:30") == times[i0] + 0.5
+    assert cal._anchor_memo[WeeklyAnchor.parse("Tue 10:30")] == [times[i0] + 0.5]
+
+
+def test_an_anchor_167_hours_back_across_spring_forward_is_found():
+    """Berlin's Tuesdays 10:00 around 2025-03-30 are 167 h apart (09:00Z, then 08:00Z).
+    Asked 4 us after the earlier one (on it, by the snap) with only the later one in the
+    memo, the memo must grow backwards."""
+    cal = Calendar("x", ZONE, "Mon-Fri 09:00-17:00")
+    before, after = to_epoch_hours("2025-03-25 09:00Z"), to_epoch_hours("2025-04-01 08:00Z")
+    assert after - before == 167.0
+    assert cal.next_anchor_h(after - 1.0, "Tue 10:00") == after
+    from phasesim.calendars import _SNAP_H
+
+    assert cal.next_anchor_h(before + _SNAP_H, "Tue 10:00") == before
+    assert cal._anchor_memo[WeeklyAnchor.parse("Tue 10:00")] == [before, after]
