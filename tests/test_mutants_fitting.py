@@ -792,9 +792,10 @@ def rosenbrock_family(d: int) -> Any:
                            logpdf=logpdf)
 
 
-def test_minimize_goes_on_with_a_fresh_simplex_when_out_of_iterations() -> None:
-    d = 11
-    start = np.full(d, 2.0)
+@pytest.mark.parametrize(("d", "begin"), [(11, 2.0), (10, 0.0)])
+def test_minimize_goes_on_with_a_fresh_simplex_when_out_of_iterations(d: int,
+                                                                     begin: float) -> None:
+    start = np.full(d, begin)
     options = {"xatol": 1e-4, "fatol": 1e-6, "maxiter": 3000, "maxfev": 6000}
     # one Nelder-Mead run with the documented options stops at its 3,000 iterations short of
     # the minimum
