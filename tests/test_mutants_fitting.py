@@ -815,8 +815,8 @@ def test_fitting_passes_on_warnings_other_than_runtime_warnings(
     """Only numpy's RuntimeWarnings are silenced, in the fits and in the bootstrap refits."""
 
     def start(v: np.ndarray) -> np.ndarray:
-        warnings.warn("noise", RuntimeWarning)
-        warnings.warn("worth knowing", UserWarning)
+        warnings.warn("noise", RuntimeWarning, stacklevel=2)
+        warnings.warn("worth knowing", UserWarning, stacklevel=2)
         logs = np.log(v)
         return np.array([math.log(logs.std()), logs.mean()])
 
@@ -903,3 +903,43 @@ def test_bootstrap_freezes_each_refit_on_its_own_resample() -> None:
         exceed += stats.kstest(d, stats.uniform(d.min(), np.ptp(d)).cdf).statistic >= 0.3
     assert 0 < exceed < 12
     assert p == (exceed + 1) / 13
+
+
+def test_a_pert_gate_fit_starts_inside_when_the_plain_fit_ends_on_a_bound():
+    """Pert(1, 2, 6) drawn with seed 0, five values: the plain PERT fit puts its maximum
+    exactly on the largest value (expit rounds to 1), where the 2-of-4 likelihood is 0
+    on the whole first simplex. The gate fit then starts from the family's own start and
+    must find a PERT with a positive likelihood, as scipy's beta density confirms."""
+    from scipy import stats
+
+    x = np.array([2.178384562419494, 1.5717492712854355, 2.087499281959527,
+                  1.1740952425967968, 1.7997413274328629])
+    plain = fit_duration(x, families=["pert"]).best
+    assert plain.spec.high == pytest.approx(x.max(), rel=1e-12)  # the bound on the data
+    fit = fit_duration(x, families=["pert"], order=(2, 4)).best
+    lo, mode, hi = fit.spec.low, fit.spec.mode, fit.spec.high
+    assert lo < x.min() and hi > x.max()
+    a = 1 + 4 * (mode - lo) / (hi - lo)
+    b = 1 + 4 * (hi - mode) / (hi - lo)
+    beta = stats.beta(a, b, loc=lo, scale=hi - lo)
+    by_hand = np.sum(np.log(12) + beta.logpdf(x) + np.log(beta.cdf(x))
+                     + 2 * np.log(beta.sf(x)))  # 4! / (1! 2!) = 12
+    assert fit.loglik == pytest.approx(by_hand, rel=1e-9)
+    assert fit.loglik > -1.9  # what Nelder-Mead reaches from the start (-1.82)
+
+
+def test_pert_first_of_two_is_finite_where_the_cdf_is_zero():
+    """Beta(1, 5) on [1, 15] (theta 40, -40, 0): F(1) = 0 at the smallest value. As the
+    first of two draws, x = 1 has density 2 f(1) (1 - F(1)) > 0: no 0 * log 0 = NaN."""
+    from scipy import stats
+
+    from phasesim.calibration import fitting
+
+    x = np.array([1.0, 2.0, 4.0, 8.0, 3.0, 5.0, 2.5])
+    theta = np.array([40.0, -40.0, 0.0])
+    beta = stats.beta(1, 5, loc=1, scale=14)
+    by_hand = np.sum(np.log(2) + beta.logpdf(x) + np.log(beta.sf(x)))
+    got = fitting._order_loglik(fitting._FAMILIES["pert"], theta, x, (1, 2))
+    assert got == pytest.approx(by_hand, rel=1e-12)
+    # and as the last of two, F(1) = 0 makes the likelihood 0 for real
+    assert fitting._order_loglik(fitting._FAMILIES["pert"], theta, x, (2, 2)) == -np.inf

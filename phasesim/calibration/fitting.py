@@ -302,7 +302,11 @@ def _order_loglik(family: _Family, theta: FloatArray, x: FloatArray,
                 total += (n - k) * np.sum(dist.logsf(x, *shapes, loc=loc, scale=scale))
         elif order != (1, 1):
             cdf = dist.cdf(x, *shapes, loc=loc, scale=scale)
-            total += (k - 1) * np.sum(np.log(cdf)) + (n - k) * np.sum(np.log1p(-cdf))
+            # as above, a power of 0 adds nothing (not 0 * log 0 = NaN where F is 0 or 1)
+            if k > 1:
+                total += (k - 1) * np.sum(np.log(cdf))
+            if n > k:
+                total += (n - k) * np.sum(np.log1p(-cdf))
     constant = special.gammaln(n + 1) - special.gammaln(k) - special.gammaln(n - k + 1)
     value = float(total + len(x) * constant)
     return value if math.isfinite(value) else -math.inf
@@ -329,11 +333,15 @@ def _minimize(family: _Family, theta: FloatArray, x: FloatArray,
 
 def _fit_family(family: _Family, x: FloatArray, order: tuple[int, int]) -> FloatArray:
     """Unconstrained parameters maximising the k-of-n likelihood of ``x``."""
-    theta = family.start(x)
-    if not family.closed:
-        theta = _minimize(family, theta, x, (1, 1))
+    start = family.start(x)
+    theta = start if family.closed else _minimize(family, start, x, (1, 1))
     if order == (1, 1):
         return theta
+    if not family.closed and not math.isfinite(_order_loglik(family, theta, x, order)):
+        # the plain fit can put a bound exactly on an observation (expit rounds to 1):
+        # there the k-of-n likelihood is 0 on the whole first simplex and Nelder-Mead
+        # cannot move, so start from the family's own start, inside the data's range
+        theta = start
     return _minimize(family, theta, x, order)
 
 
