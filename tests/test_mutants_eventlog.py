@@ -288,3 +288,207 @@ def test_lifecycle_complete_first_is_paired_event_by_event() -> None:
     assert rule(log, "missing_start") == (1, ["4"])
     assert rule(log, "zero_duration") == (1, ["5"])  # numbered by its start event
     assert rule(log, "in_progress") == (0, [])
+
+
+# --------------------------------------------------------------------------------------
+# Excel: read._sheet_name, read._other_sheets
+# --------------------------------------------------------------------------------------
+
+LOG_HEADER = ["release", "phase", "start", "end"]
+LOG_ROW = ["v1", "build", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"]
+
+
+def workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_excel_sheet_by_position_and_by_name(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "b.xlsx", {
+        "A": [LOG_HEADER, ["a1", "build", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"]],
+        "B": [LOG_HEADER, ["b1", "test", "2026-03-03T09:00:00Z", "2026-03-03T11:00:00Z"]],
+    })
+    assert read_log(path)["release_id"].tolist() == ["a1"]
+    assert read_log(path, sheet=0)["release_id"].tolist() == ["a1"]
+    assert read_log(path, sheet=1)["release_id"].tolist() == ["b1"]
+    assert read_log(path, sheet="B")["release_id"].tolist() == ["b1"]
+    assert read_log(path, sheet="A")["release_id"].tolist() == ["a1"]
+    with pytest.raises(LogError) as info:
+        read_log(path, sheet=2)
+    assert str(info.value) == (
+        f"1 problem in log {path}:\n"
+        f"  {path}: sheet=2 but the workbook has 2 sheet(s): 'A', 'B' (positions count from 0)")
+    with pytest.raises(LogError) as info:
+        read_log(path, sheet=-1)
+    assert "sheet=-1 but the workbook has 2 sheet(s): 'A', 'B'" in str(info.value)
+    with pytest.raises(LogError) as info:
+        read_log(path, sheet="C")
+    assert str(info.value) == (
+        f"1 problem in log {path}:\n"
+        f"  {path}: no sheet 'C' in the workbook; its sheets are 'A', 'B' "
+        "(pass one of them as sheet=)")
+    with pytest.raises(LogError) as info:  # a bool is no position
+        read_log(path, sheet=True)
+    assert str(info.value) == (
+        f"1 problem in log {path}:\n"
+        f"  {path}: no sheet True in the workbook; its sheets are 'A', 'B' "
+        "(pass one of them as sheet=)")
+
+
+def _first_sheet_error(path: Path, **kwargs: object) -> str:
+    with pytest.raises(LogError) as info:
+        read_log(path, **kwargs)
+    return str(info.value)
+
+
+def test_excel_first_sheet_without_a_log_names_the_sheet_that_has_one(tmp_path: Path) -> None:
+    notes = [["note"], ["exported by the release tool"]]
+    two = workbook(tmp_path / "two.xlsx", {"notes": notes, "log": [LOG_HEADER, LOG_ROW]})
+    text = _first_sheet_error(two)
+    assert text.startswith(
+        f"5 problems in log {two}:\n"
+        f"  {two}: the first sheet, 'notes', holds no log; the workbook's sheets are "
+        "'notes', 'log' (sheet 'log' has log columns: pass sheet='log' (--sheet 'log'))\n"
+        f"  {two}: no release column")
+    assert read_log(two, sheet="log")["release_id"].tolist() == ["v1"]
+    # the log on the third sheet: the second one is skipped, not the end of the search
+    three = workbook(tmp_path / "three.xlsx", {"notes": notes, "summary": [["total"], [3]],
+                                                "log": [LOG_HEADER, LOG_ROW]})
+    assert (f"  {three}: the first sheet, 'notes', holds no log; the workbook's sheets are "
+            "'notes', 'summary', 'log' (sheet 'log' has log columns: pass sheet='log' "
+            "(--sheet 'log'))\n") in _first_sheet_error(three)
+    # no sheet has a log
+    none = workbook(tmp_path / "none.xlsx", {"notes": notes, "summary": [["total"], [3]]})
+    assert (f"  {none}: the first sheet, 'notes', holds no log; the workbook's sheets are "
+            "'notes', 'summary' (pass the sheet that holds the log as sheet= (--sheet))\n"
+            ) in _first_sheet_error(none)
+    # one sheet: nothing else to name
+    one = workbook(tmp_path / "one.xlsx", {"notes": notes})
+    text = _first_sheet_error(one)
+    assert text.startswith(f"4 problems in log {one}:\n  {one}: no release column")
+    assert "first sheet" not in text
+
+
+def test_excel_other_sheet_found_with_the_columns_mapping(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "m.xlsx", {
+        "notes": [["note"], ["x"]],
+        "log": [["Pipeline", "phase", "start", "end"], LOG_ROW]})
+    text = _first_sheet_error(path, columns={"Pipeline": "release_id"})
+    assert ("the workbook's sheets are 'notes', 'log' (sheet 'log' has log columns: pass "
+            "sheet='log' (--sheet 'log'))") in text
+    log = read_log(path, columns={"Pipeline": "release_id"}, sheet="log")
+    assert log["release_id"].tolist() == ["v1"]
+
+
+def test_broken_workbook_message_is_the_first_line_of_the_error(tmp_path: Path) -> None:
+    from phasesim.eventlog.read import _first_line
+
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip at all")
+    text = _first_sheet_error(path)
+    assert text == (f"1 problem in log {path}:\n  {path}: cannot read as excel: File is not a "
+                    "zip file (check that the file is excel, or pass the right format=)")
+    assert _first_line(ValueError("first\nsecond")) == "first"
+    assert _first_line(ValueError("  ")) == "ValueError"
+    assert _first_line(KeyError()) == "KeyError"
+
+
+# --------------------------------------------------------------------------------------
+# audit: empty_reason, _rule, _is_hashable, _one_cell, _arrow_text
+# --------------------------------------------------------------------------------------
+
+
+def _attrs(**attrs: object) -> pd.DataFrame:
+    frame = pd.DataFrame()
+    frame.attrs.update(attrs)
+    return frame
+
+
+def test_empty_reason_every_case(tmp_path: Path) -> None:
+    from phasesim.eventlog.audit import empty_reason
+
+    path = write(tmp_path / "h.csv", "release,phase,start,end\n")
+    header_only = read_log(path)
+    assert header_only.attrs["rows"] == {"read": 0, "kept": 0}
+    assert empty_reason(header_only) == f"{path} holds no rows (a header only?)"
+    assert empty_reason(header_only, named=False) == "the log holds no rows (a header only?)"
+    assert empty_reason(_attrs(source="x.csv", rows={"read": 3, "kept": 0})) == (
+        "all 3 rows of x.csv were dropped by the audit (see audit_table)")
+    assert empty_reason(_attrs(source="x.csv", rows={"read": 1, "kept": 0})) == (
+        "all 1 rows of x.csv were dropped by the audit (see audit_table)")
+    assert empty_reason(_attrs(source="x.csv", rows={"read": 1, "kept": 0}), named=False) == (
+        "all 1 rows of the log were dropped by the audit (see audit_table)")
+    assert empty_reason(_attrs(source="x.csv", rows={"read": 3, "kept": 1})) == (
+        "x.csv has no usable rows")
+    assert empty_reason(_attrs(source="x.csv", rows={"kept": 0})) == "x.csv has no usable rows"
+    assert empty_reason(_attrs(source="", rows={"read": 0})) == (
+        "the log holds no rows (a header only?)")
+    assert empty_reason(pd.DataFrame()) == "the log has no usable rows"
+
+
+def test_rule_builds_an_audit_rule_counted_in_rows_by_default() -> None:
+    from phasesim.eventlog.audit import AuditRule, _rule
+
+    made = _rule("x_rule", "dropped", "what it does")
+    assert made == AuditRule("x_rule", "dropped", "what it does", "rows")
+    assert (made.name, made.action, made.description, made.unit) == (
+        "x_rule", "dropped", "what it does", "rows")
+    assert made.raises_in_strict
+    other = _rule("y_rule", "flagged", "counted", unit="releases")
+    assert (other.unit, other.raises_in_strict) == ("releases", False)
+
+
+def test_is_hashable() -> None:
+    from phasesim.eventlog.audit import _is_hashable
+
+    assert _is_hashable("a") and _is_hashable((1, 2)) and _is_hashable(None)
+    assert not _is_hashable([1, 2])
+    assert not _is_hashable({"a": 1})
+
+
+def test_one_cell() -> None:
+    from phasesim.eventlog.audit import _one_cell
+
+    assert _one_cell(None, True) is pd.NaT
+    assert _one_cell(pd.NA, False) is pd.NaT
+    assert _one_cell("no date", True) is pd.NaT
+    aware = _one_cell("2026-03-01T10:00:00+01:00", True)
+    assert aware == ts("2026-03-01 09:00") and str(aware.tzinfo) == "UTC"
+    naive = _one_cell("2026-03-01T10:00:00", True)
+    assert naive == ts("2026-03-01 10:00") and str(naive.tzinfo) == "UTC"
+    assert _one_cell("2026-03-01T10:00:00", False) == pd.Timestamp("2026-03-01 10:00")
+    assert _one_cell("2026-03-01T10:00:00", False).tzinfo is None
+    assert _one_cell("2026-03-01T10:00:00Z", False) is pd.NaT  # an offset where none was seen
+
+
+def test_cell_with_an_offset_pandas_sees_among_naive_cells_is_unparsable() -> None:
+    raw = pd.DataFrame({"release": ["v1", "v1"], "phase": ["a", "b"],
+                        "start": ["2026-03-01 09:00", "20260301T100000Z"],
+                        "end": ["2026-03-01 09:30", "2026-03-01 11:00"]})
+    log = read_log(raw)
+    assert rule(log, "unparsable_timestamp") == (1, ["1"])
+    assert cells(log[["phase_id", "start", "end"]]) == [
+        ["a", ts("2026-03-01 09:00"), ts("2026-03-01 09:30")]]
+
+
+def test_arrow_text_of_text_columns_only() -> None:
+    import pyarrow as pa
+
+    from phasesim.eventlog.audit import _arrow_text
+
+    for dtype in ("string[pyarrow]", "string[python]", "str"):
+        arrow = _arrow_text(pd.Series(["2026-03-01T10:00:00Z", None], dtype=dtype))
+        assert arrow is not None, dtype
+        assert pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)
+        assert arrow.to_pylist() == ["2026-03-01T10:00:00Z", None]
+    assert _arrow_text(pd.Series(["a"], dtype=object)) is None
+    assert _arrow_text(pd.Series([1, 2])) is None
+    assert _arrow_text(pd.Series(pd.to_datetime(["2026-03-01"], utc=True))) is None
