@@ -267,15 +267,16 @@ def test_lifecycle_complete_first_is_paired_event_by_event() -> None:
     # a (seen first): two clean intervals, paired by rank (pair ids 0 and 1).
     # b: a complete at 08:00 before any start (an orphan), then a start and a complete
     # both at 09:00: at equal times the start comes first, so it closes at once
-    # (09:00-09:00), and the orphan is the only missing start.
+    # (09:00-09:00), and the orphan is the only missing start; a last start at 11:00
+    # stays open (its pair id must not be one of a's).
     raw = pd.DataFrame({
-        "case_id": ["r1"] * 7,
-        "activity": ["a", "a", "a", "a", "b", "b", "b"],
+        "case_id": ["r1"] * 8,
+        "activity": ["a", "a", "a", "a", "b", "b", "b", "b"],
         "lifecycle": ["start", "complete", "start", "complete", "complete", "start",
-                      "complete"],
+                      "complete", "start"],
         "timestamp": ["2026-03-02T09:00Z", "2026-03-02T09:30Z", "2026-03-02T10:00Z",
                       "2026-03-02T10:30Z", "2026-03-02T08:00Z", "2026-03-02T09:00Z",
-                      "2026-03-02T09:00Z"],
+                      "2026-03-02T09:00Z", "2026-03-02T11:00Z"],
     })
     log = read_log(raw)
     assert cells(log[["activity_id", "attempt", "status", "start", "end"]]) == [
@@ -283,11 +284,13 @@ def test_lifecycle_complete_first_is_paired_event_by_event() -> None:
         ["b", 1, "succeeded", ts("2026-03-02 09:00"), ts("2026-03-02 09:00")],
         ["a", 1, "succeeded", ts("2026-03-02 09:00"), ts("2026-03-02 09:30")],
         ["a", 2, "succeeded", ts("2026-03-02 10:00"), ts("2026-03-02 10:30")],
+        ["b", 2, "in_progress", ts("2026-03-02 11:00"), None],
     ]
-    assert log["source_row"].tolist() == [5, 0, 2]
+    assert log["source_row"].tolist() == [5, 0, 2, 7]
     assert rule(log, "missing_start") == (1, ["4"])
     assert rule(log, "zero_duration") == (1, ["5"])  # numbered by its start event
-    assert rule(log, "in_progress") == (0, [])
+    assert rule(log, "in_progress") == (1, ["r1"])
+    assert rule(log, "end_before_start") == (0, [])
 
 
 # --------------------------------------------------------------------------------------
