@@ -495,3 +495,105 @@ def test_arrow_text_of_text_columns_only() -> None:
     assert _arrow_text(pd.Series(["a"], dtype=object)) is None
     assert _arrow_text(pd.Series([1, 2])) is None
     assert _arrow_text(pd.Series(pd.to_datetime(["2026-03-01"], utc=True))) is None
+
+
+# --------------------------------------------------------------------------------------
+# Small helpers: read._delimiter, audit.fmt_time, _offset_label, _display, Auditor
+# --------------------------------------------------------------------------------------
+
+
+def test_delimiter_from_the_header_line() -> None:
+    from phasesim.eventlog.read import _delimiter
+
+    assert _delimiter(Path("x.tsv"), "a,b\n") == "\t"
+    assert _delimiter(Path("x.TSV"), "a,b\n") == "\t"
+    assert _delimiter(Path("x.csv"), "\n  \na;b;c\n1,2,3\n") == ";"  # first non-blank line
+    assert _delimiter(Path("x.csv"), "a;b,c\n") == ","
+    assert _delimiter(Path("x.csv"), "a;b|c|d\n") == "|"
+    assert _delimiter(Path("x.csv"), "a\tb\tc;d\n") == "\t"
+    assert _delimiter(Path("x.csv"), "a;b\tc\n") == ";"  # a tie: the first listed
+    assert _delimiter(Path("x.csv"), "abc\n") == ","
+    assert _delimiter(Path("x.csv"), "") == ","
+
+
+def test_semicolon_csv_reads(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", "release;phase;start;end\n"
+                 "v1;build;2026-03-02T09:00:00Z;2026-03-02T10:00:00Z\n")
+    assert cells(read_log(path)[["release_id", "phase_id", "end"]]) == [
+        ["v1", "build", ts("2026-03-02 10:00")]]
+
+
+def test_fmt_time() -> None:
+    from phasesim.eventlog.audit import fmt_time
+
+    assert fmt_time(ts("2026-03-02 09:00")) == "2026-03-02 09:00:00 UTC"
+    assert fmt_time(pd.Timestamp("2026-03-02 09:00:01.25")) == "2026-03-02 09:00:01.250"
+    assert fmt_time(ts("2026-03-02 09:00:01.999999")) == "2026-03-02 09:00:01.999 UTC"
+    assert fmt_time(pd.NaT) == "NaT"
+    assert fmt_time(None) == "NaT"
+    assert fmt_time([1]) == "[1]"
+
+
+def test_offset_label() -> None:
+    from phasesim.eventlog.audit import _offset_label
+
+    assert _offset_label("Z") == "+00:00"
+    assert _offset_label("z") == "+00:00"
+    assert _offset_label("+05") == "+05:00"
+    assert _offset_label("-0330") == "-03:30"
+    assert _offset_label("+05:45") == "+05:45"
+
+
+def test_display_name_of_the_event_time() -> None:
+    from phasesim.eventlog.audit import _display
+
+    assert _display("_time") == "timestamp"
+    assert _display("start") == "start"
+    assert _display("time") == "time"
+
+
+def test_auditor_counts_examples_details_and_the_problems_beyond_the_cap() -> None:
+    from phasesim.errors import Problem
+    from phasesim.eventlog.audit import AUDIT_RULES, Auditor, _rule
+
+    extra = _rule("x_releases", "dropped", "dropped releases", unit="releases")
+    auditor = Auditor("log.csv", [extra])
+    auditor.record("duplicate", 3, ["2", "3", "4"], detail="first",
+                   problems=[Problem(f"p{i}", file="log.csv") for i in range(3)])
+    auditor.record("duplicate", 4, ["5", "6", "7", "8"], detail="second",
+                   problems=[Problem(f"q{i}", file="log.csv") for i in range(8)],
+                   total_problems=12)
+    auditor.record("x_releases", 2, ["r1", "r2"])
+    records = {r["rule"]: r for r in auditor.records()}
+    assert list(records) == [r.name for r in AUDIT_RULES] + ["x_releases"]
+    dup = records["duplicate"]
+    assert dup["count"] == 7
+    assert dup["examples"] == ["2", "3", "4", "5", "6"]  # five at most
+    assert dup["description"] == (
+        "rows identical in every column to an earlier row; the first is kept; first; second")
+    assert records["x_releases"]["description"] == "dropped releases (counted in releases)"
+    assert records["unsorted"]["description"] == (
+        "starts before the row above it in the same release; the log is returned "
+        "sorted by release and start")
+    problems = [str(p) for p in auditor.problems()]
+    # ten problems kept (3 + 7 of the 8); 12 - 7 = 5 more of the second call
+    assert problems[:10] == [f"log.csv: p{i}" for i in range(3)] + [
+        f"log.csv: q{i}" for i in range(7)]
+    assert problems[10] == (
+        "log.csv: duplicate: 5 more row(s) like the above (rows identical in every column "
+        "to an earlier row; the first is kept)")
+    assert problems[11:] == []  # x_releases has no problems and says nothing more
+    one = Auditor("log.csv")
+    one.record("duplicate", 1, ["2"], problems=[Problem("p", file="log.csv")],
+               total_problems=2)
+    assert [str(p) for p in one.problems()] == [
+        "log.csv: p", "log.csv: duplicate: 1 more row(s) like the above (rows identical in "
+        "every column to an earlier row; the first is kept)"]
+    full = Auditor("log.csv")
+    full.record("duplicate", 12, [str(i) for i in range(12)],
+                problems=[Problem(f"p{i}", file="log.csv") for i in range(12)])
+    full.record("duplicate", 1, ["x"], problems=[Problem("late", file="log.csv")])
+    assert full.entries["duplicate"].examples == ["0", "1", "2", "3", "4"]
+    assert [str(p) for p in full.problems()][-1] == (
+        "log.csv: duplicate: 3 more row(s) like the above (rows identical in every column "
+        "to an earlier row; the first is kept)")
