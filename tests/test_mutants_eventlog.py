@@ -594,6 +594,8 @@ def test_auditor_counts_examples_details_and_the_problems_beyond_the_cap() -> No
                 problems=[Problem(f"p{i}", file="log.csv") for i in range(12)])
     full.record("duplicate", 1, ["x"], problems=[Problem("late", file="log.csv")])
     assert full.entries["duplicate"].examples == ["0", "1", "2", "3", "4"]
+    assert len(full.entries["duplicate"].problems) == 10  # the late one is not kept
+    assert len(full.problems()) == 11
     assert [str(p) for p in full.problems()][-1] == (
         "log.csv: duplicate: 3 more row(s) like the above (rows identical in every column "
         "to an earlier row; the first is kept)")
