@@ -599,3 +599,32 @@ def test_auditor_counts_examples_details_and_the_problems_beyond_the_cap() -> No
     assert [str(p) for p in full.problems()][-1] == (
         "log.csv: duplicate: 3 more row(s) like the above (rows identical in every column "
         "to an earlier row; the first is kept)")
+
+
+def test_missing_columns_every_message(tmp_path: Path) -> None:
+    path = write(tmp_path / "odd.csv", "name,when\nx,2026-03-02\n")
+    found = "the columns are: 'name', 'when'"
+    text = _first_sheet_error(path)
+    assert text == (
+        f"4 problems in log {path}:\n"
+        f"  {path}: no release column (looked for release_id, case:concept:name, case_id, "
+        f"caseid, case, release, release_name); {found} "
+        "(map one with columns={'YourColumn': 'release_id'})\n"
+        f"  {path}: no phase or activity column (looked for phase_id, phase, phase_name, "
+        "stage or activity_id, concept:name, activity, activity_name, task, task_name, "
+        f"step); {found} (map one with columns={{'YourColumn': 'phase_id'}})\n"
+        f"  {path}: no start time column (looked for start, start_timestamp, start_time, "
+        "started_at, start_date or a lifecycle:transition column with start and complete "
+        f"events); {found} (map one with columns={{'YourColumn': 'start'}})\n"
+        f"  {path}: no end time column (looked for end, end_timestamp, end_time, "
+        "complete_timestamp, completed_at, finished_at, end_date, time:timestamp); "
+        f"{found} (map one with columns={{'YourColumn': 'end'}})")
+
+
+def test_lifecycle_log_without_an_event_time(tmp_path: Path) -> None:
+    path = write(tmp_path / "ev.csv", "case_id,activity,lifecycle\nr1,a,start\n")
+    assert _first_sheet_error(path) == (
+        f"1 problem in log {path}:\n"
+        f"  {path}: a lifecycle log without an event time column; the columns are: "
+        "'case_id', 'activity', 'lifecycle' (map it with columns={'YourColumn': "
+        "'timestamp'})")
