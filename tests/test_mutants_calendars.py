@@ -16,7 +16,7 @@ on fresh ones.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import numpy as np
 import pandas as pd
@@ -212,3 +212,124 @@ def test_an_anchor_167_hours_back_across_spring_forward_is_found():
 
     assert cal.next_anchor_h(before + _SNAP_H, "Tue 10:00") == before
     assert cal._anchor_memo[WeeklyAnchor.parse("Tue 10:00")] == [before, after]
+
+
+def test_a_moment_a_rounding_error_before_new_year():
+    """Berlin's 2028 starts at 2027-12-31 23:00Z, inside the Friday 22:00-24:00 window
+    that runs on into Saturday 1 January 2028 (a working day here). The float just
+    before it (0.2 us earlier) rounds to the new year's microsecond when its local year
+    is looked up; the calendar must still answer for the old year's last working minute,
+    on a fresh calendar and on one whose built years start in 2028."""
+    new_year = to_epoch_hours("2027-12-31 23:00Z")
+    t = float(np.nextafter(new_year, 0.0))
+    assert new_year - t < 0.5e-6 / 3600
+    for first in (None, new_year + 7 * 24 + 12):  # Saturday 8 January 2028, noon
+        cal = calendar()
+        if first is not None:
+            assert cal.is_working_h(first)  # builds 2028 only
+        assert cal.is_working_h(t)
+        assert cal.next_working_h(t) == t
+        assert cal.working_hours_between_h(t, new_year + 2.0) == pytest.approx(2.0, abs=1e-9)
+        assert cal.add_working_hours_h(t, 1.0) == pytest.approx(new_year + 1.0, abs=1e-9)
+
+
+def test_exactly_at_new_year_after_the_old_year_was_built():
+    """The built span of 2027 ends at 2028's first instant; that instant belongs to 2028
+    (Saturday 1 January, working all day; Sunday 01:00-04:00 local), not to the
+    end of the old span."""
+    new_year = to_epoch_hours("2027-12-31 23:00Z")
+    cal = calendar()
+    assert not cal.is_working_h(to_epoch_hours("2027-06-06 12:00Z"))  # a Sunday: builds 2027
+    assert cal.is_working_h(new_year)
+    assert cal.next_working_h(new_year) == new_year
+    cal = calendar()
+    cal.is_working_h(to_epoch_hours("2027-06-06 12:00Z"))
+    np.testing.assert_allclose(cal.working_intervals_h(new_year, new_year + 30.0),
+                               [[new_year, new_year + 24.0], [new_year + 25.0, new_year + 28.0]])
+
+
+def test_the_first_and_last_supported_years():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    cal = Calendar("x", ZONE, "Mon-Fri 09:00-17:00")
+    for moment in (datetime(2, 1, 3, 10, tzinfo=UTC),
+                   datetime(9998, 12, 28, 10, tzinfo=UTC)):
+        local = moment.astimezone(ZoneInfo(ZONE))
+        expected = local.weekday() < 5 and 9 <= local.hour < 17
+        assert cal.is_working_h(to_epoch_hours(moment)) == expected
+    with pytest.raises(ValueError, match=r"^working time is only available for the years "
+                       r"2\.\.9998, asked for 9999$"):
+        cal.is_working_h(to_epoch_hours(datetime(9999, 6, 1, tzinfo=UTC)))
+    with pytest.raises(ValueError, match=r"asked for 1$"):
+        cal.is_working_h(to_epoch_hours(datetime(1, 6, 1, tzinfo=UTC)))
+    late = to_epoch_hours(datetime(9998, 12, 28, 10, tzinfo=UTC))
+    with pytest.raises(ValueError, match=r"^no working time left before the end of the "
+                       r"year 9998$"):
+        cal.add_working_hours_h(late, 100.0)
+    with pytest.raises(ValueError, match="no working time left"):
+        cal.next_working_h(to_epoch_hours(datetime(9998, 12, 31, 20, tzinfo=UTC)))
+
+
+def test_an_always_open_calendar():
+    cal = Calendar.always()
+    assert (cal.name, cal.timezone, cal.hours) == ("24/7", "UTC", "24/7")
+    assert Calendar.always("ops", "Europe/Berlin").name == "ops"
+    assert cal.is_always_open and cal.is_working_h(5.0)
+    np.testing.assert_array_equal(cal.working_intervals_h(1.0, 3.5), [[1.0, 3.5]])
+    for a, b in ((3.0, 3.0), (3.0, 1.0)):
+        assert cal.working_intervals_h(a, b).shape == (0, 2)
+    for bad in (np.inf, -np.inf, np.nan):
+        with pytest.raises(ValueError, match=r"^expected finite epoch hours, found "):
+            cal.is_working_h(bad)
+        with pytest.raises(ValueError, match="expected finite epoch hours"):
+            cal.working_intervals_h(bad, 3.0)
+        with pytest.raises(ValueError, match="expected finite epoch hours"):
+            cal.working_intervals_h(1.0, bad)
+
+
+def test_adding_a_window_plus_the_snap_ends_at_the_window():
+    """Monday 2026-01-12 09:00-17:00 Berlin (08:00-16:00Z): 8 h plus the 4 us snap from
+    09:00 is the window's end, not 4 us into Tuesday's window."""
+    from phasesim.calendars import _SNAP_H
+
+    cal = Calendar("x", ZONE, "Mon-Fri 09:00-17:00")
+    start, end = to_epoch_hours("2026-01-12 08:00Z"), to_epoch_hours("2026-01-12 16:00Z")
+    assert cal.add_working_hours_h(start, (end - start) + _SNAP_H) == end
+
+
+def test_messages_for_bad_moments_and_weekdays():
+    from datetime import datetime, timedelta, tzinfo
+
+    from phasesim.calendars import _weekday
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+        def dst(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+    assert to_epoch_hours(datetime(1970, 1, 2, 6, tzinfo=NoOffset())) == 30.0  # as UTC
+    with pytest.raises(TypeError, match=r"^expected a datetime, pandas Timestamp or ISO "
+                       r"string, found int 3$"):
+        to_epoch_hours(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^expected a date and time, found NaT$"):
+        to_epoch_hours("NaT")
+    with pytest.raises(ValueError, match=r"^epoch hours 1000000000000\.0 lie outside the "
+                       r"supported years$"):
+        Calendar("x", "UTC", "Mon 09:00-17:00").next_anchor_h(1e12, "Mon 10:00")
+    with pytest.raises(ValueError, match=r"^expected a weekly time such as 'Thu 12:00', "
+                       r"found 3$"):
+        WeeklyAnchor.parse(3)  # type: ignore[arg-type]
+    # four letters or fewer: an abbreviation is suggested first; five or more: a full name
+    for word, hint in (("Satu", "Sat"), ("Mondy", "Monday"), ("Satxxxx", "Sat")):
+        with pytest.raises(ValueError, match=rf"^unknown weekday '{word}' \(did you mean "
+                           rf"'{hint}'\?\)$"):
+            _weekday(word)
+
+
+def test_dashes_in_hours_may_be_en_or_em_dashes():
+    from phasesim.calendars import parse_hours
+
+    assert parse_hours("Mon\u2013Fri 09:00\u201417:00") == parse_hours("Mon-Fri 09:00-17:00")
